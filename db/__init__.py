@@ -1,0 +1,1 @@
+"""Database: SQLModel tables, engine and sessions, and query functions."""

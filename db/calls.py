@@ -1,0 +1,116 @@
+"""Query functions for calls and their steps; every save is safe to repeat."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from db.models import Call, CallStep, Route, utcnow
+
+
+def get_call_by_sid(session: Session, call_sid: str) -> Call | None:
+    """The call with this CallSid, if recorded."""
+    return session.exec(select(Call).where(Call.call_sid == call_sid)).first()
+
+
+def save_call(session: Session, call_sid: str, caller: str | None, called: str | None, in_hours: bool,
+              started_at: datetime | None = None) -> Call:
+    """Create the call row once; a repeated webhook returns the existing row."""
+    existing = get_call_by_sid(session, call_sid)
+    if existing is not None:
+        return existing
+    call = Call(call_sid=call_sid, caller=caller, called=called, in_hours=in_hours,
+                started_at=started_at or utcnow())
+    session.add(call)
+    try:
+        session.commit()
+    except IntegrityError:
+        # Two copies of the same webhook raced: the other one created the row.
+        session.rollback()
+        existing = get_call_by_sid(session, call_sid)
+        if existing is None:
+            raise
+        return existing
+    return call
+
+
+def get_or_create_call(session: Session, call_sid: str, in_hours: bool) -> Call:
+    """The call for a mid-flow webhook, created if its first webhook was never recorded."""
+    return get_call_by_sid(session, call_sid) or save_call(session, call_sid, None, None, in_hours)
+
+
+def request_key(path: str, form: dict) -> str:
+    """A stable hash of a webhook request, to spot Twilio's repeated deliveries."""
+    items = sorted((k, str(v)) for k, v in form.items() if k not in {"Timestamp", "SequenceNumber"})
+    return hashlib.sha256(repr((path, items)).encode()).hexdigest()
+
+
+def save_step(session: Session, call: Call, step: str, key: str, digits: str | None = None,
+              detail: str | None = None) -> bool:
+    """Record a step once; return False when this exact request was already recorded."""
+    exists = session.exec(
+        select(CallStep.id).where(CallStep.call_id == call.id, CallStep.dedupe_key == key)
+    ).first()
+    if exists is not None:
+        return False
+    session.add(CallStep(call_id=call.id, step=step, digits=digits, detail=detail, dedupe_key=key))
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
+def count_failure(call: Call, reason: str | None) -> None:
+    """Count a no-input or invalid key on the call."""
+    if reason == "no_input":
+        call.no_input_count += 1
+    elif reason == "invalid":
+        call.invalid_count += 1
+
+
+def save_route(call: Call, route: str, service: str | None = None) -> None:
+    """Set the call's route; the first routing time is kept for time-to-route."""
+    call.route = route
+    call.service = service or call.service or route
+    if call.routed_at is None:
+        call.routed_at = utcnow()
+
+
+def save_transfer(call: Call, dial_status: str | None, duration: str | None) -> None:
+    """Keep the outcome of the last transfer."""
+    call.transfer_status = (dial_status or "unknown")[:32]
+    try:
+        call.transfer_duration_s = int(duration) if duration not in (None, "") else None
+    except ValueError:
+        call.transfer_duration_s = None
+
+
+def save_recording(call: Call, url: str | None, service: str, urgent: bool) -> None:
+    """Store the link to a message (never the audio) and route the call to VOICEMAIL."""
+    if url:
+        call.recording_url = url[:500]
+    call.urgent_flag = call.urgent_flag or urgent
+    save_route(call, Route.VOICEMAIL, service)
+    call.service = service
+
+
+def save_call_end(call: Call, call_status: str | None, duration: str | None) -> None:
+    """Close the call from Twilio's status callback; no route chosen means ABANDONED."""
+    call.call_status = (call_status or "unknown")[:32]
+    if call.ended_at is None:
+        call.ended_at = utcnow()
+    try:
+        call.duration_s = int(duration) if duration not in (None, "") else call.duration_s
+    except ValueError:
+        pass
+    if call.route is None:
+        call.route = Route.ABANDONED
+
+
+def get_steps(session: Session, call: Call) -> list[CallStep]:
+    """The steps of a call in order."""
+    return list(session.exec(select(CallStep).where(CallStep.call_id == call.id).order_by(CallStep.id)))

@@ -1,0 +1,221 @@
+"""SQLModel tables: calls and their steps, schools, contacts, callbacks, staff, trials."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Optional
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Aware UTC now: times are stored in UTC and shown in Europe/London."""
+    return datetime.now(timezone.utc)
+
+
+class Route:
+    """Final routes of a call (stored as text)."""
+
+    MASH = "MASH"
+    DSL_INFOLINE = "DSL_INFOLINE"
+    EARLY_HELP = "EARLY_HELP"
+    EDT = "EDT"
+    STATUS_CHECK = "STATUS_CHECK"
+    VOICEMAIL = "VOICEMAIL"
+    ABANDONED = "ABANDONED"
+    ALL = (MASH, DSL_INFOLINE, EARLY_HELP, EDT, STATUS_CHECK, VOICEMAIL, ABANDONED)
+
+
+class SchoolMatch:
+    """How the caller's school was found."""
+
+    CALLER_ID = "caller_id"
+    URN_KEYPAD = "urn_keypad"
+    AMBIGUOUS = "ambiguous"
+    UNIDENTIFIED = "unidentified"
+    WITHHELD = "withheld"
+    ALL = (CALLER_ID, URN_KEYPAD, AMBIGUOUS, UNIDENTIFIED, WITHHELD)
+
+
+class School(SQLModel, table=True):
+    """A school from the GIAS register."""
+
+    urn: int = Field(primary_key=True)
+    name: str
+    la_code: Optional[str] = Field(default=None, index=True)
+    phase: Optional[str] = None
+    postcode: Optional[str] = None
+    pupils: Optional[int] = None
+    # Per-school override of the callback channel ("sms" or "voice"); None means by number type.
+    callback_channel: Optional[str] = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SchoolPhone(SQLModel, table=True):
+    """A known phone number of a school; one number may belong to several schools."""
+
+    __table_args__ = (UniqueConstraint("urn", "number", name="uq_schoolphone_urn_number"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    urn: int = Field(foreign_key="school.urn", index=True)
+    number: str = Field(index=True)  # E.164
+    label: str = "switchboard"
+
+
+class Call(SQLModel, table=True):
+    """One inbound call to the MASH number, keyed by Twilio's CallSid."""
+
+    __table_args__ = (
+        Index("ix_call_started_route", "started_at", "route"),
+        Index("ix_call_school_started", "school_urn", "started_at"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    call_sid: str = Field(unique=True, index=True, max_length=64)
+    caller: Optional[str] = Field(default=None, index=True)  # E.164, "withheld", or None once anonymised
+    called: Optional[str] = None
+    started_at: datetime = Field(default_factory=utcnow, index=True)
+    ended_at: Optional[datetime] = None
+    duration_s: Optional[int] = None
+    in_hours: bool = True
+    route: Optional[str] = Field(default=None, index=True)
+    service: Optional[str] = None  # the service the caller chose, even if the call ended in a message
+    routed_at: Optional[datetime] = None
+    transfer_status: Optional[str] = None  # Twilio DialCallStatus of the last transfer
+    transfer_duration_s: Optional[int] = None
+    call_status: Optional[str] = None  # Twilio CallStatus from the status callback
+    school_urn: Optional[int] = Field(default=None, foreign_key="school.urn")
+    school_match: Optional[str] = None
+    no_input_count: int = 0
+    invalid_count: int = 0
+    recording_url: Optional[str] = None
+    recording_deleted: bool = False
+    urgent_flag: bool = False  # an urgent message MASH must act on
+    trial_id: Optional[int] = Field(default=None, foreign_key="trial.id", index=True)
+    variant: Optional[str] = None
+    failsafe: bool = False  # the IVR fell back to a direct MASH/EDT transfer after an error
+
+
+class CallStep(SQLModel, table=True):
+    """One webhook step of a call: the menu step, the keys pressed, when."""
+
+    __table_args__ = (UniqueConstraint("call_id", "dedupe_key", name="uq_callstep_dedupe"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="call.id", index=True)
+    step: str
+    digits: Optional[str] = None
+    detail: Optional[str] = None
+    at: datetime = Field(default_factory=utcnow)
+    # Hash of the request, so a webhook Twilio delivers twice records one step.
+    dedupe_key: str = Field(max_length=64)
+
+
+class Contact(SQLModel, table=True):
+    """A MASH contact with its 6-digit reference; references are never reused."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    reference: str = Field(unique=True, index=True, max_length=6)
+    call_id: Optional[int] = Field(default=None, foreign_key="call.id", unique=True)
+    school_urn: Optional[int] = Field(default=None, foreign_key="school.urn", index=True)
+    caller: Optional[str] = None
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    status: str = Field(default="received", index=True)
+    outcome: Optional[str] = None
+    reason: Optional[str] = None
+    promised_by: Optional[datetime] = None
+    decided_at: Optional[datetime] = None
+
+
+class ContactEvent(SQLModel, table=True):
+    """A change of a contact's status, with who made it and when."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    status: str
+    outcome: Optional[str] = None
+    reason: Optional[str] = None
+    actor: str
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Callback(SQLModel, table=True):
+    """An outbox row: a status SMS or voice call to a DSL, sent by the worker when due."""
+
+    __table_args__ = (Index("ix_callback_state_due", "state", "due_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    kind: str  # reference, decision, still_assessing
+    channel: str  # sms or voice
+    to_number: str
+    body: str
+    due_at: datetime
+    state: str = "scheduled"  # scheduled, sending, sent, delivered, failed, cancelled
+    attempts: int = 0
+    claimed_by: Optional[str] = None
+    claimed_at: Optional[datetime] = None
+    twilio_sid: Optional[str] = Field(default=None, index=True)
+    last_status: Optional[str] = None
+    last_error: Optional[str] = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    """A member of staff who logs in to the web pages."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, index=True)
+    password_hash: str
+    role: str = "staff"  # staff, supervisor, admin
+    failed_logins: int = 0
+    locked_until: Optional[datetime] = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for /api/stats, stored only as a hash."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    token_hash: str = Field(unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: Optional[datetime] = None
+
+
+class AuditEvent(SQLModel, table=True):
+    """An audit-log line: logins, status changes, admin actions."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str
+    action: str
+    detail: Optional[str] = None
+
+
+class WorkerHeartbeat(SQLModel, table=True):
+    """The last time each worker process was alive."""
+
+    worker_id: str = Field(primary_key=True, max_length=128)
+    last_seen: datetime = Field(default_factory=utcnow)
+
+
+class Trial(SQLModel, table=True):
+    """A trial of menu wordings: variants, allocation shares and dates."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    variants: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    allocation: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    control: str = "control"
+    starts_at: datetime
+    ends_at: datetime
+    stopped_at: Optional[datetime] = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class TrialAssignment(SQLModel, table=True):
+    """A caller's sticky variant within a trial."""
+
+    __table_args__ = (UniqueConstraint("trial_id", "caller", name="uq_trialassignment_caller"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    trial_id: int = Field(foreign_key="trial.id", index=True)
+    caller: str
+    variant: str

@@ -1,0 +1,96 @@
+"""Engine and session handling, attached to a Flask app with init_app."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from flask import current_app, g
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, SQLModel, create_engine
+
+from db import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+# A live call must not wait on a locked or unreachable database: fail fast and fail safe.
+SQLITE_BUSY_MS = 2000
+PG_CONNECT_TIMEOUT_S = 3
+PG_STATEMENT_TIMEOUT_MS = 3000
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine with short timeouts suited to answering live calls."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_MS / 1000}
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            # WAL lets the dashboard read while webhooks write; busy_timeout bounds lock waits.
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    # Keep any options already in the URL (such as a search_path) beside the statement timeout.
+    url_options = make_url(url).query.get("options", "")
+    options = f"{url_options} -c statement_timeout={PG_STATEMENT_TIMEOUT_MS}".strip()
+    return create_engine(
+        make_url(url).difference_update_query(["options"]),
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        connect_args={
+            "connect_timeout": PG_CONNECT_TIMEOUT_S,
+            "options": options,
+        },
+    )
+
+
+def create_all(engine: Engine) -> None:
+    """Create every table (tests and the quick start; production uses migrations)."""
+    SQLModel.metadata.create_all(engine)
+
+
+def get_engine() -> Engine:
+    """The current app's engine."""
+    return current_app.extensions["db_engine"]
+
+
+def get_session() -> Session:
+    """A session for this request, closed at teardown."""
+    if "db_session" not in g:
+        g.db_session = Session(get_engine(), expire_on_commit=False)
+    return g.db_session
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session outside a request (CLI, worker) that commits or rolls back."""
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _close_session(_exc=None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def init_app(app) -> None:
+    """Attach an engine built from the app's settings."""
+    app.extensions["db_engine"] = make_engine(app.config["SETTINGS"].database_url)
+    app.teardown_appcontext(_close_session)

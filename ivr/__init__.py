@@ -1,0 +1,44 @@
+"""The MASH front-door IVR: Flask application factory."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from flask import Flask
+
+from ivr.config import Settings, load_settings
+
+log = logging.getLogger("ivr")
+
+
+def utc_clock() -> datetime:
+    """Now, as an aware UTC datetime (tests replace CLOCK to freeze time)."""
+    return datetime.now(timezone.utc)
+
+
+def create_app(settings: Settings | None = None, environ: dict | None = None) -> Flask:
+    """Build the app; settings come from the environment unless given."""
+    app = Flask(__name__, instance_relative_config=True)
+    if settings is None:
+        settings = load_settings(environ, instance_path=app.instance_path)
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        CLOCK=utc_clock,
+        TESTING=settings.env == "test",
+    )
+    from ivr import logs
+
+    logs.init_app(app)
+    if not settings.signature_check:
+        log.warning("TWILIO_SIGNATURE_CHECK is off: Twilio webhooks are not verified (development only)")
+
+    from db import session
+
+    session.init_app(app)
+
+    from ivr import health, voice
+
+    app.register_blueprint(voice.bp)
+    app.register_blueprint(health.bp)
+    return app

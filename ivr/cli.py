@@ -1,0 +1,112 @@
+"""The `ivr` command, built on Flask's CLI; each feature adds its own command group."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
+
+from ivr import create_app
+from ivr.config import ConfigError
+
+
+def _create_app():
+    try:
+        return create_app()
+    except ConfigError as exc:
+        click.echo(f"Configuration error: {exc}", err=True)
+        sys.exit(2)
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, load_dotenv=True)
+def main():
+    """Warwickshire MASH front-door IVR."""
+
+
+main.add_command(routes_command)
+main.add_command(shell_command)
+
+
+def webhook_urls(base: str) -> list[str]:
+    """The URLs to paste into the Twilio console."""
+    return [
+        f"Voice URL (POST):           {base}/voice/incoming",
+        f"Status callback URL (POST): {base}/voice/status",
+        f"Fallback URL (POST):        {base}/voice/fallback",
+    ]
+
+
+@main.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--with-worker", is_flag=True, help="Also run the callback worker in this process (quick start only).")
+@with_appcontext
+def run_command(host: str, port: int, with_worker: bool):
+    """Serve the app (development server) and print the webhook URLs."""
+    app = current_app._get_current_object()
+    settings = app.config["SETTINGS"]
+    base = settings.public_base_url or f"http://{host}:{port}"
+    click.echo(f"MASH IVR on http://{host}:{port}  (health: http://{host}:{port}/health)")
+    for line in webhook_urls(base):
+        click.echo("  " + line)
+    if with_worker:
+        from callbacks.worker import start_in_background
+
+        start_in_background(app)
+        click.echo("  Callback worker: running in this process")
+    app.run(host=host, port=port, use_reloader=False, threaded=True)
+
+
+@main.group("db")
+def db_group():
+    """Database schema commands."""
+
+
+@db_group.command("upgrade")
+@with_appcontext
+def db_upgrade():
+    """Apply the Alembic migrations up to the newest."""
+    from db.migrate import upgrade
+
+    upgrade(current_app.config["SETTINGS"].database_url)
+    click.echo("Database is up to date.")
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True)
+@with_appcontext
+def db_revision(message: str):
+    """Write a new migration from the models (for developers)."""
+    from db.migrate import revision
+
+    revision(current_app.config["SETTINGS"].database_url, message)
+
+
+def register_feature_commands(group: click.Group) -> None:
+    """Attach each feature's command group; imported here so importing ivr.cli stays cheap."""
+    import importlib
+
+    for module_name, attr in FEATURE_COMMANDS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if not module_name.startswith(exc.name or "\0"):
+                raise
+            continue
+        group.add_command(getattr(module, attr))
+
+
+# (module, click object) pairs; a feature adds its line here.
+FEATURE_COMMANDS: list[tuple[str, str]] = [
+    ("callbacks.cli", "worker_command"),
+    ("callbacks.cli", "contacts_group"),
+    ("schools.cli", "schools_group"),
+    ("staff.cli", "users_group"),
+    ("staff.cli", "tokens_group"),
+    ("simulator.cli", "simulate_group"),
+    ("trials.cli", "trials_group"),
+    ("ivr.demo", "demo_group"),
+]
+
+register_feature_commands(main)

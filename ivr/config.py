@@ -1,0 +1,161 @@
+"""Settings read from the environment (and an optional .env file), validated at start-up."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import phonenumbers
+
+from routing.hours import OpeningHours, OpeningHoursError
+
+DEFAULT_SECRET_KEY = "dev-only-change-me"
+DEFAULT_HOURS = "Mon-Thu 08:30-17:30; Fri 08:30-17:00"
+TWILIO_API_DEFAULT = "https://api.twilio.com"
+
+
+class ConfigError(RuntimeError):
+    """A configuration value is missing or wrong; the message names the variable."""
+
+
+def normalise_uk_number(value: str, variable: str = "number") -> str:
+    """Return a UK phone number in E.164 form, or raise ConfigError naming the variable."""
+    try:
+        parsed = phonenumbers.parse(value, "GB")
+    except phonenumbers.NumberParseException as exc:
+        raise ConfigError(f"{variable}: {value!r} is not a phone number ({exc})") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise ConfigError(f"{variable}: {value!r} is not a valid phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _bool(env: dict, name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name}: {raw!r} is not a yes/no value (use true or false)")
+
+
+def _int(env: dict, name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: {raw!r} is not a whole number") from None
+    if value < minimum:
+        raise ConfigError(f"{name}: must be at least {minimum}, got {value}")
+    return value
+
+
+def _https_origin(env: dict, name: str) -> str | None:
+    raw = (env.get(name) or "").strip().rstrip("/")
+    if not raw:
+        return None
+    if not raw.startswith(("https://", "http://")):
+        raise ConfigError(f"{name}: {raw!r} must start with https:// (the origin Twilio calls)")
+    return raw
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated settings; one instance per app."""
+
+    env: str = "development"
+    database_url: str = ""
+    secret_key: str = DEFAULT_SECRET_KEY
+    twilio_account_sid: str = "AC00000000000000000000000000000000"
+    twilio_auth_token: str = "dev-auth-token"
+    twilio_api_base_url: str = TWILIO_API_DEFAULT
+    public_base_url: str | None = None
+    twilio_phone_number: str = "+441926414144"
+    mash_number: str = "+441926414144"
+    dsl_infoline_number: str = "+441926418608"
+    early_help_number: str = "+441926412412"
+    edt_number: str = "+441926886922"
+    opening_hours: OpeningHours = field(default_factory=lambda: OpeningHours.parse(DEFAULT_HOURS))
+    voice: str = "Polly.Amy"
+    language: str = "en-GB"
+    dial_timeout: int = 25
+    signature_check: bool = True
+    retention_days: int = 400
+    decision_promise_working_days: int = 1
+
+
+def _env_with_dotenv(environ: dict | None) -> dict:
+    if environ is not None:
+        return dict(environ)
+    merged = {}
+    dotenv = Path(".env")
+    if dotenv.exists():
+        from dotenv import dotenv_values
+
+        merged.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
+    merged.update(os.environ)
+    return merged
+
+
+def load_settings(environ: dict | None = None, instance_path: str = "instance") -> Settings:
+    """Build Settings from environment variables; raise ConfigError naming any bad variable."""
+    env = _env_with_dotenv(environ)
+    mode = (env.get("IVR_ENV") or "development").strip().lower()
+    if mode not in {"development", "production", "test"}:
+        raise ConfigError(f"IVR_ENV: {mode!r} must be development, production or test")
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path).resolve() / 'mash_ivr.sqlite3'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    if not database_url.startswith(("sqlite:", "postgresql+psycopg:")):
+        raise ConfigError(f"DATABASE_URL: {database_url.split(':')[0]!r} is not supported (use sqlite or postgresql)")
+    try:
+        hours = OpeningHours.parse(env.get("OPENING_HOURS") or DEFAULT_HOURS)
+    except OpeningHoursError as exc:
+        raise ConfigError(f"OPENING_HOURS: {exc}") from None
+    numbers = {}
+    for name, default in (
+        ("TWILIO_PHONE_NUMBER", "+441926414144"),
+        ("MASH_NUMBER", "+441926414144"),
+        ("DSL_INFOLINE_NUMBER", "+441926418608"),
+        ("EARLY_HELP_NUMBER", "+441926412412"),
+        ("EDT_NUMBER", "+441926886922"),
+    ):
+        numbers[name] = normalise_uk_number(env.get(name) or default, name)
+    signature_check = _bool(env, "TWILIO_SIGNATURE_CHECK", True)
+    if not signature_check and mode != "development":
+        raise ConfigError("TWILIO_SIGNATURE_CHECK: may be turned off only when IVR_ENV=development")
+    secret_key = env.get("SECRET_KEY") or DEFAULT_SECRET_KEY
+    if mode == "production":
+        if secret_key == DEFAULT_SECRET_KEY or len(secret_key) < 16:
+            raise ConfigError("SECRET_KEY: set a long random value in production")
+        if not env.get("TWILIO_AUTH_TOKEN"):
+            raise ConfigError("TWILIO_AUTH_TOKEN: required in production")
+    api_base = (env.get("TWILIO_API_BASE_URL") or TWILIO_API_DEFAULT).rstrip("/")
+    if not api_base.startswith(("https://", "http://")):
+        raise ConfigError(f"TWILIO_API_BASE_URL: {api_base!r} must be an http(s) URL")
+    return Settings(
+        env=mode,
+        database_url=database_url,
+        secret_key=secret_key,
+        twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or Settings.twilio_account_sid,
+        twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or Settings.twilio_auth_token,
+        twilio_api_base_url=api_base,
+        public_base_url=_https_origin(env, "PUBLIC_BASE_URL"),
+        twilio_phone_number=numbers["TWILIO_PHONE_NUMBER"],
+        mash_number=numbers["MASH_NUMBER"],
+        dsl_infoline_number=numbers["DSL_INFOLINE_NUMBER"],
+        early_help_number=numbers["EARLY_HELP_NUMBER"],
+        edt_number=numbers["EDT_NUMBER"],
+        opening_hours=hours,
+        voice=env.get("IVR_VOICE") or Settings.voice,
+        language=env.get("IVR_LANGUAGE") or Settings.language,
+        dial_timeout=_int(env, "DIAL_TIMEOUT", 25, minimum=5),
+        signature_check=signature_check,
+        retention_days=_int(env, "RETENTION_DAYS", 400, minimum=1),
+    )

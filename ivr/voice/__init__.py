@@ -1,0 +1,6 @@
+"""The Twilio Voice webhooks under /voice/."""
+from flask import Blueprint
+
+bp = Blueprint("voice", __name__, url_prefix="/voice")
+
+from ivr.voice import views  # noqa: E402,F401  (registers the routes on bp)

@@ -1,0 +1,40 @@
+"""Where the call flow meets the other features: schools, contacts, trials, status checks."""
+from __future__ import annotations
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from routing.menu import DEFAULT_WORDING, Wording
+
+
+def on_incoming(session, call) -> None:
+    """A new call: identify the school from caller ID and assign a trial variant (never asks anything)."""
+
+
+def wording_for(session, call) -> Wording:
+    """The menu wording this call hears: a trial variant, or the default."""
+    return DEFAULT_WORDING
+
+
+def on_routed(session, call) -> None:
+    """The call was routed: a MASH route opens a contact."""
+
+
+def service_chosen(session, call, service: str, in_hours: bool) -> VoiceResponse:
+    """Infoline or Early Help was chosen: identify the school if needed, then connect."""
+    from ivr.voice.steps import connect_service
+
+    return connect_service(session, call, service, in_hours)
+
+
+def status_check(session, call, in_hours: bool) -> VoiceResponse:
+    """Option 4: not yet available, so say so and offer the menu again."""
+    from flask import current_app
+
+    from ivr.voice import twiml
+
+    return twiml.menu(current_app.config["SETTINGS"], wording_for(session, call), in_hours, attempt=1,
+                      notice="Checking on a contact by phone is not available yet.")
+
+
+def on_call_ended(session, call) -> None:
+    """The call ended: a MASH caller on a mobile gets their reference by text."""

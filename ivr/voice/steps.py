@@ -1,0 +1,52 @@
+"""Shared call steps: connect a route, take a message, connect a chosen service."""
+from __future__ import annotations
+
+from flask import current_app
+
+from db.calls import save_route
+from db.models import Route
+from ivr.voice import hooks, twiml
+from routing.menu import SERVICE_NAMES
+from routing.transfer import decide_service_connection
+
+
+def settings():
+    """The app's Settings."""
+    return current_app.config["SETTINGS"]
+
+
+def is_open_now() -> bool:
+    """Whether the services are open at this moment."""
+    return settings().opening_hours.is_open(current_app.config["CLOCK"]())
+
+
+def connect(session, call, route: str, attempt: int = 1, service: str | None = None):
+    """Route the call and transfer it; a MASH route opens a contact."""
+    save_route(call, route, service)
+    hooks.on_routed(session, call)
+    session.commit()
+    return twiml.dial(settings(), route, attempt)
+
+
+def take_message(session, call, service: str, urgent: bool, reason: str | None = None):
+    """Ask for a short message for a service."""
+    save_route(call, Route.VOICEMAIL, service)
+    call.service = service
+    session.commit()
+    name = SERVICE_NAMES.get(service, "MASH")
+    if reason == "closed":
+        prompt = f"{name} is closed now. Please leave a short message after the tone with your name, school and number, then press hash."
+    elif urgent:
+        prompt = (f"Sorry, {name} cannot answer. Please leave a short message after the tone with your name, "
+                  "school and number, then press hash. It will be passed on as urgent.")
+    else:
+        prompt = f"Please leave a short message for {name} after the tone with your name, school and number, then press hash."
+    return twiml.record(settings(), prompt, service, urgent)
+
+
+def connect_service(session, call, service: str, in_hours: bool):
+    """Connect a chosen non-urgent service, or take a message when it is closed."""
+    decision = decide_service_connection(service, in_hours)
+    if decision.action == "connect":
+        return connect(session, call, service)
+    return take_message(session, call, service, urgent=False, reason="closed")

@@ -1,0 +1,163 @@
+"""Twilio Voice webhooks: thin views over routing decisions and db query functions."""
+from __future__ import annotations
+
+from flask import request
+
+from db.calls import (count_failure, get_or_create_call, request_key, save_call, save_call_end, save_recording,
+                      save_route, save_step, save_transfer)
+from ivr.voice.steps import connect, is_open_now, settings, take_message
+from db.models import Route
+from db.session import get_session
+from ivr.twilio_auth import twilio_signed
+from ivr.voice import bp, hooks, twiml
+from ivr.voice.failsafe import live_call, quiet_webhook
+from routing.menu import SERVICE_NAMES, decide_menu, parse_attempt
+from routing.phone import caller_number
+from routing.transfer import decide_after_dial, decide_after_offer
+
+ROUTES = set(SERVICE_NAMES)
+
+
+
+
+def _service_arg(default: str = Route.MASH) -> str:
+    service = request.args.get("service", default)
+    return service if service in ROUTES else default
+
+
+def _call_and_step(step: str, digits: str | None = None, detail: str | None = None):
+    """The call for this webhook and whether this is the first delivery of the step."""
+    session = get_session()
+    call = get_or_create_call(session, request.form["CallSid"], is_open_now())
+    is_new = save_step(session, call, step, request_key(request.full_path, request.form), digits, detail)
+    return session, call, is_new
+
+
+@bp.post("/incoming")
+@twilio_signed
+@live_call
+def incoming():
+    """Answer a new call: record it and play the menu."""
+    session = get_session()
+    in_hours = is_open_now()
+    call = save_call(session, request.form["CallSid"], caller_number(request.form.get("From")),
+                     request.form.get("To"), in_hours)
+    save_step(session, call, "incoming", request_key(request.full_path, request.form))
+    hooks.on_incoming(session, call)
+    session.commit()
+    return twiml.menu(settings(), hooks.wording_for(session, call), in_hours, attempt=1)
+
+
+@bp.post("/menu")
+@twilio_signed
+@live_call
+def menu():
+    """Act on the key pressed in the menu, or on silence."""
+    attempt = parse_attempt(request.args.get("attempt"))
+    digits = request.form.get("Digits")
+    session, call, is_new = _call_and_step("menu", digits, f"attempt {attempt}")
+    in_hours = is_open_now()
+    decision = decide_menu(digits, attempt, in_hours)
+    if is_new:
+        count_failure(call, decision.reason)
+    if decision.action == "repeat":
+        session.commit()
+        return twiml.menu(settings(), hooks.wording_for(session, call), in_hours, attempt + 1, decision.reason)
+    if decision.action == "status_check":
+        save_route(call, Route.STATUS_CHECK)
+        session.commit()
+        return hooks.status_check(session, call, in_hours)
+    if decision.action == "choose":
+        call.service = decision.route
+        session.commit()
+        return hooks.service_chosen(session, call, decision.route, in_hours)
+    return connect(session, call, decision.route)
+
+
+@bp.post("/dial-result")
+@twilio_signed
+@live_call
+def dial_result():
+    """Hear how a transfer ended: done, retry MASH, offer MASH, or take a message."""
+    service = _service_arg()
+    attempt = parse_attempt(request.args.get("attempt"))
+    status = request.form.get("DialCallStatus")
+    session, call, _ = _call_and_step("dial_result", status, service)
+    save_transfer(call, status, request.form.get("DialCallDuration"))
+    decision = decide_after_dial(service, status, attempt)
+    session.commit()
+    if decision.action == "done":
+        return twiml.goodbye(settings(), "Thank you for calling. Goodbye.")
+    if decision.action == "retry":
+        return twiml.dial(settings(), service, attempt + 1,
+                          intro=f"Sorry, {SERVICE_NAMES[service]} did not answer. Trying once more.")
+    if decision.action == "message":
+        return take_message(session, call, service, urgent=True)
+    return twiml.offer_mash_or_message(settings(), service, is_open_now())
+
+
+@bp.post("/unanswered")
+@twilio_signed
+@live_call
+def unanswered():
+    """After Infoline or Early Help did not answer: MASH if urgent, else a message."""
+    service = _service_arg(Route.DSL_INFOLINE)
+    digits = request.form.get("Digits")
+    session, call, _ = _call_and_step("unanswered", digits, service)
+    in_hours = is_open_now()
+    decision = decide_after_offer(digits, in_hours)
+    if decision.action == "connect":
+        return connect(session, call, decision.route)
+    return take_message(session, call, service, urgent=False)
+
+
+@bp.post("/recording")
+@twilio_signed
+@live_call
+def recording():
+    """Store the link to a message left by the caller."""
+    service = _service_arg()
+    urgent = request.args.get("urgent") == "1"
+    session, call, _ = _call_and_step("recording", None, service)
+    save_recording(call, request.form.get("RecordingUrl"), service, urgent)
+    session.commit()
+    if urgent:
+        text = "Thank you. Your message has been passed to MASH as urgent. If a child is in immediate danger, call 999. Goodbye."
+    else:
+        text = f"Thank you. Your message for {SERVICE_NAMES.get(service, 'MASH')} has been recorded. Goodbye."
+    return twiml.goodbye(settings(), text)
+
+
+@bp.post("/status")
+@twilio_signed
+@quiet_webhook
+def status():
+    """Twilio's call status callback: close the call; no route means ABANDONED."""
+    session = get_session()
+    call_sid = request.form.get("CallSid")
+    if not call_sid:
+        return ("", 204)
+    call = get_or_create_call(session, call_sid, is_open_now())
+    save_step(session, call, "status", request_key(request.full_path, request.form), None,
+              request.form.get("CallStatus"))
+    save_call_end(call, request.form.get("CallStatus"), request.form.get("CallDuration"))
+    hooks.on_call_ended(session, call)
+    session.commit()
+    return ("", 204)
+
+
+@bp.post("/fallback")
+@twilio_signed
+def fallback():
+    """The number's Fallback URL: connect to MASH (EDT out of hours) without touching the database."""
+    return twiml.twiml_response(twiml.failsafe(settings(), is_open_now()))
+
+
+@bp.post("/fallback/result")
+@twilio_signed
+def fallback_result():
+    """After a fail-safe transfer: done if answered, else the other line, then a spoken end."""
+    attempt = parse_attempt(request.args.get("attempt"))
+    if decide_after_dial(Route.MASH, request.form.get("DialCallStatus"), 1).action == "done":
+        return twiml.twiml_response(twiml.goodbye(settings(), "Thank you for calling. Goodbye."))
+    return twiml.twiml_response(twiml.failsafe(settings(), is_open_now(), attempt + 1))

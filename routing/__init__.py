@@ -1,0 +1,1 @@
+"""Menu and routing decisions as pure functions (no Flask, no database)."""

@@ -1,0 +1,123 @@
+"""The keypad menu: wording and the decision for each key, as pure functions."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from db.models import Route
+
+WORDS_PER_MINUTE = 150
+MAX_FAILURES = 2  # the second no-input or invalid key goes straight to MASH
+
+SERVICE_NAMES = {
+    Route.MASH: "MASH",
+    Route.DSL_INFOLINE: "the DSL Infoline",
+    Route.EARLY_HELP: "Early Help",
+    Route.EDT: "the Emergency Duty Team",
+}
+KEY_TO_CHOICE = {"1": Route.MASH, "2": Route.DSL_INFOLINE, "3": Route.EARLY_HELP, "4": Route.STATUS_CHECK}
+
+
+@dataclass(frozen=True)
+class Wording:
+    """The spoken menu; trials may vary only option 2-4 text and the closing line."""
+
+    danger: str = "If a child is in immediate danger, hang up and call 999."
+    option1: str = "For an urgent concern that needs action now, press 1, or stay on the line."
+    option1_closed: str = (
+        "MASH is closed. For an urgent concern, press 1, or stay on the line, for the Emergency Duty Team."
+    )
+    option2: str = "Unsure, and want advice with no immediate risk? Press 2 for the DSL Infoline."
+    option2_closed: str = "To leave a message for the DSL Infoline, press 2."
+    option3: str = "If a family would benefit from extra support, press 3 for Early Help."
+    option3_closed: str = "To leave a message for Early Help, press 3."
+    option4: str = "To check on a contact you have already made, press 4."
+    closing: str = "Choosing the right line keeps MASH clear for emergencies."
+
+    def sentences(self, in_hours: bool) -> list[str]:
+        """The greeting in the order it is spoken."""
+        return [
+            self.danger,
+            self.option1 if in_hours else self.option1_closed,
+            self.option2 if in_hours else self.option2_closed,
+            self.option3 if in_hours else self.option3_closed,
+            self.option4,
+            self.closing,
+        ]
+
+
+DEFAULT_WORDING = Wording()
+VARIABLE_FIELDS = ("option2", "option2_closed", "option3", "option3_closed", "option4", "closing")
+
+NOT_HEARD = "Sorry, I did not hear a choice."
+NOT_AN_OPTION = "That is not an option."
+
+
+def make_wording(overrides: dict[str, str]) -> Wording:
+    """A wording that changes only the fields a trial may vary; anything else is refused."""
+    fixed = set(overrides) - set(VARIABLE_FIELDS)
+    if fixed:
+        raise ValueError(f"a variant may only change {', '.join(VARIABLE_FIELDS)}; not {', '.join(sorted(fixed))}")
+    return replace(DEFAULT_WORDING, **{k: str(v).strip() for k, v in overrides.items()})
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the menu does next: connect, repeat, identify, or check a status."""
+
+    action: str  # "connect", "repeat", "choose", "status_check"
+    route: str | None = None
+    reason: str | None = None  # "no_input" or "invalid" for repeats and fallbacks
+
+
+def urgent_route(in_hours: bool) -> str:
+    """MASH in hours; the Emergency Duty Team out of hours."""
+    return Route.MASH if in_hours else Route.EDT
+
+
+def clean_digits(raw: str | None) -> str:
+    """Keep only keypad characters; garbage input becomes an invalid choice, never an error."""
+    if raw is None:
+        return ""
+    return "".join(re.findall(r"[0-9*#]", str(raw)))[:32]
+
+
+def decide_menu(digits: str | None, attempt: int, in_hours: bool) -> Decision:
+    """Decide what a menu key press (or silence) at the given attempt leads to."""
+    raw = "" if digits is None else str(digits).strip()
+    keys = clean_digits(raw)
+    last_chance = attempt >= MAX_FAILURES
+    if not raw:
+        if last_chance:
+            return Decision("connect", urgent_route(in_hours), reason="no_input")
+        return Decision("repeat", reason="no_input")
+    choice = KEY_TO_CHOICE.get(keys) if keys == raw else None
+    if choice in (Route.MASH,):
+        return Decision("connect", urgent_route(in_hours))
+    if choice == Route.STATUS_CHECK:
+        return Decision("status_check", Route.STATUS_CHECK)
+    if choice is not None:
+        return Decision("choose", choice)
+    if last_chance:
+        return Decision("connect", urgent_route(in_hours), reason="invalid")
+    return Decision("repeat", reason="invalid")
+
+
+def parse_attempt(raw: str | None) -> int:
+    """The attempt number from a URL; anything odd counts as the last chance."""
+    try:
+        value = int(str(raw))
+    except (TypeError, ValueError):
+        return MAX_FAILURES
+    return value if 1 <= value <= MAX_FAILURES else MAX_FAILURES
+
+
+def urgent_speech(wording: Wording = DEFAULT_WORDING, in_hours: bool = True) -> str:
+    """What an urgent caller hears before the transfer starts when pressing 1 at the first chance."""
+    return " ".join(wording.sentences(in_hours)[:2])
+
+
+def speech_measure(text: str) -> tuple[int, float]:
+    """Words and seconds of speech at 150 words a minute."""
+    words = len(text.split())
+    return words, round(words * 60 / WORDS_PER_MINUTE, 1)

@@ -1,0 +1,34 @@
+"""What happens after a transfer: answered, retried, offered MASH, or a message taken."""
+from __future__ import annotations
+
+from db.models import Route
+from routing.menu import Decision, urgent_route
+
+ANSWERED = frozenset({"completed", "answered"})
+URGENT_SERVICES = frozenset({Route.MASH, Route.EDT})
+MAX_URGENT_TRIES = 2
+
+
+def decide_after_dial(service: str, dial_status: str | None, attempt: int) -> Decision:
+    """Decide the next step from Twilio's DialCallStatus for a transfer."""
+    if (dial_status or "").strip().lower() in ANSWERED:
+        return Decision("done", service)
+    if service in URGENT_SERVICES:
+        if attempt < MAX_URGENT_TRIES:
+            return Decision("retry", service)
+        return Decision("message", service, reason="urgent")
+    return Decision("offer", service)
+
+
+def decide_after_offer(digits: str | None, in_hours: bool) -> Decision:
+    """After a non-urgent line did not answer: 1 goes to MASH, anything else leaves a message."""
+    if (digits or "").strip() == "1":
+        return Decision("connect", urgent_route(in_hours))
+    return Decision("message")
+
+
+def decide_service_connection(service: str, in_hours: bool) -> Decision:
+    """A chosen non-urgent service: connect in hours, take a message out of hours."""
+    if in_hours:
+        return Decision("connect", service)
+    return Decision("message", service, reason="closed")

@@ -1,0 +1,132 @@
+"""Shared fixtures: an app on SQLite and on PostgreSQL, a Twilio-signing client, a frozen clock."""
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlmodel import SQLModel
+
+from ivr import create_app
+from ivr.config import load_settings
+from tests.twilio_client import TwilioClient
+
+PG_ADMIN_URL = os.environ.get("IVR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TEST_ENV = {
+    "IVR_ENV": "test",
+    "TWILIO_AUTH_TOKEN": "test-auth-token",
+    "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+    "SECRET_KEY": "test-secret-key-not-for-production",
+    "PUBLIC_BASE_URL": "https://ivr.example.test",
+    "TWILIO_PHONE_NUMBER": "+442079460001",
+    "MASH_NUMBER": "+442079460100",
+    "DSL_INFOLINE_NUMBER": "+442079460200",
+    "EARLY_HELP_NUMBER": "+442079460300",
+    "EDT_NUMBER": "+442079460400",
+    "OPENING_HOURS": "Mon-Thu 08:30-17:30; Fri 08:30-17:00",
+}
+# A Tuesday morning in GMT, well inside opening hours.
+IN_HOURS = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
+OUT_OF_HOURS = datetime(2026, 11, 24, 22, 0, tzinfo=timezone.utc)
+
+
+def _postgres_reachable() -> str | None:
+    try:
+        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # any failure means "not here"
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+
+_PG_PROBLEM = _postgres_reachable()
+
+
+def pytest_report_header(config):
+    if _PG_PROBLEM is None:
+        return f"PostgreSQL: {PG_ADMIN_URL} reachable; database tests run on SQLite and PostgreSQL"
+    return f"PostgreSQL: not reachable ({_PG_PROBLEM}); PostgreSQL runs are skipped"
+
+
+@pytest.fixture(scope="session")
+def pg_schema_url():
+    """A fresh PostgreSQL schema for this test session (dropped at the end)."""
+    if _PG_PROBLEM is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the PostgreSQL tests, but {PG_ADMIN_URL} is unreachable: {_PG_PROBLEM}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL} ({_PG_PROBLEM}); start it to run these tests")
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"
+    engine = create_engine(url)
+    SQLModel.metadata.create_all(engine)
+    engine.dispose()
+    yield url
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def _truncate_all(engine) -> None:
+    names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    """Each database test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    return request.getfixturevalue("pg_schema_url")
+
+
+@pytest.fixture
+def settings_env(database_url):
+    """The environment the test app is built from; tests may change it before `app` is made."""
+    return dict(TEST_ENV, DATABASE_URL=database_url)
+
+
+@pytest.fixture
+def clock():
+    """A frozen clock the app reads; set `clock.now` to move time."""
+
+    class Clock:
+        now = IN_HOURS
+
+        def __call__(self):
+            return self.now
+
+    return Clock()
+
+
+@pytest.fixture
+def app(settings_env, clock):
+    """An app with a fresh, empty schema."""
+    application = create_app(load_settings(settings_env))
+    application.config["CLOCK"] = clock
+    engine = application.extensions["db_engine"]
+    if engine.dialect.name == "postgresql":
+        _truncate_all(engine)
+    else:
+        SQLModel.metadata.create_all(engine)
+    yield application
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(app):
+    """The app's database engine."""
+    return app.extensions["db_engine"]
+
+
+@pytest.fixture
+def twilio(app):
+    """A client that signs each request as Twilio does and parses TwiML replies."""
+    return TwilioClient(app.test_client(), TEST_ENV["TWILIO_AUTH_TOKEN"], TEST_ENV["PUBLIC_BASE_URL"])
