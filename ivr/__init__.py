@@ -30,6 +30,9 @@ def create_app(settings: Settings | None = None, environ: dict | None = None) ->
     from ivr import logs
 
     logs.init_app(app)
+    from ivr import security
+
+    security.init_app(app)
     if not settings.signature_check:
         log.warning("TWILIO_SIGNATURE_CHECK is off: Twilio webhooks are not verified (development only)")
 

@@ -86,6 +86,7 @@ class Settings:
     signature_check: bool = True
     retention_days: int = 400
     decision_promise_working_days: int = 1
+    proxy_fix_hops: int = 1  # proxies in front of the app whose X-Forwarded-* headers are trusted
 
 
 def _env_with_dotenv(environ: dict | None) -> dict:
@@ -158,4 +159,5 @@ def load_settings(environ: dict | None = None, instance_path: str = "instance") 
         dial_timeout=_int(env, "DIAL_TIMEOUT", 25, minimum=5),
         signature_check=signature_check,
         retention_days=_int(env, "RETENTION_DAYS", 400, minimum=1),
+        proxy_fix_hops=_int(env, "PROXY_FIX_HOPS", 1, minimum=0),
     )
