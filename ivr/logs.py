@@ -30,6 +30,21 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(event, default=str)
 
 
+class StderrHandler(logging.StreamHandler):
+    """Write to whatever sys.stderr is now (test runners and daemons swap it)."""
+
+    def __init__(self):
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
 APP_LOGGERS = ("ivr", "routing", "callbacks", "db", "schools", "simulator", "trials", "staff")
 
 
@@ -38,7 +53,7 @@ def init_app(app) -> None:
     for name in APP_LOGGERS:
         logger = logging.getLogger(name)
         if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
-            handler = logging.StreamHandler(sys.stderr)
+            handler = StderrHandler()
             handler.setFormatter(JsonFormatter())
             logger.addHandler(handler)
         logger.setLevel(logging.INFO)
