@@ -1,0 +1,72 @@
+"""Start-up configuration: defaults, normalised numbers, and clear errors naming the variable."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ivr.config import DEFAULT_SECRET_KEY, ConfigError, load_settings
+
+
+def test_defaults_are_the_councils_published_numbers():
+    settings = load_settings({})
+    assert settings.mash_number == "+441926414144"
+    assert settings.dsl_infoline_number == "+441926418608"
+    assert settings.early_help_number == "+441926412412"
+    assert settings.edt_number == "+441926886922"
+    assert settings.database_url.startswith("sqlite:///") and settings.database_url.endswith("mash_ivr.sqlite3")
+
+
+@pytest.mark.parametrize("written", ["01926 414144", "+44 1926 414144", "(01926) 414 144", "0044 1926 414144"])
+def test_a_phone_number_in_any_common_uk_form_is_stored_as_e164(written):
+    assert load_settings({"MASH_NUMBER": written}).mash_number == "+441926414144"
+
+
+@pytest.mark.parametrize("variable,value", [
+    ("MASH_NUMBER", "not a number"),
+    ("EDT_NUMBER", "01632 960000"),
+    ("OPENING_HOURS", "Mon-Fri 9-5"),
+    ("OPENING_HOURS", "Funday 08:00-10:00"),
+    ("DATABASE_URL", "mysql://x"),
+    ("PUBLIC_BASE_URL", "ivr.example.gov.uk"),
+    ("DIAL_TIMEOUT", "soon"),
+    ("IVR_ENV", "staging"),
+    ("TWILIO_SIGNATURE_CHECK", "maybe"),
+])
+def test_a_wrong_value_stops_start_up_with_a_message_naming_the_variable(variable, value):
+    with pytest.raises(ConfigError) as err:
+        load_settings({variable: value})
+    assert str(err.value).startswith(variable)
+
+
+@pytest.mark.parametrize("hours", ["always", "never", "ALWAYS"])
+def test_opening_hours_accept_always_and_never(hours):
+    assert load_settings({"OPENING_HOURS": hours}).opening_hours is not None
+
+
+def test_signature_checks_may_be_turned_off_only_in_development():
+    assert load_settings({"TWILIO_SIGNATURE_CHECK": "false"}).signature_check is False
+    with pytest.raises(ConfigError, match="TWILIO_SIGNATURE_CHECK"):
+        load_settings({"TWILIO_SIGNATURE_CHECK": "false", "IVR_ENV": "production",
+                       "SECRET_KEY": "x" * 40, "TWILIO_AUTH_TOKEN": "t"})
+
+
+def test_production_refuses_the_default_secret_key():
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_settings({"IVR_ENV": "production", "SECRET_KEY": DEFAULT_SECRET_KEY, "TWILIO_AUTH_TOKEN": "t"})
+
+
+def test_a_postgres_url_is_driven_by_psycopg_3():
+    url = load_settings({"DATABASE_URL": "postgresql://u@db/ivr"}).database_url
+    assert url == "postgresql+psycopg://u@db/ivr"
+
+
+def test_the_ivr_command_reports_a_bad_variable_and_exits_non_zero(tmp_path):
+    ivr = Path(sys.executable).with_name("ivr")
+    result = subprocess.run([str(ivr), "routes"], capture_output=True, text=True,
+                            env={"PATH": "/usr/bin:/bin", "MASH_NUMBER": "nonsense", "HOME": str(tmp_path)},
+                            cwd=tmp_path, timeout=60)
+    assert result.returncode != 0
+    assert "MASH_NUMBER" in result.stderr
