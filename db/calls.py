@@ -18,16 +18,13 @@ def get_call_by_sid(session: Session, call_sid: str) -> Call | None:
 def save_call(session: Session, call_sid: str, caller: str | None, called: str | None, in_hours: bool,
               started_at: datetime | None = None) -> Call:
     """Create the call row once; a repeated webhook returns the existing row."""
-    existing = get_call_by_sid(session, call_sid)
-    if existing is not None:
-        return existing
     call = Call(call_sid=call_sid, caller=caller, called=called, in_hours=in_hours,
                 started_at=started_at or utcnow())
     session.add(call)
     try:
+        # Insert first: a new call is the common case, a repeat is caught by the unique CallSid.
         session.commit()
     except IntegrityError:
-        # Two copies of the same webhook raced: the other one created the row.
         session.rollback()
         existing = get_call_by_sid(session, call_sid)
         if existing is None:
@@ -50,16 +47,11 @@ def request_key(path: str, form: dict) -> str:
 def save_step(session: Session, call: Call, step: str, key: str, digits: str | None = None,
               detail: str | None = None) -> bool:
     """Record a step once; return False when this exact request was already recorded."""
-    exists = session.exec(
-        select(CallStep.id).where(CallStep.call_id == call.id, CallStep.dedupe_key == key)
-    ).first()
-    if exists is not None:
-        return False
-    session.add(CallStep(call_id=call.id, step=step, digits=digits, detail=detail, dedupe_key=key))
     try:
-        session.flush()
+        # A savepoint lets the unique (call, request) key reject a repeat without losing the transaction.
+        with session.begin_nested():
+            session.add(CallStep(call_id=call.id, step=step, digits=digits, detail=detail, dedupe_key=key))
     except IntegrityError:
-        session.rollback()
         return False
     return True
 

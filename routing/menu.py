@@ -23,7 +23,7 @@ class Wording:
     """The spoken menu; trials may vary only option 2-4 text and the closing line."""
 
     danger: str = "If a child is in immediate danger, hang up and call 999."
-    option1: str = "For an urgent concern that needs action now, press 1, or stay on the line."
+    option1: str = "For an urgent concern, press 1, or stay on the line."
     option1_closed: str = (
         "MASH is closed. For an urgent concern, press 1, or stay on the line, for the Emergency Duty Team."
     )

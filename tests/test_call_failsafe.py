@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
 from ivr import create_app
 from ivr.config import load_settings
+from ivr.logs import JsonFormatter
 from ivr.twilio_auth import TWILIO_ROUTE_ATTR
 from tests.conftest import OUT_OF_HOURS, TEST_ENV
 from tests.twilio_client import TwilioClient, call_params, dialled, next_url, parse_twiml
@@ -37,11 +39,13 @@ def test_with_the_database_unreachable_out_of_hours_the_caller_reaches_edt(broke
     assert dialled(broken_db_twilio.twiml("/voice/incoming", call_params())) == [EDT]
 
 
-def test_the_failure_is_logged_with_the_call_sid_for_reconciliation(broken_db_twilio, capfd):
-    broken_db_twilio.twiml("/voice/incoming", call_params(call_sid="CA" + "7" * 32))
-    lines = [json.loads(line) for line in capfd.readouterr().err.splitlines() if line.startswith("{")]
-    failures = [line for line in lines if line.get("event") == "failsafe"]
-    assert failures and failures[0]["call_sid"] == "CA" + "7" * 32
+def test_the_failure_is_logged_with_the_call_sid_for_reconciliation(broken_db_twilio, caplog):
+    with caplog.at_level(logging.ERROR, logger="ivr"):
+        broken_db_twilio.twiml("/voice/incoming", call_params(call_sid="CA" + "7" * 32))
+    failures = [r for r in caplog.records if getattr(r, "event", None) == "failsafe"]
+    assert failures and failures[0].call_sid == "CA" + "7" * 32
+    line = json.loads(JsonFormatter().format(failures[0]))
+    assert line["call_sid"] == "CA" + "7" * 32 and line["level"] == "error"
 
 
 @pytest.mark.parametrize("path", LIVE_STEPS)
