@@ -154,6 +154,8 @@ class Callback(SQLModel, table=True):
     twilio_sid: Optional[str] = Field(default=None, index=True)
     last_status: Optional[str] = None
     last_error: Optional[str] = None
+    # One row per (contact, kind, occasion): a repeated webhook or a second worker cannot schedule it twice.
+    dedupe_key: Optional[str] = Field(default=None, unique=True, max_length=96)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
