@@ -130,3 +130,28 @@ def engine(app):
 def twilio(app):
     """A client that signs each request as Twilio does and parses TwiML replies."""
     return TwilioClient(app.test_client(), TEST_ENV["TWILIO_AUTH_TOKEN"], TEST_ENV["PUBLIC_BASE_URL"])
+
+
+@pytest.fixture
+def json_log():
+    """The app's JSON log lines as written (parsed), captured from every app logger."""
+    import io
+    import json
+    import logging
+
+    from ivr.logs import APP_LOGGERS, json_handler
+
+    stream = io.StringIO()
+    handler = json_handler(stream)
+    loggers = [logging.getLogger(name) for name in APP_LOGGERS]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+    def lines() -> list[dict]:
+        return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+    lines.text = stream.getvalue
+    yield lines
+    for logger in loggers:
+        logger.removeHandler(handler)
