@@ -1,18 +1,21 @@
 """Where the call flow meets the other features: schools, contacts, trials, status checks."""
 from __future__ import annotations
 
+from flask import current_app
 from twilio.twiml.voice_response import VoiceResponse
 
-from routing.menu import DEFAULT_WORDING, Wording
+from routing.menu import Wording
+from trials.assign import assign_trial_variant, variant_wording
 
 
 def on_incoming(session, call) -> None:
     """A new call: identify the school from caller ID and assign a trial variant (never asks anything)."""
+    assign_trial_variant(session, call, current_app.config["CLOCK"]())
 
 
 def wording_for(session, call) -> Wording:
     """The menu wording this call hears: a trial variant, or the default."""
-    return DEFAULT_WORDING
+    return variant_wording(session, call)
 
 
 def on_routed(session, call) -> None:

@@ -1,0 +1,71 @@
+"""Query functions for menu wording trials: the running trial, saving and stopping trials, their calls."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from db.models import Call, Contact, Trial
+from trials.definition import TrialDefinition, TrialDefinitionError, check_schedule
+
+
+def get_active_trial(session: Session, now: datetime) -> Trial | None:
+    """The trial playing at `now`, if any (one indexed query; only one trial runs at a time)."""
+    return session.exec(
+        select(Trial)
+        .where(Trial.starts_at <= now, Trial.ends_at > now,
+               or_(Trial.stopped_at.is_(None), Trial.stopped_at > now))
+        .order_by(Trial.starts_at.desc())
+        .limit(1)
+    ).first()
+
+
+def get_trial(session: Session, trial_id: int) -> Trial | None:
+    """The trial with this id."""
+    return session.get(Trial, trial_id)
+
+
+def get_trial_by_name(session: Session, name: str) -> Trial | None:
+    """The trial with this name."""
+    return session.exec(select(Trial).where(Trial.name == name)).first()
+
+
+def get_trials(session: Session) -> list[Trial]:
+    """Every trial, the latest start first."""
+    return list(session.exec(select(Trial).order_by(Trial.starts_at.desc(), Trial.id.desc())))
+
+
+def save_trial(session: Session, definition: TrialDefinition, now: datetime) -> Trial:
+    """Store a checked trial; refuse one that overlaps another, is over, or reuses a name."""
+    check_schedule(definition, get_trials(session), now)
+    trial = Trial(name=definition.name, variants=definition.variants, allocation=definition.allocation,
+                  control=definition.control, starts_at=definition.starts_at, ends_at=definition.ends_at,
+                  created_at=now)
+    session.add(trial)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise TrialDefinitionError([f"name: a trial called {definition.name!r} already exists"]) from None
+    return trial
+
+
+def save_trial_stop(session: Session, trial: Trial, now: datetime) -> None:
+    """Stop a trial now: from the next call on, the default wording plays."""
+    if trial.stopped_at is not None or trial.ends_at <= now:
+        raise TrialDefinitionError([f"{trial.name}: already ended"])
+    trial.stopped_at = now
+    session.add(trial)
+
+
+def get_trial_calls(session: Session, trial: Trial) -> list:
+    """The calls of a trial with what the analysis needs, and the outcome of any MASH contact they opened."""
+    rows = session.exec(
+        select(Call.variant, Call.service, Call.route, Call.no_input_count, Call.invalid_count,
+               Call.started_at, Call.routed_at, Call.caller, Contact.outcome)
+        .outerjoin(Contact, Contact.call_id == Call.id)
+        .where(Call.trial_id == trial.id)
+    )
+    return list(rows)

@@ -1,0 +1,44 @@
+"""The call flow's side of a trial: give a new call its variant, and play that variant's wording."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from db.models import Trial
+from db.trials import get_active_trial
+from routing.menu import DEFAULT_WORDING, Wording, make_wording
+from trials.allocation import choose_variant
+
+log = logging.getLogger("trials")
+
+
+def assign_trial_variant(session, call, now: datetime) -> None:
+    """Record the running trial's variant on a new call; on any error the call hears the default wording."""
+    if call.trial_id is not None:
+        return  # a repeated webhook: keep the first assignment
+    try:
+        # A savepoint, so a failed query leaves the call's own transaction usable.
+        with session.begin_nested():
+            trial = get_active_trial(session, now)
+        if trial is None:
+            return
+        variant = choose_variant(trial.id, trial.allocation, call.caller)
+        make_wording(trial.variants[variant])  # never assign a wording that cannot be played
+        call.trial_id, call.variant = trial.id, variant
+    except Exception as exc:
+        call.trial_id, call.variant = None, None
+        log.error("trial assignment failed; the call hears the default wording", exc_info=True,
+                  extra={"call_sid": call.call_sid, "event": "trial_assignment_failed", "error": type(exc).__name__})
+
+
+def variant_wording(session, call) -> Wording:
+    """The wording of the call's variant, or the default outside a trial or on any error."""
+    if call.trial_id is None or not call.variant:
+        return DEFAULT_WORDING
+    try:
+        trial = session.get(Trial, call.trial_id)
+        return make_wording(trial.variants[call.variant])
+    except Exception as exc:
+        log.error("trial wording unavailable; playing the default", exc_info=True,
+                  extra={"call_sid": call.call_sid, "event": "trial_wording_failed", "error": type(exc).__name__})
+        return DEFAULT_WORDING

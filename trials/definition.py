@@ -1,0 +1,217 @@
+"""Trial definitions: parse and check a trial of menu wordings (pure; YAML or form data)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+import yaml
+
+from routing.hours import LONDON
+from routing.menu import VARIABLE_FIELDS, Wording, make_wording
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+TOP_LEVEL_KEYS = {"name", "control", "start", "end", "allocation", "variants"}
+MAX_TEXT_CHARS = 200
+# The key each variable sentence offers; the closing line offers none.
+FIELD_KEY = {"option2": "2", "option2_closed": "2", "option3": "3", "option3_closed": "3",
+             "option4": "4", "closing": None}
+NUMBER_WORDS = r"(zero|one|two|three|four|five|six|seven|eight|nine|star|hash|pound)"
+
+
+class TrialDefinitionError(ValueError):
+    """A trial definition is wrong; each message names the field."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("; ".join(errors))
+        self.errors = list(errors)
+
+
+@dataclass(frozen=True)
+class TrialDefinition:
+    """A checked trial: variant overrides, normalised shares and a UTC window [starts_at, ends_at)."""
+
+    name: str
+    variants: dict[str, dict[str, str]]
+    allocation: dict[str, float]
+    control: str
+    starts_at: datetime
+    ends_at: datetime
+
+    def wording(self, variant: str) -> Wording:
+        """The full menu wording of one variant."""
+        return make_wording(self.variants[variant])
+
+
+def check_sentence(field: str, text: str) -> str | None:
+    """Why a variant's sentence is not allowed (keys must stay as they are), or None."""
+    if not text.strip():
+        return "must not be empty"
+    if len(text) > MAX_TEXT_CHARS:
+        return f"is {len(text)} characters; keep it under {MAX_TEXT_CHARS} so the menu stays short"
+    if "<" in text or ">" in text:
+        return "must be plain words (no markup)"
+    key = FIELD_KEY[field]
+    digits = set(re.findall(r"\d", text))
+    if re.search(rf"\bpress\s+{NUMBER_WORDS}\b", text, re.IGNORECASE):
+        return "must give keys as digits (press 2), not words"
+    if key is None:
+        if digits or re.search(r"\bpress\b", text, re.IGNORECASE):
+            return "the closing line may not offer a key or mention a number"
+        return None
+    if digits - {key} or not re.search(rf"\bpress\s+{key}\b", text, re.IGNORECASE):
+        return f"must offer key {key} ('press {key}') and no other key or number: keys never change"
+    return None
+
+
+def _parse_variants(raw, errors: list[str]) -> dict[str, dict[str, str]]:
+    if not isinstance(raw, dict) or len(raw) < 2:
+        errors.append("variants: give two or more variants, each a mapping of the sentences it changes")
+        return {}
+    variants: dict[str, dict[str, str]] = {}
+    for name, fields in raw.items():
+        name = str(name)
+        where = f"variants.{name}"
+        if not NAME_PATTERN.match(name):
+            errors.append(f"{where}: a variant name is letters, digits, - and _ (up to 64)")
+        fields = {} if fields is None else fields
+        if not isinstance(fields, dict):
+            errors.append(f"{where}: must be a mapping of sentences ({', '.join(VARIABLE_FIELDS)}), or {{}}")
+            continue
+        overrides = {}
+        for field, text in fields.items():
+            field = str(field)
+            if field not in VARIABLE_FIELDS:
+                errors.append(f"{where}.{field}: only {', '.join(VARIABLE_FIELDS)} may change; "
+                              "the 999 line, option 1 and the keys never change")
+                continue
+            if not isinstance(text, str):
+                errors.append(f"{where}.{field}: must be text")
+                continue
+            problem = check_sentence(field, text)
+            if problem:
+                errors.append(f"{where}.{field}: {problem}")
+            overrides[field] = " ".join(text.split())
+        try:
+            make_wording(overrides)  # the menu's own guard: refuses anything but the variable fields
+        except ValueError as exc:
+            errors.append(f"{where}: {exc}")
+        variants[name] = overrides
+    if errors:
+        return variants  # the sentences themselves are wrong: comparing wordings would only add noise
+    wordings = {}
+    for name, overrides in variants.items():
+        wordings.setdefault(tuple(sorted(overrides.items())), []).append(name)
+    for names in wordings.values():
+        if len(names) > 1:
+            errors.append(f"variants: {' and '.join(names)} have the same wording; a trial compares different ones")
+    return variants
+
+
+def _parse_allocation(raw, variants: dict, errors: list[str]) -> dict[str, float]:
+    if raw is None:
+        return {name: 1 / len(variants) for name in variants} if variants else {}
+    if not isinstance(raw, dict):
+        errors.append("allocation: must map each variant to its share, e.g. {control: 50, other: 50}")
+        return {}
+    shares = {}
+    for name, share in raw.items():
+        name = str(name)
+        if name not in variants:
+            errors.append(f"allocation.{name}: no variant of that name")
+            continue
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not share > 0 or share == float("inf"):
+            errors.append(f"allocation.{name}: must be a positive number, got {share!r}")
+            continue
+        shares[name] = float(share)
+    missing = [name for name in variants if name not in raw]
+    if missing:
+        errors.append(f"allocation: give a share for every variant (missing {', '.join(missing)})")
+    total = sum(shares.values())
+    return {name: shares[name] / total for name in variants if name in shares} if total else {}
+
+
+def parse_when(raw, field: str, is_end: bool, errors: list[str]) -> datetime | None:
+    """A date (a whole day in London; an end date is inclusive) or a date and time, as aware UTC."""
+    value = raw
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip()) if len(value.strip()) > 10 else date.fromisoformat(value.strip())
+        except ValueError:
+            errors.append(f"{field}: {raw!r} is not a date (YYYY-MM-DD) or date and time (YYYY-MM-DD HH:MM)")
+            return None
+    if isinstance(value, datetime):
+        local = value if value.tzinfo is not None else value.replace(tzinfo=LONDON)
+        return local.astimezone(timezone.utc)
+    if isinstance(value, date):
+        day = value + timedelta(days=1) if is_end else value
+        return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(timezone.utc)
+    errors.append(f"{field}: missing; give a date (YYYY-MM-DD)")
+    return None
+
+
+def parse_definition(data) -> TrialDefinition:
+    """Check a trial given as a mapping (from YAML or the form); raise TrialDefinitionError naming each field."""
+    if not isinstance(data, dict):
+        raise TrialDefinitionError(["the trial must be a mapping with name, variants, allocation, start, end"])
+    errors: list[str] = []
+    unknown = sorted(str(k) for k in set(data) - TOP_LEVEL_KEYS)
+    if unknown:
+        errors.append(f"{', '.join(unknown)}: not a trial field (use {', '.join(sorted(TOP_LEVEL_KEYS))})")
+    name = str(data.get("name") or "").strip()
+    if not NAME_PATTERN.match(name):
+        errors.append("name: give a name of letters, digits, - and _ (up to 64), e.g. intrinsic-motivation")
+    variants = _parse_variants(data.get("variants"), errors)
+    allocation = _parse_allocation(data.get("allocation"), variants, errors)
+    control = str(data.get("control") or "control")
+    if variants and control not in variants:
+        errors.append(f"control: {control!r} is not one of the variants ({', '.join(variants)})")
+    starts_at = parse_when(data.get("start"), "start", False, errors)
+    ends_at = parse_when(data.get("end"), "end", True, errors)
+    if starts_at and ends_at and ends_at <= starts_at:
+        errors.append("end: must be after start")
+    if errors:
+        raise TrialDefinitionError(errors)
+    return TrialDefinition(name, variants, allocation, control, starts_at, ends_at)
+
+
+def load_definition_text(text: str) -> TrialDefinition:
+    """Parse a trial from YAML text; a YAML syntax error names its line."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "YAML"
+        raise TrialDefinitionError([f"{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})"]) from None
+    return parse_definition(data)
+
+
+def effective_end(trial) -> datetime:
+    """When a trial stops playing: its end, or earlier if it was stopped."""
+    return min(trial.ends_at, trial.stopped_at) if trial.stopped_at else trial.ends_at
+
+
+def check_schedule(definition: TrialDefinition, existing: list, now: datetime) -> None:
+    """Refuse a trial already over, a name in use, or one that overlaps another (one trial at a time)."""
+    errors = []
+    if definition.ends_at <= now:
+        errors.append("end: the trial would already be over")
+    for other in existing:
+        if other.name == definition.name:
+            errors.append(f"name: a trial called {definition.name!r} already exists")
+        elif definition.starts_at < effective_end(other) and other.starts_at < definition.ends_at \
+                and other.starts_at < effective_end(other):
+            errors.append(f"start: overlaps trial {other.name!r} ({other.starts_at:%Y-%m-%d} to "
+                          f"{effective_end(other):%Y-%m-%d}); only one trial runs at a time")
+    if errors:
+        raise TrialDefinitionError(errors)
+
+
+def as_yaml(definition: TrialDefinition) -> str:
+    """The definition as YAML in the file format (for `ivr trials list` and the page)."""
+    return yaml.safe_dump({
+        "name": definition.name, "control": definition.control,
+        "start": definition.starts_at.astimezone(LONDON).strftime("%Y-%m-%d %H:%M"),
+        "end": definition.ends_at.astimezone(LONDON).strftime("%Y-%m-%d %H:%M"),
+        "allocation": definition.allocation, "variants": definition.variants,
+    }, sort_keys=False, allow_unicode=True)
