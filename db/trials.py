@@ -7,7 +7,7 @@ from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from db.models import Call, Contact, Trial
+from db.models import AuditEvent, Call, Contact, Trial
 from trials.definition import TrialDefinition, TrialDefinitionError, check_schedule
 
 
@@ -37,8 +37,8 @@ def get_trials(session: Session) -> list[Trial]:
     return list(session.exec(select(Trial).order_by(Trial.starts_at.desc(), Trial.id.desc())))
 
 
-def save_trial(session: Session, definition: TrialDefinition, now: datetime) -> Trial:
-    """Store a checked trial; refuse one that overlaps another, is over, or reuses a name."""
+def save_trial(session: Session, definition: TrialDefinition, now: datetime, actor: str) -> Trial:
+    """Store a checked trial (audited); refuse one that overlaps another, is over, or reuses a name."""
     check_schedule(definition, get_trials(session), now)
     trial = Trial(name=definition.name, variants=definition.variants, allocation=definition.allocation,
                   control=definition.control, starts_at=definition.starts_at, ends_at=definition.ends_at,
@@ -49,15 +49,18 @@ def save_trial(session: Session, definition: TrialDefinition, now: datetime) -> 
     except IntegrityError:
         session.rollback()
         raise TrialDefinitionError([f"name: a trial called {definition.name!r} already exists"]) from None
+    session.add(AuditEvent(actor=actor, action="trial_created", at=now,
+                           detail=f"trial {trial.name}: {', '.join(trial.variants)}"))
     return trial
 
 
-def save_trial_stop(session: Session, trial: Trial, now: datetime) -> None:
-    """Stop a trial now: from the next call on, the default wording plays."""
+def save_trial_stop(session: Session, trial: Trial, now: datetime, actor: str) -> None:
+    """Stop a trial now (audited): from the next call on, the default wording plays."""
     if trial.stopped_at is not None or trial.ends_at <= now:
         raise TrialDefinitionError([f"{trial.name}: already ended"])
     trial.stopped_at = now
     session.add(trial)
+    session.add(AuditEvent(actor=actor, action="trial_stopped", detail=f"trial {trial.name}", at=now))
 
 
 def get_trial_calls(session: Session, trial: Trial) -> list:

@@ -26,6 +26,6 @@ def trial_data(name: str = "social-norms", start: str = "2026-11-23", end: str =
 def make_trial(engine, now, **changes) -> int:
     """Store a trial (checked as the CLI and the form check it); return its id."""
     with session_scope(engine) as session:
-        trial = save_trial(session, parse_definition(trial_data(**changes)), now)
+        trial = save_trial(session, parse_definition(trial_data(**changes)), now, "test")
         session.flush()
         return trial.id
