@@ -1,7 +1,7 @@
 """SQLModel tables: calls and their steps, schools, contacts, callbacks, staff, trials."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Optional
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
@@ -199,9 +199,68 @@ class WorkerHeartbeat(SQLModel, table=True):
     last_seen: datetime = Field(default_factory=utcnow)
 
 
+# The dashboard's pre-aggregated figures, one set of rows per settled London day (see db/stats.py):
+# built once from the calls, so the dashboard reads days, not calls, however many calls there are.
+class StatDay(SQLModel, table=True):
+    """A London day whose Daily* rows are built; deleting it makes the dashboard rebuild that day."""
+
+    day: date = Field(primary_key=True)
+    built_at: datetime = Field(default_factory=utcnow)
+
+
+class DailyRouteStat(SQLModel, table=True):
+    """Calls of a day by hours, route, chosen service and transfer outcome ("" when none)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    day: date = Field(index=True)
+    in_hours: bool
+    route: str
+    service: str
+    transfer_status: str
+    calls: int = 0
+    no_input_calls: int = 0
+    invalid_calls: int = 0
+    identified_calls: int = 0
+
+
+class DailyHourStat(SQLModel, table=True):
+    """Calls of a day by hours and Europe/London weekday (0 = Monday) and hour."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    day: date = Field(index=True)
+    in_hours: bool
+    weekday: int
+    hour: int
+    calls: int = 0
+
+
+class DailyRouteTimeStat(SQLModel, table=True):
+    """Routed calls of a day by whole seconds from answer to route (for the median)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    day: date = Field(index=True)
+    in_hours: bool
+    seconds: int
+    calls: int = 0
+
+
+class DailySchoolStat(SQLModel, table=True):
+    """Calls of a day by hours, school and route; mash_calls counts those whose service was MASH."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    day: date = Field(index=True)
+    in_hours: bool
+    school_urn: int
+    route: str
+    calls: int = 0
+    mash_calls: int = 0
+
+
 class Trial(SQLModel, table=True):
     """A trial of menu wordings: variants, allocation shares and dates."""
 
+    # Every new call looks up the trial running now by its window.
+    __table_args__ = (Index("ix_trial_window", "starts_at", "ends_at"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(unique=True)
     variants: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
