@@ -4,3 +4,4 @@ from flask import Blueprint
 bp = Blueprint("voice", __name__, url_prefix="/voice")
 
 from ivr.voice import views  # noqa: E402,F401  (registers the routes on bp)
+from ivr.voice import identify  # noqa: E402,F401  (the school identification steps)

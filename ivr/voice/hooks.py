@@ -10,6 +10,9 @@ from trials.assign import assign_trial_variant, variant_wording
 
 def on_incoming(session, call) -> None:
     """A new call: identify the school from caller ID and assign a trial variant (never asks anything)."""
+    from ivr.voice.identify import identify_by_caller_id
+
+    identify_by_caller_id(session, call)
     assign_trial_variant(session, call, current_app.config["CLOCK"]())
 
 
@@ -24,9 +27,9 @@ def on_routed(session, call) -> None:
 
 def service_chosen(session, call, service: str, in_hours: bool) -> VoiceResponse:
     """Infoline or Early Help was chosen: identify the school if needed, then connect."""
-    from ivr.voice.steps import connect_service
+    from ivr.voice.identify import identify_or_connect
 
-    return connect_service(session, call, service, in_hours)
+    return identify_or_connect(session, call, service, in_hours)
 
 
 def status_check(session, call, in_hours: bool) -> VoiceResponse:

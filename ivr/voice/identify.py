@@ -1,0 +1,129 @@
+"""Which school is calling: caller-ID matching on arrival, and keypad URN entry for the advice routes."""
+from __future__ import annotations
+
+from flask import request, url_for
+from twilio.twiml.voice_response import Say, VoiceResponse
+
+from db.models import SchoolMatch
+from db.schools import get_school, get_schools_by_number
+from ivr.twilio_auth import twilio_signed
+from ivr.voice import bp, twiml
+from ivr.voice.failsafe import live_call
+from ivr.voice.steps import connect_service, is_open_now, settings
+from ivr.voice.views import _call_and_step
+from routing.identify import (ASKING_SERVICES, CONFIRMED, KNOWN_CALLER, READ_BACK, URN_PROMPT, UrnStep,
+                              asks_for_urn, decide_confirm, decide_lookup, decide_urn_entry,
+                              identify_from_matches, parse_urn, spoken_reason)
+from routing.menu import parse_attempt
+from routing.phone import WITHHELD
+
+URN_TIMEOUT_S = 8
+
+
+def identify_by_caller_id(session, call) -> None:
+    """Match the caller ID against the register and record the result; never asks the caller anything."""
+    caller = call.caller
+    schools = [] if not caller or caller == WITHHELD else get_schools_by_number(session, caller)
+    found = identify_from_matches(caller, [s.urn for s in schools])
+    call.school_urn, call.school_match = found.urn, found.method
+
+
+def identify_or_connect(session, call, service: str, in_hours: bool) -> VoiceResponse:
+    """An advice route: name the school found by caller ID and connect, or ask for the URN first."""
+    if asks_for_urn(service, call.school_urn):
+        return urn_prompt(service, attempt=1)
+    resp = connect_service(session, call, service, in_hours)
+    known = service in ASKING_SERVICES and call.school_urn is not None
+    school = get_school(session, call.school_urn) if known else None
+    if school is not None:
+        _say_first(resp, KNOWN_CALLER.format(name=school.name))
+    return resp
+
+
+def urn_prompt(service: str, attempt: int, reprompt: str | None = None) -> VoiceResponse:
+    """Ask for the 6-digit URN, finished by hash; star skips (it arrives as the digit '*')."""
+    action = url_for("voice.identify", service=service, attempt=attempt)
+    return _gather(action, [reprompt, URN_PROMPT], num_digits=None, finish_on_key="#", timeout=URN_TIMEOUT_S)
+
+
+def read_back(service: str, attempt: int, urn: int, name: str) -> VoiceResponse:
+    """Say the school's name and ask for 1 to confirm or 2 to try again."""
+    action = url_for("voice.identify_confirm", service=service, attempt=attempt, urn=urn)
+    return _gather(action, [READ_BACK.format(name=name)], num_digits=1, finish_on_key=None,
+                   timeout=twiml.MENU_TIMEOUT_S)
+
+
+def _gather(action: str, lines: list[str | None], num_digits, finish_on_key, timeout) -> VoiceResponse:
+    resp = VoiceResponse()
+    gather = twiml.gather(settings(), action, num_digits=num_digits, finish_on_key=finish_on_key, timeout=timeout)
+    for line in filter(None, lines):
+        twiml.say(gather, settings(), line)
+    resp.append(gather)
+    # Twilio without actionOnEmptyResult falls through to here: post the empty answer ourselves.
+    resp.redirect(action, method="POST")
+    return resp
+
+
+def _say_first(resp: VoiceResponse, text: str) -> None:
+    """Put a sentence before the rest of a document (the transfer or the message that follows)."""
+    say = Say(text, voice=settings().voice, language=settings().language)
+    resp.verbs.insert(0, say)
+
+
+def _service() -> str:
+    """The advice service from the URL; anything else is an error, so the fail-safe sends the caller to MASH."""
+    service = request.args.get("service")
+    if service not in ASKING_SERVICES:
+        raise ValueError(f"identification for an unexpected service {service!r}")
+    return service
+
+
+def _carry_on(session, call, service: str, step: UrnStep) -> VoiceResponse:
+    """Retry the URN, or connect the service (confirmed, skipped, or unidentified after two failures)."""
+    attempt = parse_attempt(request.args.get("attempt"))
+    if step.action == "retry":
+        session.commit()
+        return urn_prompt(service, attempt + 1, spoken_reason(step))
+    note = spoken_reason(step)
+    if step.action == "confirm":
+        call.school_urn, call.school_match = step.urn, SchoolMatch.URN_KEYPAD
+        note = CONFIRMED
+    resp = connect_service(session, call, service, is_open_now())
+    if note:
+        _say_first(resp, note)
+    return resp
+
+
+@bp.post("/identify")
+@twilio_signed
+@live_call
+def identify():
+    """The URN typed at the prompt: read the school back, re-prompt, skip, or give up."""
+    service = _service()
+    attempt = parse_attempt(request.args.get("attempt"))
+    digits = request.form.get("Digits")
+    session, call, _ = _call_and_step("identify", digits, f"{service} attempt {attempt}")
+    step = decide_urn_entry(digits, attempt)
+    if step.action == "lookup":
+        school = get_school(session, step.urn)
+        step = decide_lookup(step.urn, school is not None, attempt)
+        if step.action == "read_back":
+            session.commit()
+            return read_back(service, attempt, school.urn, school.name)
+    return _carry_on(session, call, service, step)
+
+
+@bp.post("/identify/confirm")
+@twilio_signed
+@live_call
+def identify_confirm():
+    """1 confirms the school read back; 2 (or anything else) tries again; star skips."""
+    service = _service()
+    attempt = parse_attempt(request.args.get("attempt"))
+    urn = parse_urn(request.args.get("urn"))
+    digits = request.form.get("Digits")
+    session, call, _ = _call_and_step("identify_confirm", digits, f"{service} attempt {attempt} urn {urn}")
+    step = decide_confirm(digits, urn, attempt)
+    if step.action == "confirm" and get_school(session, step.urn) is None:
+        step = decide_lookup(step.urn, False, attempt)  # removed from the register since it was read back
+    return _carry_on(session, call, service, step)

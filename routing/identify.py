@@ -1,0 +1,110 @@
+"""Which school is calling: caller-ID matches and keypad URN entry, decided as pure functions."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from db.models import Route, SchoolMatch
+from routing.menu import MAX_FAILURES, clean_digits
+from routing.phone import WITHHELD
+
+URN_LENGTH = 6
+# Only the advice routes ask; an urgent caller never hears a single identification question.
+ASKING_SERVICES = frozenset({Route.DSL_INFOLINE, Route.EARLY_HELP})
+SKIP_KEY = "*"
+CONFIRM_KEY = "1"
+
+URN_PROMPT = "Please type your school's 6-digit URN, then press hash. Or press star to skip."
+READ_BACK = "You said {name}. Press 1 if that's right, or 2 to try again."
+KNOWN_CALLER = "Calling from {name}."
+CONFIRMED = "Thank you."
+REPROMPTS = {
+    "no_input": "Sorry, I did not hear a number.",
+    "not_six_digits": "A school's URN has 6 digits.",
+    "not_found": "I could not find a school with that number.",
+    "retry": "Let's try again.",
+}
+
+
+@dataclass(frozen=True)
+class Identification:
+    """The school found from the caller ID (if exactly one) and how the search went."""
+
+    urn: int | None
+    method: str
+
+
+@dataclass(frozen=True)
+class UrnStep:
+    """The next identification step: look up, read back, confirm, retry, give up or skip."""
+
+    action: str  # "lookup", "read_back", "confirm", "retry", "give_up", "skip"
+    urn: int | None = None
+    reason: str | None = None  # a REPROMPTS key for retries and give-ups
+
+
+def identify_from_matches(caller: str | None, urns: Iterable[int]) -> Identification:
+    """A school only when the caller ID matches exactly one; otherwise why not."""
+    if not caller or caller == WITHHELD:
+        return Identification(None, SchoolMatch.WITHHELD)
+    unique = sorted(set(urns))
+    if len(unique) == 1:
+        return Identification(unique[0], SchoolMatch.CALLER_ID)
+    return Identification(None, SchoolMatch.AMBIGUOUS if unique else SchoolMatch.UNIDENTIFIED)
+
+
+def asks_for_urn(service: str, known_urn: int | None) -> bool:
+    """True when the caller should be asked for their school's URN before being connected."""
+    return service in ASKING_SERVICES and known_urn is None
+
+
+def parse_urn(raw: str | None) -> int | None:
+    """A 6-digit URN from keypad digits or a URL, or None."""
+    text = "" if raw is None else str(raw).strip()
+    if len(text) == URN_LENGTH and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
+def failure(attempt: int, reason: str) -> UrnStep:
+    """A failed attempt: try once more, then continue unidentified."""
+    if attempt < MAX_FAILURES:
+        return UrnStep("retry", reason=reason)
+    return UrnStep("give_up", reason=reason)
+
+
+def decide_urn_entry(digits: str | None, attempt: int) -> UrnStep:
+    """What the keys typed at the URN prompt lead to."""
+    raw = "" if digits is None else str(digits).strip()
+    if SKIP_KEY in raw:
+        return UrnStep("skip")
+    if not raw:
+        return failure(attempt, "no_input")
+    urn = parse_urn(raw) if clean_digits(raw) == raw else None
+    if urn is None:
+        return failure(attempt, "not_six_digits")
+    return UrnStep("lookup", urn=urn)
+
+
+def decide_lookup(urn: int, found: bool, attempt: int) -> UrnStep:
+    """After looking the URN up: read the school's name back, or count a failure."""
+    if found:
+        return UrnStep("read_back", urn=urn)
+    return failure(attempt, "not_found")
+
+
+def spoken_reason(step: UrnStep) -> str | None:
+    """What the caller hears about a failed attempt; a give-up after "try again" needs no words."""
+    if step.reason is None or (step.action == "give_up" and step.reason == "retry"):
+        return None
+    return REPROMPTS[step.reason]
+
+
+def decide_confirm(digits: str | None, urn: int | None, attempt: int) -> UrnStep:
+    """1 confirms the school read back, star skips; anything else (2 included) is another try."""
+    keys = "" if digits is None else str(digits).strip()
+    if keys == CONFIRM_KEY and urn is not None:
+        return UrnStep("confirm", urn=urn)
+    if SKIP_KEY in keys:
+        return UrnStep("skip")
+    return failure(attempt, "retry")
