@@ -13,7 +13,7 @@ def alembic_config(database_url: str) -> Config:
     """An Alembic config for this project's migrations and the given database."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", database_url)
+    cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))  # ConfigParser interpolates %
     return cfg
 
 

@@ -1,0 +1,66 @@
+"""`ivr db upgrade` (Alembic, head) on an empty database builds exactly the models' schema, on both databases."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, text
+from sqlmodel import SQLModel
+
+from db.migrate import alembic_config, upgrade
+from db.session import make_engine
+from tests.conftest import PG_ADMIN_URL
+
+
+def schema_differences(url: str) -> list:
+    """What autogenerate would still change to make the database match the models."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+            return compare_metadata(context, SQLModel.metadata)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def empty_database(request, tmp_path):
+    """An empty SQLite file, or an empty PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    request.getfixturevalue("pg_schema_url")  # skips, or fails in CI, when PostgreSQL is not there
+    schema = f"m_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+BOTH = pytest.mark.parametrize("empty_database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+                               indirect=True)
+
+
+@BOTH
+def test_upgrading_an_empty_database_builds_exactly_the_models_schema(empty_database):
+    upgrade(empty_database)
+    differences = schema_differences(empty_database)
+    # If this fails, the models changed without a migration: regenerate it (`ivr db revision`).
+    assert differences == [], "\n".join(map(str, differences))
+
+
+@BOTH
+def test_upgrading_twice_is_harmless_and_leaves_the_database_at_head(empty_database):
+    upgrade(empty_database)
+    upgrade(empty_database)
+    head = ScriptDirectory.from_config(alembic_config(empty_database)).get_current_head()
+    engine = make_engine(empty_database)
+    with engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == head
+    engine.dispose()
