@@ -1,0 +1,1 @@
+"""Drive the IVR without a phone: a simulated Twilio caller, scenario files and realistic traffic."""

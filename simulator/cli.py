@@ -1,0 +1,148 @@
+"""`ivr simulate ...`: single calls, scenario files, traffic and the Twilio REST stand-in."""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import re
+import sys
+from urllib.parse import urlsplit
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from simulator.caller import TRANSFER_OUTCOMES, ScriptedCaller, SimulatedCall, SimulatorError
+from simulator.scenario_file import DEFAULT_CALLER
+from simulator.transcript import ServiceDirectory
+
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+# Commands written by other features, imported only when used so `ivr simulate --help` never depends on them.
+LAZY_COMMANDS = {"twilio-api": ("simulator.twilio_api", "twilio_api_command")}
+
+
+class LazyGroup(click.Group):
+    """A click group whose extra commands are imported on first use, and skipped while absent."""
+
+    def list_commands(self, ctx):
+        present = [name for name, (module, _) in LAZY_COMMANDS.items() if importlib.util.find_spec(module)]
+        return sorted(set(super().list_commands(ctx)) | set(present))
+
+    def get_command(self, ctx, name):
+        if name in LAZY_COMMANDS and name not in self.commands:
+            module_name, attr = LAZY_COMMANDS[name]
+            if importlib.util.find_spec(module_name) is None:
+                return None
+            return getattr(importlib.import_module(module_name), attr)
+        return super().get_command(ctx, name)
+
+
+@click.group("simulate", cls=LazyGroup)
+def simulate_group():
+    """Drive the IVR without a phone, exactly as Twilio would."""
+
+
+def target_options(command):
+    """--base-url, --auth-token and --database-url, shared by the commands that call an app."""
+    command = click.option("--database-url", default="auto", show_default=True,
+                           help="The app's database, to read the recorded call: 'auto' uses DATABASE_URL when "
+                                "--base-url is this machine, 'none' never reads it.")(command)
+    command = click.option("--auth-token", default=None,
+                           help="Token to sign with [default: TWILIO_AUTH_TOKEN, as the app reads it].")(command)
+    return click.option("--base-url", default=DEFAULT_BASE_URL, show_default=True,
+                        help="Where the app is served (a staging URL works).")(command)
+
+
+def settings():
+    """The settings the app would read from this environment (numbers, hours, token)."""
+    return current_app.config["SETTINGS"]
+
+
+def database_engine(database_url: str, base_url: str):
+    """An engine on the app's database, or None when the simulator should not read it."""
+    from db.session import make_engine
+
+    if database_url == "none":
+        return None
+    if database_url == "auto":
+        if urlsplit(base_url).hostname not in LOOPBACK:
+            return None
+        return current_app.extensions["db_engine"]
+    from ivr.config import load_settings
+
+    return make_engine(load_settings({"DATABASE_URL": database_url}).database_url)
+
+
+def _keys(ctx, param, values):
+    for value in values:
+        if value and not re.fullmatch(r"[0-9*#]+", value):
+            raise click.BadParameter(f"{value!r}: keys are 0-9, * and #", ctx=ctx, param=param)
+    return values
+
+
+@simulate_group.command("call")
+@target_options
+@click.option("--from", "from_number", default=DEFAULT_CALLER, show_default=True,
+              help="The caller ID; 'withheld' for a withheld number.")
+@click.option("--to", "to_number", default=None, help="The number called [default: TWILIO_PHONE_NUMBER].")
+@click.option("--press", "presses", multiple=True, callback=_keys,
+              help="Keys for the next prompt, e.g. --press 2 --press 123456#. Repeat in order.")
+@click.option("--silence", "presses", flag_value="", multiple=True, help="Press nothing at the next prompt.")
+@click.option("--transfer", "transfers", multiple=True, type=click.Choice(list(TRANSFER_OUTCOMES)),
+              help="How the next transfer ends (repeat for successive transfers; default answered).")
+@click.option("--hangup-at", type=click.IntRange(min=1), default=None,
+              help="Hang up while hearing the Nth TwiML document (1 = the greeting).")
+@click.option("--message-seconds", type=click.IntRange(min=0), default=20, show_default=True,
+              help="Length of a message left after the tone (0 = say nothing).")
+@click.option("--interactive", is_flag=True, help="Read each prompt and type the keys yourself.")
+@click.option("--show-requests", is_flag=True, help="Also list each webhook request with its latency.")
+@with_appcontext
+def call_command(base_url, auth_token, database_url, from_number, to_number, presses, transfers, hangup_at,
+                 message_seconds, interactive, show_requests):
+    """Make one simulated call and print what the caller hears and does."""
+    s = settings()
+    directory = ServiceDirectory.from_settings(s)
+    if interactive:
+        from simulator.interactive import InteractiveCaller
+
+        caller = InteractiveCaller(directory)
+    else:
+        caller = ScriptedCaller(presses, transfers, hangup_at, message_seconds or None)
+    call = SimulatedCall(base_url, auth_token or s.twilio_auth_token, caller, from_number,
+                         to_number or s.twilio_phone_number, account_sid=s.twilio_account_sid,
+                         directory=directory, listener=click.echo)
+    click.echo(call.transcript.header())
+    try:
+        transcript = call.run()
+    except SimulatorError as exc:
+        raise click.ClickException(str(exc)) from None
+    engine = database_engine(database_url, base_url)
+    if engine is not None:
+        from simulator.scenarios import recorded_call
+
+        recorded = recorded_call(engine, transcript.call_sid)
+        transcript.recorded_route = recorded.route if recorded else None
+    for line in transcript.footer():
+        click.echo(line)
+    if show_requests:
+        for x in transcript.exchanges:
+            click.echo(f"  {x.method} {x.url} -> {x.status} ({x.ms:.0f} ms)")
+    leftovers = [] if interactive else caller.leftovers()
+    if leftovers:
+        click.echo("Note: the call ended before these were used: " + ", ".join(leftovers), err=True)
+
+
+@simulate_group.command("run")
+@target_options
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@with_appcontext
+def run_command(base_url, auth_token, database_url, files):
+    """Run scenario files; exits 1 on any failed expectation, 2 on a malformed file."""
+    from simulator.scenarios import Target, run_paths
+
+    s = settings()
+    target = Target(base_url, auth_token or s.twilio_auth_token, s, database_engine(database_url, base_url))
+    click.echo(f"Scenarios against {base_url} "
+               + ("(recorded calls read from the database)" if target.engine is not None
+                  else "(no database access: routes are inferred from the transcripts)"))
+    sys.exit(run_paths(list(files), target, click.echo))
