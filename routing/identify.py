@@ -75,7 +75,8 @@ def failure(attempt: int, reason: str) -> UrnStep:
 
 def decide_urn_entry(digits: str | None, attempt: int) -> UrnStep:
     """What the keys typed at the URN prompt lead to."""
-    raw = "" if digits is None else str(digits).strip()
+    # Twilio drops the finishing hash; a caller driven by hand (or a simulator) may still send it.
+    raw = "" if digits is None else str(digits).strip().removesuffix("#")
     if SKIP_KEY in raw:
         return UrnStep("skip")
     if not raw:

@@ -6,6 +6,7 @@ from sqlmodel import Session
 
 from db.models import Route, SchoolMatch
 from db.schools import save_school_phone
+from routing.identify import UrnStep, decide_confirm, decide_urn_entry
 from schools import DEMO_SCHOOLS_CSV, import_schools
 from tests.conftest import OUT_OF_HOURS, TEST_ENV
 from tests.test_call_failsafe import broken_db_twilio  # noqa: F401  (fixture)
@@ -218,3 +219,31 @@ def test_garbage_keys_and_a_garbage_urn_in_the_url_are_failures_not_errors(twili
                                   "/voice/identify/confirm?service=DSL_INFOLINE&attempt=1&urn=149717"])
 def test_identification_steps_refuse_unsigned_requests(twilio, path):
     assert twilio.post(path, call_params(Digits="1"), signed=False).status_code == 403
+
+
+@pytest.mark.parametrize("digits, attempt, expected", [
+    ("149717", 1, UrnStep("lookup", urn=149717)),
+    ("149717#", 1, UrnStep("lookup", urn=149717)),
+    ("*", 1, UrnStep("skip")),
+    ("14*", 2, UrnStep("skip")),
+    ("", 1, UrnStep("retry", reason="no_input")),
+    (None, 2, UrnStep("give_up", reason="no_input")),
+    ("#", 1, UrnStep("retry", reason="no_input")),
+    ("1497", 1, UrnStep("retry", reason="not_six_digits")),
+    ("１４９７１７", 1, UrnStep("retry", reason="not_six_digits")),
+    ("1497170", 2, UrnStep("give_up", reason="not_six_digits")),
+])
+def test_urn_entry_decisions(digits, attempt, expected):
+    assert decide_urn_entry(digits, attempt) == expected
+
+
+@pytest.mark.parametrize("digits, urn, attempt, expected", [
+    ("1", 149717, 1, UrnStep("confirm", urn=149717)),
+    ("2", 149717, 1, UrnStep("retry", reason="retry")),
+    ("2", 149717, 2, UrnStep("give_up", reason="retry")),
+    ("", 149717, 1, UrnStep("retry", reason="retry")),
+    ("*", 149717, 2, UrnStep("skip")),
+    ("1", None, 1, UrnStep("retry", reason="retry")),
+])
+def test_read_back_decisions(digits, urn, attempt, expected):
+    assert decide_confirm(digits, urn, attempt) == expected

@@ -78,9 +78,8 @@ def _service() -> str:
     return service
 
 
-def _carry_on(session, call, service: str, step: UrnStep) -> VoiceResponse:
+def _carry_on(session, call, service: str, attempt: int, step: UrnStep) -> VoiceResponse:
     """Retry the URN, or connect the service (confirmed, skipped, or unidentified after two failures)."""
-    attempt = parse_attempt(request.args.get("attempt"))
     if step.action == "retry":
         session.commit()
         return urn_prompt(service, attempt + 1, spoken_reason(step))
@@ -110,7 +109,7 @@ def identify():
         if step.action == "read_back":
             session.commit()
             return read_back(service, attempt, school.urn, school.name)
-    return _carry_on(session, call, service, step)
+    return _carry_on(session, call, service, attempt, step)
 
 
 @bp.post("/identify/confirm")
@@ -126,4 +125,4 @@ def identify_confirm():
     step = decide_confirm(digits, urn, attempt)
     if step.action == "confirm" and get_school(session, step.urn) is None:
         step = decide_lookup(step.urn, False, attempt)  # removed from the register since it was read back
-    return _carry_on(session, call, service, step)
+    return _carry_on(session, call, service, attempt, step)
