@@ -93,15 +93,21 @@ def _carry_on(session, call, service: str, attempt: int, step: UrnStep) -> Voice
     return resp
 
 
+def _step(name: str, detail: str = ""):
+    """An identification webhook's service, attempt and keys, with its call; the keys are recorded as a step."""
+    service = _service()
+    attempt = parse_attempt(request.args.get("attempt"))
+    digits = request.form.get("Digits")
+    session, call, _ = _call_and_step(name, digits, f"{service} attempt {attempt}{detail}")
+    return service, attempt, digits, session, call
+
+
 @bp.post("/identify")
 @twilio_signed
 @live_call
 def identify():
     """The URN typed at the prompt: read the school back, re-prompt, skip, or give up."""
-    service = _service()
-    attempt = parse_attempt(request.args.get("attempt"))
-    digits = request.form.get("Digits")
-    session, call, _ = _call_and_step("identify", digits, f"{service} attempt {attempt}")
+    service, attempt, digits, session, call = _step("identify")
     step = decide_urn_entry(digits, attempt)
     if step.action == "lookup":
         school = get_school(session, step.urn)
@@ -117,11 +123,8 @@ def identify():
 @live_call
 def identify_confirm():
     """1 confirms the school read back; 2 (or anything else) tries again; star skips."""
-    service = _service()
-    attempt = parse_attempt(request.args.get("attempt"))
     urn = parse_urn(request.args.get("urn"))
-    digits = request.form.get("Digits")
-    session, call, _ = _call_and_step("identify_confirm", digits, f"{service} attempt {attempt} urn {urn}")
+    service, attempt, digits, session, call = _step("identify_confirm", f" urn {urn}")
     step = decide_confirm(digits, urn, attempt)
     if step.action == "confirm" and get_school(session, step.urn) is None:
         step = decide_lookup(step.urn, False, attempt)  # removed from the register since it was read back
