@@ -155,3 +155,16 @@ def json_log():
     yield lines
     for logger in loggers:
         logger.removeHandler(handler)
+
+
+@pytest.fixture
+def pg_empty_schema_url(pg_schema_url):
+    """A new, empty PostgreSQL schema (no tables) for this test, dropped afterwards."""
+    schema = f"e_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()

@@ -1,18 +1,14 @@
 """`ivr db upgrade` (Alembic, head) on an empty database builds exactly the models' schema, on both databases."""
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
 from db.migrate import alembic_config, upgrade
 from db.session import make_engine
-from tests.conftest import PG_ADMIN_URL
 
 
 def schema_differences(url: str) -> list:
@@ -30,17 +26,8 @@ def schema_differences(url: str) -> list:
 def empty_database(request, tmp_path):
     """An empty SQLite file, or an empty PostgreSQL schema."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
-        return
-    request.getfixturevalue("pg_schema_url")  # skips, or fails in CI, when PostgreSQL is not there
-    schema = f"m_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+        return f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    return request.getfixturevalue("pg_empty_schema_url")
 
 
 BOTH = pytest.mark.parametrize("empty_database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
