@@ -1,0 +1,339 @@
+"""A local Twilio-compatible REST stand-in: Calls and Messages, signed TwiML fetches and status callbacks."""
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from collections import defaultdict, deque
+from concurrent.futures import ThreadPoolExecutor
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+import click
+import phonenumbers
+import requests
+from twilio.request_validator import RequestValidator
+
+from routing.phone import mask_number
+
+API = "/2010-04-01"
+ANSWERS = ("human", "machine", "busy", "no-answer", "failed")
+SMS_OUTCOMES = ("delivered", "undelivered", "failed")
+SMS_ERRORS = {"undelivered": "30003", "failed": "30008"}
+ANSWERED_BY = {"human": "human", "machine": "machine_end_beep"}
+LOG_PATH = "/_stand-in/log"
+ANSWER_PATH = "/_stand-in/answer"
+
+
+class ApiError(Exception):
+    """A Twilio-style error response."""
+
+    def __init__(self, status: int, code: int, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+    def body(self) -> dict:
+        return {"code": self.code, "message": self.message, "status": self.status,
+                "more_info": f"https://www.twilio.com/docs/errors/{self.code}"}
+
+
+def _sid(prefix: str) -> str:
+    return prefix + uuid.uuid4().hex
+
+
+def _e164(value: str | None, field: str, code: int) -> str:
+    """A phone number as Twilio accepts it (E.164), or Twilio's error for that field."""
+    if not value:
+        raise ApiError(400, code, f"A '{field}' phone number is required.")
+    try:
+        parsed = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        raise ApiError(400, 21211 if field == "To" else 21212, f"Invalid '{field}' Phone Number: {value}")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+class TwilioStandIn:
+    """Speaks Twilio's Calls and Messages API on loopback and plays each call's answer back to the app."""
+
+    def __init__(self, account_sid: str, auth_token: str, *, answer: str = "human", sms_outcome: str = "delivered",
+                 app_url: str | None = None, delay: float = 0.05, latency: float = 0.0, host: str = "127.0.0.1",
+                 port: int = 0, listener=None):
+        self.account_sid, self.auth_token = account_sid, auth_token
+        self.answer, self.sms_outcome, self.delay, self.latency = answer, sms_outcome, delay, latency
+        self.app_url = urlsplit(app_url) if app_url else None
+        self.listener = listener or (lambda line: None)
+        self.calls: dict[str, dict] = {}
+        self.messages: dict[str, dict] = {}
+        self.webhooks: list[dict] = []
+        self.scripted: dict[str, deque] = defaultdict(deque)
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._pending = 0
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="twilio-stand-in")
+        self._http = requests.Session()
+        self.server = ThreadingHTTPServer((host, port), _Handler)
+        self.server.daemon_threads = True
+        self.server.stand_in = self
+
+    @property
+    def url(self) -> str:
+        """The base URL to put in TWILIO_API_BASE_URL."""
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> "TwilioStandIn":
+        """Serve in a background thread."""
+        threading.Thread(target=self.server.serve_forever, name="twilio-stand-in-http", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and finish the deliveries under way."""
+        self.server.shutdown()
+        self.server.server_close()
+        self._pool.shutdown(wait=True)
+
+    def script(self, to: str, *answers: str) -> None:
+        """Answer the next calls to this number with these outcomes in turn (then the default answer)."""
+        with self._lock:
+            self.scripted[to].extend(answers)
+
+    def log(self) -> dict:
+        """Everything received and sent so far (what GET /_stand-in/log answers)."""
+        with self._lock:
+            return json.loads(json.dumps({"calls": list(self.calls.values()), "messages": list(self.messages.values()),
+                                          "webhooks": list(self.webhooks)}))
+
+    def wait_idle(self, timeout: float = 30) -> bool:
+        """Wait until every call and message has played out and posted its status callbacks."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+    # ---- REST resources ----
+
+    def handle(self, method: str, path: str, form: dict, auth: str | None) -> tuple[int, dict]:
+        """Answer one REST request: (HTTP status, JSON body)."""
+        parts = path.removesuffix(".json").strip("/").split("/")
+        if parts[:2] != ["2010-04-01", "Accounts"] or len(parts) < 4:
+            raise ApiError(404, 20404, f"The requested resource {path} was not found")
+        self._check_auth(auth, parts[2])
+        kind, sid = parts[3], (parts[4] if len(parts) > 4 else None)
+        store = {"Calls": self.calls, "Messages": self.messages}.get(kind)
+        if store is None or len(parts) > 5:
+            raise ApiError(404, 20404, f"The requested resource {path} was not found")
+        if sid is not None:
+            if method != "GET" or sid not in store:
+                raise ApiError(404, 20404, f"The requested resource {path} was not found")
+            with self._lock:
+                return 200, dict(store[sid])
+        if method != "POST":
+            raise ApiError(405, 20004, "Method not allowed")
+        time.sleep(self.latency)  # the real API takes a moment to answer a create
+        return 201, (self._create_call(form) if kind == "Calls" else self._create_message(form))
+
+    def _check_auth(self, header: str | None, account: str) -> None:
+        expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        if header != expected or account != self.account_sid:
+            raise ApiError(401, 20003, "Authenticate")
+
+    def _resource(self, kind: str, sid: str, form: dict, to: str, from_: str) -> dict:
+        now = formatdate(usegmt=True)
+        return {"sid": sid, "account_sid": self.account_sid, "to": to, "from": from_, "status": "queued",
+                "direction": "outbound-api", "api_version": "2010-04-01", "date_created": now, "date_updated": now,
+                "price": None, "price_unit": "USD", "uri": f"{API}/Accounts/{self.account_sid}/{kind}/{sid}.json",
+                "status_callback": form.get("StatusCallback"), "events": []}
+
+    def _create_call(self, form: dict) -> dict:
+        to, from_ = _e164(form.get("To"), "To", 21201), _e164(form.get("From"), "From", 21213)
+        if not form.get("Url") and not form.get("Twiml"):
+            raise ApiError(400, 21205, "Url parameter is required.")
+        call = self._resource("Calls", _sid("CA"), form, to, from_)
+        with self._lock:
+            answer = self.scripted[to].popleft() if self.scripted.get(to) else self.answer
+        call.update({"url": form.get("Url"), "method": form.get("Method", "POST"), "answer": answer,
+                     "machine_detection": form.get("MachineDetection"), "answered_by": None, "duration": None,
+                     "start_time": None, "end_time": None, "said": [], "to_formatted": to, "from_formatted": from_})
+        self._remember(self.calls, call)
+        self.listener(f"call {call['sid']} to {mask_number(to)}: answer {answer}")
+        self._later(self._play_call, call["sid"], form)
+        return call
+
+    def _create_message(self, form: dict) -> dict:
+        to, from_ = _e164(form.get("To"), "To", 21604), _e164(form.get("From"), "From", 21603)
+        if not form.get("Body"):
+            raise ApiError(400, 21602, "Message body is required.")
+        message = self._resource("Messages", _sid("SM"), form, to, from_)
+        message.update({"body": form["Body"], "num_segments": str(len(form["Body"]) // 153 + 1), "num_media": "0",
+                        "error_code": None, "error_message": None, "date_sent": None, "messaging_service_sid": None})
+        self._remember(self.messages, message)
+        self.listener(f"SMS {message['sid']} to {mask_number(to)}: {message['body']}")
+        self._later(self._play_message, message["sid"])
+        return message
+
+    def _remember(self, store: dict, record: dict) -> None:
+        with self._lock:
+            store[record["sid"]] = record
+
+    # ---- What happens after the API answered ----
+
+    def _later(self, job, *args) -> None:
+        with self._lock:
+            self._pending += 1
+
+        def run():
+            try:
+                time.sleep(self.delay)
+                job(*args)
+            except Exception as exc:  # a stand-in must never die of one bad delivery; record it instead
+                self.listener(f"delivery failed: {type(exc).__name__}: {exc}")
+            finally:
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
+
+        self._pool.submit(run)
+
+    def _update(self, store: dict, sid: str, **changes) -> dict:
+        with self._lock:
+            store[sid].update(changes, date_updated=formatdate(usegmt=True))
+            return dict(store[sid])
+
+    def _play_call(self, sid: str, form: dict) -> None:
+        call = self.calls[sid]
+        base = {"AccountSid": self.account_sid, "ApiVersion": "2010-04-01", "CallSid": sid, "Direction": "outbound-api",
+                "From": call["from"], "To": call["to"], "Called": call["to"], "Caller": call["from"]}
+        answer = call["answer"]
+        if answer in ANSWERED_BY:
+            answered_by = ANSWERED_BY[answer] if call["machine_detection"] else None
+            if answered_by and call["machine_detection"] == "Enable" and answer == "machine":
+                answered_by = "machine_start"
+            self._update(self.calls, sid, status="in-progress", answered_by=answered_by,
+                         start_time=formatdate(usegmt=True))
+            self._fetch_twiml(call, dict(base, CallStatus="in-progress",
+                                         **({"AnsweredBy": answered_by} if answered_by else {})))
+            final = {"CallStatus": "completed", "CallDuration": "20", "Duration": "1", "AnsweredBy": answered_by}
+        else:
+            final = {"CallStatus": answer, "CallDuration": "0"}
+        record = self._update(self.calls, sid, status=final["CallStatus"], duration=final["CallDuration"],
+                              end_time=formatdate(usegmt=True))
+        if record["status_callback"]:
+            params = dict(base, CallbackSource="call-progress-events", SequenceNumber="0",
+                          Timestamp=formatdate(usegmt=True), **{k: v for k, v in final.items() if v})
+            self._webhook(record["status_callback"], params, form.get("StatusCallbackMethod", "POST"))
+            self._update(self.calls, sid, events=record["events"] + [final["CallStatus"]])
+
+    def _fetch_twiml(self, call: dict, params: dict) -> None:
+        """Fetch the call's TwiML and keep what the person would hear; like Twilio, a bad answer ends the call."""
+        try:
+            resp = self._webhook(call["url"], params, call["method"])
+            status = resp.status_code
+            said = [" ".join(e.itertext()).strip() for e in ET.fromstring(resp.content).iter("Say")] if resp.ok else []
+        except (requests.RequestException, ET.ParseError) as exc:
+            status, said = None, []
+            self.listener(f"call {call['sid']}: could not get TwiML ({type(exc).__name__})")
+        self._update(self.calls, call["sid"], said=said, twiml_status=status)
+
+    def _play_message(self, sid: str) -> None:
+        outcome = self.sms_outcome
+        steps = ["sent", outcome] if outcome == "delivered" else [outcome]
+        for number, status in enumerate(steps):
+            error = SMS_ERRORS.get(status)
+            record = self._update(self.messages, sid, status=status, error_code=error and int(error),
+                                  date_sent=formatdate(usegmt=True))
+            if not record["status_callback"]:
+                continue
+            params = {"AccountSid": self.account_sid, "ApiVersion": "2010-04-01", "From": record["from"],
+                      "To": record["to"], "MessageSid": sid, "SmsSid": sid, "MessageStatus": status,
+                      "SmsStatus": status, **({"ErrorCode": error} if error else {})}
+            self._webhook(record["status_callback"], params, "POST")
+            self._update(self.messages, sid, events=record["events"] + [status])
+            if number + 1 < len(steps):
+                time.sleep(self.delay)
+
+    def _webhook(self, url: str, params: dict, method: str = "POST") -> requests.Response:
+        """Call the app as Twilio does: signed with the auth token over the URL as given."""
+        if method.upper() == "GET":
+            url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
+            signature, body = RequestValidator(self.auth_token).compute_signature(url, {}), None
+        else:
+            signature, body = RequestValidator(self.auth_token).compute_signature(url, params), params
+        target = url
+        if self.app_url is not None:  # the app is reachable here, though it signs with its public URL
+            parts = urlsplit(url)
+            target = urlunsplit((self.app_url.scheme, self.app_url.netloc, parts.path, parts.query, ""))
+        resp = self._http.request(method.upper(), target, data=body, timeout=10,
+                                  headers={"X-Twilio-Signature": signature})
+        with self._lock:
+            self.webhooks.append({"url": url, "params": params, "status": resp.status_code})
+        return resp
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """HTTP plumbing: parse the request, ask the stand-in, write JSON."""
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def _reply(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _serve(self, method: str) -> None:
+        stand_in: TwilioStandIn = self.server.stand_in
+        path = urlsplit(self.path).path
+        length = int(self.headers.get("Content-Length") or 0)
+        fields = parse_qs(self.rfile.read(length).decode(), keep_blank_values=True) if length else {}
+        form = {key: values[-1] for key, values in fields.items()}
+        try:
+            if path == LOG_PATH and method == "GET":
+                return self._reply(200, stand_in.log())
+            if path == ANSWER_PATH and method == "POST":
+                if fields.get("To"):
+                    stand_in.script(form["To"], *fields.get("Answer", []))
+                elif form.get("Answer") in ANSWERS:
+                    stand_in.answer = form["Answer"]
+                return self._reply(200, {"answer": stand_in.answer})
+            self._reply(*stand_in.handle(method, path, form, self.headers.get("Authorization")))
+        except ApiError as exc:
+            self._reply(exc.status, exc.body())
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+
+@click.command("twilio-api")
+@click.option("--port", default=8099, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--app-url", help="Where the app really listens, if not at the URLs it gives (e.g. behind PUBLIC_BASE_URL).")
+@click.option("--answer", type=click.Choice(ANSWERS), default="human", show_default=True,
+              help="How outbound calls are answered.")
+@click.option("--sms", "sms_outcome", type=click.Choice(SMS_OUTCOMES), default="delivered", show_default=True,
+              help="What happens to each SMS.")
+@click.option("--delay", default=0.5, show_default=True, type=float, help="Seconds before each call or SMS plays out.")
+@click.option("--latency", default=0.0, show_default=True, type=float, help="Seconds the API takes to answer a create.")
+@click.option("--account-sid", envvar="TWILIO_ACCOUNT_SID", default="AC00000000000000000000000000000000")
+@click.option("--auth-token", envvar="TWILIO_AUTH_TOKEN", default="dev-auth-token")
+def twilio_api_command(port, host, app_url, answer, sms_outcome, delay, latency, account_sid, auth_token):
+    """Stand in for Twilio's REST API: point TWILIO_API_BASE_URL here to send callbacks offline."""
+    stand_in = TwilioStandIn(account_sid, auth_token, answer=answer, sms_outcome=sms_outcome, app_url=app_url,
+                             delay=delay, latency=latency, host=host, port=port, listener=click.echo)
+    click.echo(f"Twilio stand-in on {stand_in.url} (set TWILIO_API_BASE_URL={stand_in.url}); "
+               f"log at {stand_in.url}{LOG_PATH}; Ctrl-C to stop")
+    try:
+        stand_in.server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stand_in.server.server_close()
