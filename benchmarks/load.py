@@ -83,12 +83,12 @@ def build_schema(database_url: str, env: dict, how: str) -> None:
     engine.dispose()
 
 
-def serve(app_spec: str, env: dict, workers: int, log_path: Path) -> tuple[subprocess.Popen, str]:
-    """gunicorn as the Procfile runs it (threads as GUNICORN_CMD_ARGS may add), on a free loopback port."""
+def serve(app_spec: str, env: dict, workers: int, threads: int, log_path: Path) -> tuple[subprocess.Popen, str]:
+    """gunicorn as the Procfile runs it (plus --threads, as GUNICORN_CMD_ARGS may add), on a free loopback port."""
     port = free_port()
     log = open(log_path, "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "gthread", "--threads", "4",
+        [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
          "--backlog", "2048", "--no-control-socket", "--bind", f"127.0.0.1:{port}", app_spec],
         cwd=ROOT, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
@@ -148,7 +148,8 @@ def failsafe_lines(log_path: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=200, help="concurrent calls")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes (WEB_CONCURRENCY)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (1: the sync worker)")
     parser.add_argument("--admin-url", default=os.environ.get("IVR_LOAD_ADMIN_URL",
                                                               "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--seed", type=int, default=7)
@@ -164,7 +165,7 @@ def main() -> None:
     env.pop("PUBLIC_BASE_URL", None)  # the simulator signs the loopback URL it calls
     try:
         build_schema(database_url, env, args.schema)
-        ivr_proc, ivr_base = serve("ivr.wsgi:app", env, args.workers, logs / "ivr.log")
+        ivr_proc, ivr_base = serve("ivr.wsgi:app", env, args.workers, args.threads, logs / "ivr.log")
         try:
             run_calls(ivr_base, min(20, args.calls), args.seed + 1)  # warm-up: connections, imports
             warm = failsafe_lines(logs / "ivr.log")
@@ -181,7 +182,7 @@ def main() -> None:
         engine.dispose()
 
         requests_per_call = max(1, round(len(result["latencies"]) / args.calls))
-        bare_proc, bare_base = serve("benchmarks.bare_app:app", env, args.workers, logs / "bare.log")
+        bare_proc, bare_base = serve("benchmarks.bare_app:app", env, args.workers, args.threads, logs / "bare.log")
         try:
             drive(bare_base, bare_base, min(20, args.calls), args.calls, [("/bare", {})] * requests_per_call)
             bare = drive(bare_base, bare_base, args.calls, args.calls, [("/bare", {})] * requests_per_call)
@@ -194,7 +195,7 @@ def main() -> None:
     p50, p99 = percentiles(result["latencies"])
     completed = args.calls - len(result["failures"])
     errors = len(result["failures"]) + failsafes + (args.calls - stored)
-    print(f"Load: {args.calls} concurrent calls through the full menu, gunicorn {args.workers} workers x 4 threads, "
+    print(f"Load: {args.calls} concurrent calls through the full menu, gunicorn {args.workers} workers x {args.threads} threads, "
           f"PostgreSQL, production mode")
     print(f"completed calls: {completed}/{args.calls} in {result['seconds']:.1f} s "
           f"({len(result['latencies'])} webhooks, {requests_per_call} a call on average)")
