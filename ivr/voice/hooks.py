@@ -22,7 +22,10 @@ def wording_for(session, call) -> Wording:
 
 
 def on_routed(session, call) -> None:
-    """The call was routed: a MASH route opens a contact."""
+    """The call was routed: a MASH (or EDT) route opens a contact with a fresh reference (one insert)."""
+    from callbacks.contacts import open_contact
+
+    open_contact(session, call, current_app.config["SETTINGS"], current_app.config["CLOCK"]())
 
 
 def service_chosen(session, call, service: str, in_hours: bool) -> VoiceResponse:
@@ -33,14 +36,14 @@ def service_chosen(session, call, service: str, in_hours: bool) -> VoiceResponse
 
 
 def status_check(session, call, in_hours: bool) -> VoiceResponse:
-    """Option 4: not yet available, so say so and offer the menu again."""
-    from flask import current_app
+    """Option 4: ask for the contact reference, then read its status."""
+    from callbacks.voice_views import ask_reference
 
-    from ivr.voice import twiml
-
-    return twiml.menu(current_app.config["SETTINGS"], wording_for(session, call), in_hours, attempt=1,
-                      notice="Checking on a contact by phone is not available yet.")
+    return ask_reference()
 
 
 def on_call_ended(session, call) -> None:
     """The call ended: a MASH caller on a mobile gets their reference by text."""
+    from callbacks.planner import send_reference
+
+    send_reference(session, call, current_app.config["SETTINGS"], current_app.config["CLOCK"]())

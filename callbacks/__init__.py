@@ -1,0 +1,1 @@
+"""Contacts with references, their status, and the status callbacks (SMS or voice) sent to DSLs."""

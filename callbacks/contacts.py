@@ -1,0 +1,98 @@
+"""Contacts: the reference a MASH call opens, and the status machine staff move it through."""
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+
+from sqlmodel import Session
+
+from callbacks import planner
+from callbacks.schedule import promised_by
+from callbacks.words import (NO_FURTHER_ACTION, OUTCOME_LABELS, OUTCOMES, STATUS_LABELS,  # noqa: F401 (public names)
+                             STATUSES)
+from db.contacts import get_contact_by_reference, save_contact_for_call
+from db.models import AuditEvent, Call, Contact, ContactEvent, Route
+from routing.phone import mask_number
+
+log = logging.getLogger("callbacks.contacts")
+
+CONTACT_ROUTES = (Route.MASH, Route.EDT)
+MAX_REASON = 300
+OUTCOME_ALIASES = {"nfa": NO_FURTHER_ACTION}
+
+
+class ContactError(ValueError):
+    """A status change that cannot be made; the message is fit to show a member of staff."""
+
+
+def _key(value: str | None) -> str:
+    """'Being assessed', 'being-assessed' and 'being_assessed' all mean the same key."""
+    return re.sub(r"[\s\-]+", "_", (value or "").strip().lower())
+
+
+def check_change(current: str, status: str, outcome: str | None, reason: str | None) -> tuple[str, str | None, str | None]:
+    """Validate a status change and return (status, outcome, reason) in canonical form, or raise ContactError."""
+    new = _key(status)
+    if new not in STATUSES:
+        raise ContactError(f"Unknown status '{status}'. Use one of: {', '.join(STATUSES)}.")
+    if STATUSES.index(new) < STATUSES.index(current):
+        raise ContactError(f"A contact cannot move back from {STATUS_LABELS[current]} to {STATUS_LABELS[new]}.")
+    if new == current:
+        raise ContactError(f"The contact is already {STATUS_LABELS[new]}.")
+    clean_reason = " ".join((reason or "").split()) or None
+    if clean_reason and len(clean_reason) > MAX_REASON:
+        raise ContactError(f"The reason is too long: keep it under {MAX_REASON} characters, with no child's details.")
+    if new != "decided":
+        if outcome:
+            raise ContactError("An outcome can only be recorded with the status decided.")
+        return new, None, clean_reason
+    if not outcome:
+        raise ContactError(f"A decision needs an outcome. Use one of: {', '.join(OUTCOMES)}.")
+    chosen = OUTCOME_ALIASES.get(_key(outcome), _key(outcome))
+    if chosen not in OUTCOMES:
+        raise ContactError(f"Unknown outcome '{outcome}'. Use one of: {', '.join(OUTCOMES)}.")
+    if chosen == NO_FURTHER_ACTION and not clean_reason:
+        raise ContactError("No further action needs a reason (it is sent to the DSL, so no child's details).")
+    return new, chosen, clean_reason
+
+
+def save_status(session: Session, reference: str, status: str, *, outcome: str | None = None,
+                reason: str | None = None, actor: str, settings, now: datetime) -> Contact:
+    """Move a contact to a new status, keep who and when, audit it and schedule the callbacks; all or nothing."""
+    contact = get_contact_by_reference(session, reference) if reference else None
+    if contact is None:
+        raise ContactError(f"No contact has the reference '{reference}'.")
+    if not (actor or "").strip():
+        raise ContactError("Say who is making the change.")
+    new, outcome, reason = check_change(contact.status, status, outcome, reason)
+    old = contact.status
+    try:
+        contact.status = new
+        if new == "decided":
+            contact.outcome, contact.reason, contact.decided_at = outcome, reason, now
+        session.add(ContactEvent(contact_id=contact.id, status=new, outcome=outcome, reason=reason,
+                                 actor=actor.strip(), at=now))
+        detail = f"contact {contact.reference}: {old} -> {new}" + (f" ({outcome})" if outcome else "")
+        session.add(AuditEvent(actor=actor.strip(), action="contact_status", detail=detail, at=now))
+        planner.after_status_change(session, contact, settings, now)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    log.info("contact status changed", extra={"event": "contact_status", "reference": contact.reference,
+                                              "status": new, "outcome": outcome})
+    return contact
+
+
+def open_contact(session: Session, call: Call, settings, now: datetime) -> Contact | None:
+    """A call routed to MASH (or EDT) opens a contact; never lets a failure stop the transfer."""
+    if call.route not in CONTACT_ROUTES:
+        return None
+    try:
+        promise = promised_by(settings.opening_hours, now, settings.decision_promise_working_days)
+        return save_contact_for_call(session, call, now, promise)
+    except Exception:
+        log.error("could not open a contact; the caller is still transferred", exc_info=True,
+                  extra={"call_sid": call.call_sid, "event": "contact_failed", "caller": mask_number(call.caller)})
+        return None

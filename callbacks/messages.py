@@ -1,0 +1,91 @@
+"""The words of each callback (SMS, voice, answering machine, status check): references only, never a child's details."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import phonenumbers
+
+from callbacks.words import NEXT_STEPS, OUTCOME_LABELS, STATUS_LABELS
+from routing.hours import LONDON
+
+SENDER = "Warwickshire MASH"
+DANGER = "If a child is in immediate danger, call 999."
+
+
+@dataclass(frozen=True)
+class Update:
+    """What a callback tells the DSL: its kind, the reference, and the decision or the expected time."""
+
+    kind: str  # reference, decision, still_assessing, closed
+    reference: str
+    outcome: str | None = None
+    reason: str | None = None
+    expected_by: datetime | None = None
+
+
+def when_words(when: datetime) -> str:
+    """A time in London as people say it: '5:30pm on Wednesday 25 November'."""
+    local = when.astimezone(LONDON)
+    clock = local.strftime("%I:%M%p").lstrip("0").lower()
+    return f"{clock} on {local:%A} {local.day} {local:%B}"
+
+
+def national(number: str) -> str:
+    """A number as written in the UK: '01926 414144'."""
+    return phonenumbers.format_number(phonenumbers.parse(number, "GB"), phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def spoken_digits(text: str) -> str:
+    """Digits read one by one, with a pause between groups: '0 1 9 2 6, 4 1 4 1 4 4'."""
+    return ", ".join(" ".join(group) for group in text.split())
+
+
+def _news(update: Update) -> str:
+    """The middle of the message: the status or outcome and the next step."""
+    if update.kind == "reference":
+        expected = f" We aim to decide by {when_words(update.expected_by)}" if update.expected_by else " We aim to decide"
+        return f"we have received your contact.{expected} and will let you know the outcome."
+    if update.kind == "still_assessing":
+        expected = f" We now expect a decision by {when_words(update.expected_by)}." if update.expected_by else ""
+        return f"your contact is still being assessed.{expected} There is no need to call to chase; we will let you know."
+    if update.kind == "decision":
+        label = OUTCOME_LABELS.get(update.outcome or "other", OUTCOME_LABELS["other"])
+        reason = f" Reason: {update.reason.rstrip('.')}." if update.reason else ""
+        return f"a decision has been made: {label}.{reason} {NEXT_STEPS.get(update.outcome or 'other', NEXT_STEPS['other'])}"
+    return "this contact is now closed."
+
+
+def sms_text(update: Update, urgent_number: str) -> str:
+    """The SMS: reference, news, next step, and the number to ring if it has become urgent."""
+    return (f"{SENDER}, contact reference {update.reference}: {_news(update)} "
+            f"If the concern has become urgent, ring {national(urgent_number)}. {DANGER}")
+
+
+def voice_text(update: Update, urgent_number: str) -> str:
+    """What a person hears when they answer a voice callback."""
+    news = _news(update)
+    return (f"Hello. This is an automated call from {SENDER} about contact reference "
+            f"{spoken_digits(update.reference)}. {news[:1].upper()}{news[1:]} "
+            f"If the concern has become urgent, ring {spoken_digits(national(urgent_number))}. {DANGER}")
+
+
+def machine_text(reference: str, urgent_number: str) -> str:
+    """The short message left on an answering machine: the reference only."""
+    return (f"This is {SENDER} with an update on contact reference {spoken_digits(reference)}. "
+            f"Please ring {spoken_digits(national(urgent_number))} and quote this reference. Goodbye.")
+
+
+def status_speech(reference: str, status: str, outcome: str | None, expected_by: datetime | None,
+                  now: datetime) -> str:
+    """Option 4: a contact's status in plain words (the outcome's label, never the free-text reason)."""
+    said = f"Contact reference {spoken_digits(reference)}"
+    if status in ("decided", "closed") and outcome:
+        state = "is closed" if status == "closed" else "has a decision"
+        return f"{said} {state}. The outcome is: {OUTCOME_LABELS.get(outcome, OUTCOME_LABELS['other'])}."
+    if status == "closed":
+        return f"{said} is closed."
+    label = STATUS_LABELS.get(status, status)
+    if expected_by is not None and expected_by > now:
+        return f"{said} is {label}. We expect a decision by {when_words(expected_by)}."
+    return f"{said} is {label}. A decision is taking longer than we hoped; we will let you know."

@@ -1,0 +1,169 @@
+"""The outbox: claim due callbacks atomically, record what was sent, and follow Twilio's status callbacks."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Callable
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session
+
+from callbacks import schedule
+from db.models import Callback
+
+LEASE = timedelta(minutes=5)
+DELIVERED_CALL = frozenset({"completed"})
+UNANSWERED_CALL = frozenset({"busy", "no-answer", "failed", "canceled"})
+DELIVERED_SMS = frozenset({"delivered"})
+FAILED_SMS = frozenset({"undelivered", "failed"})
+# Rows a status callback may still change: the attempt in flight.
+IN_FLIGHT = ("sending", "sent")
+CAS_TRIES = 3
+
+
+def _claimable(now: datetime, lease: timedelta, kinds: tuple[str, ...] | None):
+    """Due rows, and rows left 'sending' by a worker that died before its lease ran out."""
+    due = or_(and_(Callback.state == "scheduled", Callback.due_at <= now),
+              and_(Callback.state == "sending", Callback.claimed_at < now - lease))
+    return and_(due, Callback.kind.in_(kinds)) if kinds is not None else due
+
+
+def _claim_values(worker_id: str, now: datetime) -> dict:
+    return {"state": "sending", "claimed_by": worker_id, "claimed_at": now,
+            "attempts": Callback.attempts + 1, "updated_at": now}
+
+
+def _claim_postgresql(conn: Connection, worker_id: str, now: datetime, limit: int, where) -> list[int]:
+    """Lock due rows no other worker holds (SKIP LOCKED), then mark them ours, in one transaction."""
+    ids = list(conn.execute(select(Callback.id).where(where).order_by(Callback.due_at, Callback.id)
+                            .limit(limit).with_for_update(skip_locked=True)).scalars())
+    if ids:
+        conn.execute(update(Callback).where(Callback.id.in_(ids)).values(**_claim_values(worker_id, now)))
+    return ids
+
+
+def _claim_sqlite(conn: Connection, worker_id: str, now: datetime, limit: int, where) -> list[int]:
+    """Take SQLite's write lock first (BEGIN IMMEDIATE), then claim each row with a conditional UPDATE."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    candidates = conn.execute(select(Callback.id).where(where).order_by(Callback.due_at, Callback.id)
+                              .limit(limit)).scalars().all()
+    claimed = []
+    for callback_id in candidates:
+        result = conn.execute(update(Callback).where(Callback.id == callback_id, where)
+                              .values(**_claim_values(worker_id, now)))
+        if result.rowcount == 1:
+            claimed.append(callback_id)
+    return claimed
+
+
+def claim_due(engine: Engine, worker_id: str, now: datetime, *, limit: int = 10, lease: timedelta = LEASE,
+              kinds: tuple[str, ...] | None = None) -> list[int]:
+    """Claim up to `limit` due callbacks for this worker; no two workers ever get the same row."""
+    where = _claimable(now, lease, kinds)
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            ids = _claim_postgresql(conn, worker_id, now, limit, where)
+        else:
+            ids = _claim_sqlite(conn, worker_id, now, limit, where)
+        conn.commit()
+    return ids
+
+
+def release(engine: Engine, ids: list[int], worker_id: str, now: datetime) -> None:
+    """Give back claimed rows this worker will not send (it is stopping), without counting an attempt."""
+    if not ids:
+        return
+    with engine.begin() as conn:
+        conn.execute(update(Callback)
+                     .where(Callback.id.in_(ids), Callback.state == "sending", Callback.claimed_by == worker_id)
+                     .values(state="scheduled", claimed_by=None, claimed_at=None,
+                             attempts=Callback.attempts - 1, updated_at=now))
+
+
+def save_change(session: Session, callback_id: int, decide: Callable[[Callback], dict | None]) -> bool:
+    """Apply decide(row)'s new values only if the row has not moved on meanwhile (compare-and-set), then commit.
+
+    A status callback and the worker that sent the message can race on one row; a plain
+    read-modify-write would let the later writer undo the earlier one on either database.
+    """
+    for _ in range(CAS_TRIES):
+        row = session.get(Callback, callback_id, populate_existing=True)
+        values = decide(row) if row is not None else None
+        if values is None:
+            session.rollback()
+            return False
+        same_sid = Callback.twilio_sid.is_(None) if row.twilio_sid is None else Callback.twilio_sid == row.twilio_sid
+        result = session.exec(update(Callback).where(Callback.id == callback_id, Callback.state == row.state,
+                                                        Callback.attempts == row.attempts, same_sid).values(**values))
+        if result.rowcount == 1:
+            session.commit()
+            return True
+        session.rollback()
+    return False
+
+
+def sent(worker_id: str, sid: str, now: datetime) -> Callable[[Callback], dict | None]:
+    """Twilio accepted it: 'sent', unless a status callback that came first already moved the row on."""
+    def decide(row: Callback) -> dict | None:
+        if row.state == "sending" and row.claimed_by == worker_id:
+            return {"state": "sent", "twilio_sid": row.twilio_sid or sid, "last_status": row.last_status or "queued",
+                    "updated_at": now}
+        return {"twilio_sid": sid, "updated_at": now} if row.twilio_sid is None else None
+    return decide
+
+
+def not_sent(error: str, transient: bool, hours, now: datetime) -> Callable[[Callback], dict | None]:
+    """Sending failed: try again later for a passing fault (within the attempt limit), else fail."""
+    def decide(row: Callback) -> dict | None:
+        if row.state != "sending":
+            return None
+        retry = schedule.retry_at(hours, row.attempts, now) if transient else None
+        values = {"last_error": error[:500], "updated_at": now}
+        if retry is None:
+            return values | {"state": "failed"}
+        return values | {"state": "scheduled", "due_at": retry, "claimed_by": None, "claimed_at": None}
+    return decide
+
+
+def _is_current(row: Callback, sid: str | None) -> bool:
+    """A status callback counts only for the attempt in flight (repeats and stale attempts are ignored)."""
+    return row.state in IN_FLIGHT and (row.twilio_sid is None or row.twilio_sid == sid)
+
+
+def call_status(status: str, answered_by: str | None, sid: str | None, hours,
+                now: datetime) -> Callable[[Callback], dict | None]:
+    """A voice callback's status: answered -> delivered; busy/no answer/failed -> retry within hours, or failed."""
+    status = (status or "").strip().lower()
+
+    def decide(row: Callback) -> dict | None:
+        if not _is_current(row, sid):
+            return None
+        values = {"twilio_sid": sid or row.twilio_sid, "updated_at": now,
+                  "last_status": f"{status} ({answered_by})" if answered_by else status}
+        if status in DELIVERED_CALL:
+            return values | {"state": "delivered"}
+        if status not in UNANSWERED_CALL:
+            return values
+        retry = schedule.retry_at(hours, row.attempts, now)
+        if retry is None:
+            return values | {"state": "failed", "last_error": f"{status} after {row.attempts} attempts"}
+        return values | {"state": "scheduled", "due_at": retry, "claimed_by": None, "claimed_at": None}
+    return decide
+
+
+def message_status(status: str, sid: str | None, error_code: str | None,
+                   now: datetime) -> Callable[[Callback], dict | None]:
+    """An SMS's status: delivered, or undelivered/failed with Twilio's error code."""
+    status = (status or "").strip().lower()
+
+    def decide(row: Callback) -> dict | None:
+        if not _is_current(row, sid):
+            return None
+        values = {"twilio_sid": sid or row.twilio_sid, "last_status": status, "updated_at": now}
+        if status in DELIVERED_SMS:
+            return values | {"state": "delivered"}
+        if status in FAILED_SMS:
+            error = f"{status} (Twilio error {error_code})" if error_code else status
+            return values | {"state": "failed", "last_error": error}
+        return values
+    return decide

@@ -1,0 +1,107 @@
+"""Put callbacks in the outbox: the reference SMS, decisions, closures and "still being assessed" updates."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from callbacks import channel as channels
+from callbacks import messages, schedule
+from db.contacts import get_contact_for_call, get_school_numbers
+from db.models import Call, Callback, Contact, School
+
+log = logging.getLogger("callbacks.planner")
+
+OPEN_STATUSES = ("received", "being_assessed")
+OVERDUE_BATCH = 200
+
+
+def _enqueue(session: Session, callback: Callback) -> Callback | None:
+    """Insert an outbox row once: a second insert with the same dedupe key is ignored."""
+    try:
+        with session.begin_nested():
+            session.add(callback)
+    except IntegrityError:
+        return None
+    return callback
+
+
+def _destination(session: Session, contact: Contact, kind: str) -> channels.Destination:
+    if kind == "reference":
+        return channels.reference_destination(contact.caller)
+    school = session.get(School, contact.school_urn) if contact.school_urn is not None else None
+    return channels.status_destination(contact.caller, contact.school_urn, get_school_numbers(session, contact.school_urn),
+                                       school.callback_channel if school else None)
+
+
+def schedule_update(session: Session, contact: Contact, kind: str, settings, now: datetime, *,
+                    expected_by: datetime | None = None, occasion: str = "") -> Callback | None:
+    """Queue one callback of a kind for a contact; with no allowed number, keep a failed row saying why."""
+    dest = _destination(session, contact, kind)
+    key = f"{contact.id}:{kind}:{occasion}"
+    if dest.number is None:
+        if kind == "reference":
+            return None  # most calls come from school landlines: staff give the reference on the call
+        return _enqueue(session, Callback(contact_id=contact.id, kind=kind, channel="none", to_number="", body="",
+                                          due_at=now, state="failed", last_error=f"Not sent: {dest.why}.",
+                                          dedupe_key=key, created_at=now, updated_at=now))
+    update_ = messages.Update(kind, contact.reference, contact.outcome, contact.reason, expected_by)
+    urgent = settings.twilio_phone_number
+    body = messages.sms_text(update_, urgent) if dest.channel == "sms" else messages.voice_text(update_, urgent)
+    return _enqueue(session, Callback(contact_id=contact.id, kind=kind, channel=dest.channel, to_number=dest.number,
+                                      body=body, due_at=schedule.due_at(settings.opening_hours, kind, now),
+                                      dedupe_key=key, created_at=now, updated_at=now))
+
+
+def cancel_pending(session: Session, contact: Contact, kinds: tuple[str, ...], why: str, now: datetime) -> None:
+    """Cancel callbacks of these kinds that have not gone yet (a decision supersedes "still assessing")."""
+    session.exec(update(Callback)
+                 .where(Callback.contact_id == contact.id, Callback.kind.in_(kinds), Callback.state == "scheduled")
+                 .values(state="cancelled", last_error=why, updated_at=now))
+
+
+def after_status_change(session: Session, contact: Contact, settings, now: datetime) -> None:
+    """A decision, or a closure without one, is sent to the DSL; pending "still assessing" updates are dropped."""
+    if contact.status == "decided":
+        cancel_pending(session, contact, ("still_assessing",), "superseded by the decision", now)
+        schedule_update(session, contact, "decision", settings, now)
+    elif contact.status == "closed":
+        cancel_pending(session, contact, ("still_assessing",), "superseded: the contact was closed", now)
+        if contact.decided_at is None:
+            schedule_update(session, contact, "closed", settings, now)
+
+
+def send_reference(session: Session, call: Call, settings, now: datetime) -> Callback | None:
+    """After a MASH call from a mobile, text the reference and the promised time at once, at any hour."""
+    try:
+        contact = get_contact_for_call(session, call.id) if call.id is not None else None
+        if contact is None:
+            return None
+        if contact.school_urn is None and call.school_urn is not None:
+            contact.school_urn = call.school_urn
+        return schedule_update(session, contact, "reference", settings, now, expected_by=contact.promised_by)
+    except Exception:
+        # The end of the call must still be recorded; staff still see the reference on the call.
+        log.error("could not queue the reference SMS", exc_info=True,
+                  extra={"call_sid": call.call_sid, "event": "reference_sms_failed"})
+        return None
+
+
+def schedule_overdue_updates(session: Session, settings, now: datetime) -> int:
+    """Undecided contacts past their promised time get a "still being assessed, expected by ..." update."""
+    overdue = session.exec(select(Contact).where(Contact.status.in_(OPEN_STATUSES), Contact.promised_by <= now)
+                           .order_by(Contact.promised_by).limit(OVERDUE_BATCH)).all()
+    queued = 0
+    for contact in overdue:
+        promise = contact.promised_by
+        contact.promised_by = schedule.promised_by(settings.opening_hours, now, settings.decision_promise_working_days)
+        if schedule_update(session, contact, "still_assessing", settings, now, expected_by=contact.promised_by,
+                           occasion=promise.isoformat()) is not None:
+            queued += 1
+    session.commit()
+    if queued:
+        log.info("still-being-assessed updates queued", extra={"event": "still_assessing", "count": queued})
+    return queued

@@ -1,0 +1,48 @@
+"""When callbacks are due: promised times, working hours and retries, as pure functions of `now`."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from routing.hours import OpeningHours
+
+RETRY_GAP = timedelta(minutes=30)
+MAX_RETRIES = 3
+MAX_ATTEMPTS = 1 + MAX_RETRIES
+# Kinds that wait for working hours; the reference SMS goes straight after the call at any hour.
+IN_HOURS_KINDS = frozenset({"decision", "still_assessing", "closed"})
+
+
+def _utc(when: datetime) -> datetime:
+    return when.astimezone(timezone.utc)
+
+
+def promised_by(hours: OpeningHours, received_at: datetime, working_days: int = 1) -> datetime:
+    """The time a decision is promised by: the close of the nth working day after the contact."""
+    when = received_at
+    for _ in range(max(working_days, 1)):
+        when = hours.end_of_next_working_day(when)
+    return _utc(when)
+
+
+def due_at(hours: OpeningHours, kind: str, now: datetime) -> datetime:
+    """When a new callback of this kind should go: now, or the next opening for in-hours kinds."""
+    if kind in IN_HOURS_KINDS:
+        return _utc(hours.clamp_to_open(now))
+    return _utc(now)
+
+
+def may_send_now(hours: OpeningHours, kind: str, now: datetime) -> bool:
+    """Whether a callback of this kind may be sent at this moment (never at night)."""
+    return kind not in IN_HOURS_KINDS or hours.is_open(now)
+
+
+def retry_at(hours: OpeningHours, attempts: int, last_attempt: datetime) -> datetime | None:
+    """When to ring again after busy or no answer: 30+ minutes later, in hours; None after 3 retries."""
+    if attempts >= MAX_ATTEMPTS:
+        return None
+    return _utc(hours.clamp_to_open(last_attempt + RETRY_GAP))
+
+
+def promise_is_due(promise: datetime | None, now: datetime) -> bool:
+    """Whether an undecided contact has reached its promised time."""
+    return promise is not None and promise <= now

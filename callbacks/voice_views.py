@@ -1,0 +1,185 @@
+"""Voice routes for contacts: the outbound callback's TwiML, Twilio's status callbacks, and menu option 4."""
+from __future__ import annotations
+
+import functools
+import logging
+
+from flask import current_app, request, url_for
+from sqlmodel import select
+from twilio.twiml.voice_response import VoiceResponse
+
+from callbacks import messages, outbox
+from db.contacts import get_contact_by_reference
+from db.models import Callback, Contact
+from db.session import get_session
+from ivr.twilio_auth import twilio_signed
+from ivr.voice import bp, hooks, twiml
+from ivr.voice.failsafe import live_call, quiet_webhook
+from ivr.voice.steps import connect, is_open_now, settings
+from ivr.voice.views import _call_and_step
+from routing.menu import clean_digits, parse_attempt, urgent_route
+
+log = logging.getLogger("callbacks.voice")
+
+REFERENCE_DIGITS = 6
+REFERENCE_TIMEOUT_S = 10
+ASK_REFERENCE = "Please enter the 6-digit contact reference, then press hash."
+NOT_FOUND_MENU = "That reference was not found."
+
+
+def _now():
+    return current_app.config["CLOCK"]()
+
+
+# ---- Menu option 4: hear a contact's status ----
+
+def ask_reference(attempt: int = 1, before: str | None = None) -> VoiceResponse:
+    """Ask for a 6-digit reference; the keys end at the sixth digit or at hash."""
+    resp = VoiceResponse()
+    action = url_for("voice.status_check", attempt=attempt)
+    g = twiml.gather(settings(), action, num_digits=REFERENCE_DIGITS, finish_on_key="#", timeout=REFERENCE_TIMEOUT_S)
+    twiml.say(g, settings(), f"{before} {ASK_REFERENCE}" if before else ASK_REFERENCE)
+    resp.append(g)
+    resp.redirect(action, method="POST")
+    return resp
+
+
+def status_and_offer(text: str, in_hours: bool) -> VoiceResponse:
+    """Read a status, then offer MASH (EDT out of hours) for a concern that has become urgent."""
+    resp = VoiceResponse()
+    action = url_for("voice.status_check_next")
+    line = "MASH" if in_hours else "the Emergency Duty Team"
+    g = twiml.gather(settings(), action)
+    twiml.say(g, settings(), f"{text} If your concern is urgent, press 1 for {line}. Otherwise, you can hang up.")
+    resp.append(g)
+    resp.redirect(action, method="POST")
+    return resp
+
+
+@bp.post("/status-check")
+@twilio_signed
+@live_call
+def status_check():
+    """Look up the reference entered; read its status, or ask once more, then go back to the menu."""
+    attempt = parse_attempt(request.args.get("attempt"))
+    digits = clean_digits(request.form.get("Digits")).replace("#", "").replace("*", "")
+    session, call, _ = _call_and_step("status_check", digits, f"attempt {attempt}")
+    in_hours = is_open_now()
+    contact = get_contact_by_reference(session, digits) if len(digits) == REFERENCE_DIGITS else None
+    session.commit()
+    if contact is not None:
+        text = messages.status_speech(contact.reference, contact.status, contact.outcome, contact.promised_by, _now())
+        return status_and_offer(text, in_hours)
+    if attempt < 2:
+        problem = "Sorry, I did not hear a reference." if not digits else "Sorry, that reference was not found."
+        return ask_reference(attempt + 1, before=problem)
+    return twiml.menu(settings(), hooks.wording_for(session, call), in_hours, attempt=1, notice=NOT_FOUND_MENU)
+
+
+@bp.post("/status-check/next")
+@twilio_signed
+@live_call
+def status_check_next():
+    """After hearing a status: 1 connects to MASH (EDT out of hours); anything else ends the call kindly."""
+    digits = (request.form.get("Digits") or "").strip()
+    session, call, _ = _call_and_step("status_check_next", digits)
+    if digits == "1":
+        return connect(session, call, urgent_route(is_open_now()))
+    session.commit()
+    return twiml.goodbye(settings(), "Thank you for calling. Goodbye.")
+
+
+# ---- The outbound voice callback ----
+
+def outbound_call(view):
+    """On any error in an outbound callback, still give the DSL the number to ring, never silence."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            result = view(*args, **kwargs)
+        except Exception as exc:
+            log.error("callback TwiML failed", exc_info=True, extra={
+                "call_sid": request.form.get("CallSid"), "event": "callback_twiml_failed", "error": type(exc).__name__})
+            result = VoiceResponse()
+            twiml.say(result, settings(), f"This is {messages.SENDER} with an update on your contact. Please ring "
+                                          f"{messages.spoken_digits(messages.national(settings().twilio_phone_number))}.")
+            result.hangup()
+        return twiml.twiml_response(result)
+
+    return wrapper
+
+
+def _full_message(callback: Callback) -> VoiceResponse:
+    """The whole message, with a chance to hear it again."""
+    resp = VoiceResponse()
+    twiml.say(resp, settings(), callback.body)
+    g = twiml.gather(settings(), url_for("voice.callback_twiml", callback_id=callback.id, repeat=1))
+    twiml.say(g, settings(), "To hear this again, press 1.")
+    resp.append(g)
+    twiml.say(resp, settings(), "Goodbye.")
+    resp.hangup()
+    return resp
+
+
+@bp.post("/callback/<int:callback_id>")
+@twilio_signed
+@outbound_call
+def callback_twiml(callback_id: int):
+    """What the DSL hears: the full update for a person, the reference only for an answering machine."""
+    session = get_session()
+    callback = session.get(Callback, callback_id)
+    contact = session.get(Contact, callback.contact_id) if callback is not None else None
+    if contact is None or callback.channel != "voice":
+        raise LookupError(f"no voice callback {callback_id}")
+    answered_by = (request.form.get("AnsweredBy") or "").lower()
+    if request.args.get("repeat"):
+        if (request.form.get("Digits") or "").strip() == "1":
+            return _full_message(callback)
+        return twiml.goodbye(settings(), "Goodbye.")
+    resp = VoiceResponse()
+    if answered_by.startswith("machine"):
+        twiml.say(resp, settings(), messages.machine_text(contact.reference, settings().twilio_phone_number))
+        resp.hangup()
+        return resp
+    if answered_by == "fax":
+        resp.hangup()
+        return resp
+    return _full_message(callback)
+
+
+def _callback_for(sid_field: str) -> tuple:
+    """The callback a status callback is about: by our id in the URL, else by Twilio's SID."""
+    session = get_session()
+    sid = request.form.get(sid_field)
+    raw_id = request.args.get("callback", "")
+    callback = session.get(Callback, int(raw_id)) if raw_id.isdigit() else None
+    if callback is None and sid:
+        callback = session.exec(select(Callback).where(Callback.twilio_sid == sid)).first()
+    return session, callback, sid
+
+
+@bp.post("/callback-status")
+@twilio_signed
+@quiet_webhook
+def callback_status():
+    """Twilio's status callback for a voice callback: delivered, or busy/no answer -> retry within hours."""
+    session, callback, sid = _callback_for("CallSid")
+    if callback is not None:
+        change = outbox.call_status(request.form.get("CallStatus", ""), request.form.get("AnsweredBy"), sid,
+                                    settings().opening_hours, _now())
+        outbox.save_change(session, callback.id, change)
+    return ("", 204)
+
+
+@bp.post("/message-status")
+@twilio_signed
+@quiet_webhook
+def message_status():
+    """Twilio's status callback for an SMS: sent, delivered, undelivered or failed."""
+    session, callback, sid = _callback_for("MessageSid")
+    if callback is not None:
+        change = outbox.message_status(request.form.get("MessageStatus") or request.form.get("SmsStatus", ""), sid,
+                                       request.form.get("ErrorCode"), _now())
+        outbox.save_change(session, callback.id, change)
+    return ("", 204)

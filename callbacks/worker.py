@@ -1,0 +1,185 @@
+"""The callback worker: APScheduler jobs that send due callbacks, beat a heartbeat and check promises."""
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import signal
+import socket
+import threading
+import uuid
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import delete
+from sqlmodel import Session
+
+from callbacks import outbox, planner, sender
+from db.models import Callback, WorkerHeartbeat
+from routing.hours import LONDON
+
+log = logging.getLogger("callbacks.worker")
+
+SEND_INTERVAL_S = 5
+HEARTBEAT_INTERVAL_S = 10
+PROMISE_CHECK_INTERVAL_S = 60
+BATCH = 10
+LOCAL_BASE_URL = "http://127.0.0.1:5000"
+HEARTBEAT_KEEP = timedelta(days=7)
+
+
+class Worker:
+    """Sends due callbacks from the outbox; any number may run against one database."""
+
+    def __init__(self, app, *, batch: int = BATCH, lease: timedelta = outbox.LEASE):
+        self.app = app
+        self.settings = app.config["SETTINGS"]
+        self.engine = app.extensions["db_engine"]
+        self.batch = batch
+        self.lease = lease
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"[:128]
+        self.stopping = threading.Event()
+        self._client = None
+        base = urlsplit(self.settings.public_base_url or LOCAL_BASE_URL)
+        self._urls = app.url_map.bind(base.netloc, url_scheme=base.scheme)
+
+    def now(self):
+        """The app's clock (frozen in tests)."""
+        return self.app.config["CLOCK"]()
+
+    @property
+    def client(self):
+        """One REST client per worker, made on first use."""
+        if self._client is None:
+            self._client = sender.make_client(self.settings)
+        return self._client
+
+    def urls(self, callback_id: int) -> sender.CallbackUrls:
+        """Our signed webhook URLs for a callback, at PUBLIC_BASE_URL."""
+        def build(endpoint, **values):
+            return self._urls.build(endpoint, values, force_external=True)
+        return sender.CallbackUrls(build("voice.callback_twiml", callback_id=callback_id),
+                                   build("voice.callback_status", callback=callback_id),
+                                   build("voice.message_status", callback=callback_id))
+
+    def send_due(self) -> int:
+        """Claim due callbacks in small batches and send each; out of hours only reference texts go."""
+        sent = 0
+        while not self.stopping.is_set():
+            now = self.now()
+            kinds = None if self.settings.opening_hours.is_open(now) else ("reference",)
+            ids = outbox.claim_due(self.engine, self.worker_id, now, limit=self.batch, lease=self.lease, kinds=kinds)
+            if not ids:
+                break
+            for position, callback_id in enumerate(ids):
+                if self.stopping.is_set():
+                    outbox.release(self.engine, ids[position:], self.worker_id, self.now())
+                    return sent
+                sent += self.send_one(callback_id)
+        return sent
+
+    def send_one(self, callback_id: int) -> int:
+        """Send one claimed callback and record the outcome; returns 1 if Twilio accepted it."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            callback = session.get(Callback, callback_id)
+            session.commit()  # no transaction (and no SQLite lock) may be held across the HTTP request
+            try:
+                sid = sender.send(self.client, self.settings, callback, self.urls(callback_id))
+            except Exception as exc:
+                error, transient = sender.describe_failure(exc)
+                log.warning("callback not sent", extra={"event": "callback_not_sent", "callback_id": callback_id,
+                                                        "channel": callback.channel, "transient": transient,
+                                                        "error": type(exc).__name__})
+                outbox.save_change(session, callback_id,
+                                   outbox.not_sent(error, transient, self.settings.opening_hours, self.now()))
+                return 0
+            outbox.save_change(session, callback_id, outbox.sent(self.worker_id, sid, self.now()))
+        log.info("callback sent", extra={"event": "callback_sent", "callback_id": callback_id, "kind": callback.kind,
+                                         "channel": callback.channel, "to_number": callback.to_number,
+                                         "twilio_sid": sid})
+        return 1
+
+    def heartbeat(self) -> None:
+        """Record that this worker is alive (GET /health reads it); forget workers gone a week."""
+        now = self.now()
+        with Session(self.engine) as session:
+            session.merge(WorkerHeartbeat(worker_id=self.worker_id, last_seen=now))
+            session.exec(delete(WorkerHeartbeat).where(WorkerHeartbeat.last_seen < now - HEARTBEAT_KEEP))
+            session.commit()
+
+    def check_promises(self) -> int:
+        """Queue "still being assessed" updates for undecided contacts past their promised time."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            return planner.schedule_overdue_updates(session, self.settings, self.now())
+
+    def retention(self) -> None:
+        """The daily data-protection job, if the retention feature is installed."""
+        try:
+            module = importlib.import_module("db.retention")
+        except ModuleNotFoundError as exc:
+            if exc.name != "db.retention":
+                raise
+            log.info("no retention module; skipping", extra={"event": "retention_skipped"})
+            return
+        module.run_retention(self.engine, self.settings, self.now())
+
+    def guarded(self, job):
+        """Run a job, logging (never raising) its errors so the schedule keeps going."""
+        def run():
+            try:
+                job()
+            except Exception:
+                log.error("worker job failed", exc_info=True, extra={"event": "worker_job_failed",
+                                                                     "job": job.__name__})
+        run.__name__ = job.__name__
+        return run
+
+    def add_jobs(self, scheduler, send_interval: float = SEND_INTERVAL_S) -> None:
+        """Register the jobs; one instance of each at a time, late runs merged into one."""
+        common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
+        first = datetime.now(timezone.utc)  # the scheduler runs on real time; jobs read the app's clock
+        scheduler.add_job(self.guarded(self.send_due), "interval", seconds=send_interval, id="send_due",
+                          next_run_time=first, **common)
+        scheduler.add_job(self.guarded(self.heartbeat), "interval", seconds=HEARTBEAT_INTERVAL_S, id="heartbeat",
+                          next_run_time=first, **common)
+        scheduler.add_job(self.guarded(self.check_promises), "interval", seconds=PROMISE_CHECK_INTERVAL_S,
+                          id="check_promises", **common)
+        scheduler.add_job(self.guarded(self.retention), "cron", hour=2, minute=30, timezone=LONDON, id="retention",
+                          **common)
+
+    def start(self, send_interval: float = SEND_INTERVAL_S) -> BackgroundScheduler:
+        """Start the jobs on a background scheduler (daemon threads)."""
+        scheduler = BackgroundScheduler(timezone=LONDON, daemon=True)
+        self.add_jobs(scheduler, send_interval)
+        scheduler.start()
+        log.info("callback worker started", extra={"event": "worker_started", "worker_id": self.worker_id})
+        return scheduler
+
+    def stop(self, scheduler) -> None:
+        """Stop taking work, let the current send finish, and give back anything claimed but unsent."""
+        self.stopping.set()
+        scheduler.shutdown(wait=True)
+        log.info("callback worker stopped", extra={"event": "worker_stopped", "worker_id": self.worker_id})
+
+
+def start_in_background(app, *, send_interval: float = SEND_INTERVAL_S, batch: int = BATCH,
+                        lease: timedelta = outbox.LEASE) -> BackgroundScheduler:
+    """Run one worker inside this process (the quick start's `ivr run --with-worker`)."""
+    worker = Worker(app, batch=batch, lease=lease)
+    scheduler = worker.start(send_interval)
+    app.extensions["callback_worker"] = (worker, scheduler)
+    return scheduler
+
+
+def run_worker(app, *, send_interval: float = SEND_INTERVAL_S, batch: int = BATCH,
+               lease: timedelta = outbox.LEASE) -> None:
+    """Run the worker until SIGTERM or SIGINT (`ivr worker`, the Procfile's worker process)."""
+    worker = Worker(app, batch=batch, lease=lease)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    scheduler = worker.start(send_interval)
+    while not stop.wait(1):
+        pass
+    worker.stop(scheduler)

@@ -1,0 +1,157 @@
+"""Query functions for contacts, their status history, their callbacks and the follow-up rate."""
+from __future__ import annotations
+
+import bisect
+import secrets
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from db.models import Call, Callback, Contact, ContactEvent, Route, SchoolPhone
+from routing.phone import WITHHELD
+
+REFERENCE_TRIES = 8
+FOLLOW_UP_DAYS = 14
+FOLLOW_UP_ROUTES = (Route.MASH, Route.STATUS_CHECK)
+OPEN_ENDING_STATUSES = ("decided", "closed")
+
+
+def new_reference() -> str:
+    """A random 6-digit reference without a leading zero (spreadsheets drop leading zeros)."""
+    return str(100000 + secrets.randbelow(900000))
+
+
+def get_contact_by_reference(session: Session, reference: str) -> Contact | None:
+    """The contact with this reference, if any."""
+    return session.exec(select(Contact).where(Contact.reference == str(reference).strip())).first()
+
+
+def get_contact_for_call(session: Session, call_id: int) -> Contact | None:
+    """The contact opened by this call, if any."""
+    return session.exec(select(Contact).where(Contact.call_id == call_id)).first()
+
+
+def get_contacts(session: Session, status: str | None = None, limit: int | None = None) -> list[Contact]:
+    """Contacts, newest first, optionally of one status."""
+    query = select(Contact).order_by(Contact.created_at.desc(), Contact.id.desc())
+    if status:
+        query = query.where(Contact.status == status)
+    if limit:
+        query = query.limit(limit)
+    return list(session.exec(query))
+
+
+def get_contact_listing(session: Session, status: str | None = None, limit: int | None = None) -> list[tuple]:
+    """(reference, CallSid, school URN, status) per contact, newest first."""
+    query = (select(Contact.reference, Call.call_sid, Contact.school_urn, Contact.status)
+             .join(Call, Call.id == Contact.call_id, isouter=True)
+             .order_by(Contact.created_at.desc(), Contact.id.desc()))
+    if status:
+        query = query.where(Contact.status == status)
+    if limit:
+        query = query.limit(limit)
+    return list(session.exec(query))
+
+
+def get_contact_events(session: Session, contact: Contact) -> list[ContactEvent]:
+    """A contact's status changes, oldest first, each with who made it and when."""
+    return list(session.exec(select(ContactEvent).where(ContactEvent.contact_id == contact.id)
+                             .order_by(ContactEvent.at, ContactEvent.id)))
+
+
+def get_callbacks_for_contact(session: Session, contact: Contact) -> list[Callback]:
+    """A contact's callbacks, oldest first, with state and attempts."""
+    return list(session.exec(select(Callback).where(Callback.contact_id == contact.id)
+                             .order_by(Callback.created_at, Callback.id)))
+
+
+def get_school_numbers(session: Session, urn: int | None) -> list[str]:
+    """A school's registered numbers, switchboard first."""
+    if urn is None:
+        return []
+    rows = session.exec(select(SchoolPhone.number, SchoolPhone.label).where(SchoolPhone.urn == urn)
+                        .order_by(SchoolPhone.id))
+    return [number for number, _ in sorted(rows, key=lambda row: row[1] != "switchboard")]
+
+
+def save_contact(session: Session, *, call_id: int | None, school_urn: int | None, caller: str | None,
+                 created_at: datetime, promised_by: datetime | None) -> Contact:
+    """Insert a contact with a fresh random reference, retrying on the rare clash; one per call."""
+    for _ in range(REFERENCE_TRIES):
+        contact = Contact(reference=new_reference(), call_id=call_id, school_urn=school_urn, caller=caller,
+                          created_at=created_at, promised_by=promised_by)
+        try:
+            # A savepoint, so a clash undoes only this insert and never the call's own changes.
+            with session.begin_nested():
+                session.add(contact)
+        except IntegrityError:
+            existing = get_contact_for_call(session, call_id) if call_id is not None else None
+            if existing is not None:
+                return existing
+            continue
+        return contact
+    raise RuntimeError("could not find an unused contact reference")
+
+
+def save_contact_for_call(session: Session, call: Call, now: datetime, promised_by: datetime | None) -> Contact:
+    """The contact for a call routed to MASH (created once, even if the call is routed twice)."""
+    return save_contact(session, call_id=call.id, school_urn=call.school_urn, caller=call.caller,
+                        created_at=now, promised_by=promised_by)
+
+
+def _open_until(session: Session, start: datetime, end: datetime) -> dict[int, datetime]:
+    """When each contact in the range was first decided or closed."""
+    rows = session.exec(
+        select(ContactEvent.contact_id, func.min(ContactEvent.at))
+        .join(Contact, Contact.id == ContactEvent.contact_id)
+        .where(Contact.created_at >= start, Contact.created_at < end,
+               ContactEvent.status.in_(OPEN_ENDING_STATUSES))
+        .group_by(ContactEvent.contact_id))
+    return dict(rows.all())
+
+
+def _follow_up_calls(session: Session, start: datetime, end: datetime) -> tuple[dict, dict]:
+    """Calls to MASH or option 4 in the window, indexed by school and by caller number."""
+    rows = session.exec(
+        select(Call.id, Call.started_at, Call.school_urn, Call.caller)
+        .where(Call.started_at > start, Call.started_at < end + timedelta(days=FOLLOW_UP_DAYS),
+               or_(Call.route.in_(FOLLOW_UP_ROUTES), Call.service == Route.MASH))
+        .order_by(Call.started_at))
+    by_school: dict = defaultdict(list)
+    by_caller: dict = defaultdict(list)
+    for call_id, started_at, urn, caller in rows:
+        if urn is not None:
+            by_school[urn].append((started_at, call_id))
+        if caller and caller != WITHHELD:
+            by_caller[caller].append((started_at, call_id))
+    return by_school, by_caller
+
+
+def _called_between(calls: list, after: datetime, before: datetime, own_call_id: int | None) -> bool:
+    """Whether any call (sorted by time) started strictly after `after` and before `before`."""
+    index = bisect.bisect_right(calls, (after, float("inf")))
+    return any(call_id != own_call_id for started_at, call_id in calls[index:] if started_at < before)
+
+
+def get_follow_up_rate(session: Session, start: datetime, end: datetime) -> dict:
+    """Share of contacts made in [start, end) followed within 14 days, while still open, by a call
+    from the same school or the same caller number to MASH or to option 4 (see README)."""
+    contacts = session.exec(select(Contact.id, Contact.call_id, Contact.created_at, Contact.school_urn,
+                                   Contact.caller).where(Contact.created_at >= start, Contact.created_at < end)).all()
+    open_until = _open_until(session, start, end)
+    by_school, by_caller = _follow_up_calls(session, start, end)
+    followed = 0
+    for contact_id, call_id, created_at, urn, caller in contacts:
+        window_end = created_at + timedelta(days=FOLLOW_UP_DAYS)
+        closed = open_until.get(contact_id)
+        before = min(window_end, closed) if closed is not None else window_end
+        candidates = [by_school.get(urn, []) if urn is not None else [],
+                      by_caller.get(caller, []) if caller and caller != WITHHELD else []]
+        if any(_called_between(calls, created_at, before, call_id) for calls in candidates):
+            followed += 1
+    total = len(contacts)
+    return {"contacts": total, "followed_up": followed, "rate": (followed / total) if total else 0.0,
+            "window_days": FOLLOW_UP_DAYS}

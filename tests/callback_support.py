@@ -1,0 +1,117 @@
+"""Helpers for the contact and callback tests: schools, contacts, and the app + Twilio stand-in on loopback."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import phonenumbers
+import pytest
+from sqlmodel import Session, select
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from db.contacts import save_contact
+from db.models import Callback, Contact, ContactEvent, School, SchoolPhone
+from simulator.twilio_api import TwilioStandIn
+from tests.conftest import TEST_ENV
+from tests.twilio_client import TwilioClient
+
+# The made-up ranges (020 7946 0xxx, 0121 496 0xxx) are all landlines, and Ofcom's drama mobiles
+# (07700 900xxx) are not valid numbers to phonenumbers, so the mobile is libphonenumber's own example.
+MOBILE = phonenumbers.format_number(phonenumbers.example_number_for_type("GB", phonenumbers.PhoneNumberType.MOBILE),
+                                    phonenumbers.PhoneNumberFormat.E164)
+SCHOOL_URN = 125484
+SWITCHBOARD = "+442079460555"
+DSL_DIRECT = "+441214960123"
+STRANGER = "+441214960999"
+IVR_NUMBER = TEST_ENV["TWILIO_PHONE_NUMBER"]
+
+
+def add_school(session: Session, urn: int = SCHOOL_URN, numbers: dict | None = None,
+               channel: str | None = None) -> School:
+    """A school with its registered numbers ({number: label})."""
+    school = School(urn=urn, name=f"School {urn}", callback_channel=channel)
+    session.add(school)
+    session.flush()
+    for number, label in (numbers if numbers is not None else {SWITCHBOARD: "switchboard"}).items():
+        session.add(SchoolPhone(urn=urn, number=number, label=label))
+    session.commit()
+    return school
+
+
+def add_contact(session: Session, when: datetime, *, caller: str | None = SWITCHBOARD,
+                urn: int | None = SCHOOL_URN, promised_by: datetime | None = None) -> Contact:
+    """A contact opened at `when`, as a MASH call would open it."""
+    contact = save_contact(session, call_id=None, school_urn=urn, caller=caller, created_at=when,
+                           promised_by=promised_by or when + timedelta(days=1))
+    session.commit()
+    return contact
+
+
+def callbacks_of(engine, contact_id: int | None = None) -> list[Callback]:
+    """Outbox rows, oldest first."""
+    with Session(engine) as session:
+        query = select(Callback).order_by(Callback.id)
+        if contact_id is not None:
+            query = query.where(Callback.contact_id == contact_id)
+        return list(session.exec(query))
+
+
+def events_of(engine, contact_id: int) -> list[ContactEvent]:
+    with Session(engine) as session:
+        return list(session.exec(select(ContactEvent).where(ContactEvent.contact_id == contact_id)
+                                 .order_by(ContactEvent.id)))
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_request(self, code="-", size="-") -> None:
+        pass
+
+
+class LateApp:
+    """A WSGI app served before the Flask app exists, since the app's settings need the server's URL."""
+
+    app = None
+
+    def __call__(self, environ, start_response):
+        return self.app(environ, start_response)
+
+
+@dataclass
+class Loopback:
+    """The app on a real loopback HTTP server, and the Twilio stand-in beside it."""
+
+    app_url: str
+    stand_in: TwilioStandIn
+    late: LateApp
+
+
+@pytest.fixture
+def loopback():
+    late = LateApp()
+    server = make_server("127.0.0.1", 0, late, threaded=True, request_handler=_Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    stand_in = TwilioStandIn(TEST_ENV["TWILIO_ACCOUNT_SID"], TEST_ENV["TWILIO_AUTH_TOKEN"], delay=0).start()
+    yield Loopback(f"http://127.0.0.1:{server.server_port}", stand_in, late)
+    stand_in.stop()
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def settings_env(settings_env, loopback):
+    """The app signs and sends as if it were public at the loopback URL, with Twilio at the stand-in."""
+    return dict(settings_env, PUBLIC_BASE_URL=loopback.app_url, TWILIO_API_BASE_URL=loopback.stand_in.url)
+
+
+@pytest.fixture
+def live(app, loopback) -> Loopback:
+    """The app served on loopback, with the stand-in calling it back."""
+    loopback.late.app = app
+    return loopback
+
+
+@pytest.fixture
+def twilio(app, loopback):
+    """Inbound webhooks signed for the loopback URL the app believes it is public at."""
+    return TwilioClient(app.test_client(), TEST_ENV["TWILIO_AUTH_TOKEN"], loopback.app_url)
