@@ -132,7 +132,8 @@ def map_columns(header: list[str], la_code: str | None = None) -> dict[str, int]
 
 
 def _cell(cells: list[str], columns: dict[str, int], key: str) -> str | None:
-    value = cells[columns[key]].strip() if key in columns else ""
+    # PostgreSQL refuses NUL characters in text, and a stray one must not stop a national import.
+    value = cells[columns[key]].replace("\x00", "").strip() if key in columns else ""
     return value or None
 
 
@@ -192,11 +193,12 @@ def _rows(reader) -> Iterator[tuple[int, list[str] | csv.Error]]:
     while True:
         row += 1
         try:
-            yield row, next(reader)
+            cells = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            yield row, exc
+            cells = exc
+        yield row, cells
 
 
 def read_gias(path: Path, la_code: str | None = None,

@@ -189,6 +189,16 @@ def test_small_batches_give_the_same_register(engine):
     assert run_import(engine, NATIONAL, "937", batch_size=2).unchanged == 5
 
 
+def test_an_unreadable_line_is_rejected_and_the_rest_of_the_file_still_imports(engine, tmp_path):
+    path = tmp_path / "damaged.csv"
+    path.write_text("URN,EstablishmentName\n990001,Nul\x00 School\n990002,\"unclosed " + "x" * 200_000
+                    + "\n990003,Last School\n", encoding="utf-8")
+    report = run_import(engine, path)
+    assert [r.row for r in report.rejected] == [3]
+    assert "cannot be read as CSV" in report.rejected[0].reason
+    assert {urn: s.name for urn, s in schools(engine).items()} == {990001: "Nul School", 990003: "Last School"}
+
+
 @pytest.mark.parametrize("content, message", [
     ("", "the file is empty"),
     ("Name,Phone\nSomething,0123\n", "no URN, EstablishmentName column"),
