@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from email.utils import formatdate
 from time import perf_counter
 from typing import Callable, Protocol
@@ -189,7 +190,7 @@ class SimulatedCall:
             body = params
             signature = self.validator.compute_signature(url, params)
         headers = {"X-Twilio-Signature": signature, "User-Agent": "TwilioProxy/1.1 (mash-ivr simulator)"}
-        started = perf_counter()
+        sent_at, started = datetime.now(timezone.utc), perf_counter()
         try:
             resp = self.http.request(method, url, data=body, headers=headers, timeout=TWILIO_TIMEOUT_S)
         except requests.ConnectionError as exc:
@@ -197,7 +198,7 @@ class SimulatedCall:
         except requests.RequestException as exc:
             raise SimulatorError(f"{method} {url} failed: {type(exc).__name__}: {exc}") from None
         ms = (perf_counter() - started) * 1000
-        self.transcript.exchanges.append(Exchange(method, url, resp.status_code, ms))
+        self.transcript.exchanges.append(Exchange(method, url, resp.status_code, ms, sent_at, self.elapsed_s))
         if self.on_request is not None:
             self.on_request(ms)
         _check_status(resp, method, url, expect_twiml)

@@ -146,3 +146,60 @@ def run_command(base_url, auth_token, database_url, files):
                + ("(recorded calls read from the database)" if target.engine is not None
                   else "(no database access: routes are inferred from the transcripts)"))
     sys.exit(run_paths(list(files), target, click.echo))
+
+
+def _progress_printer(total: int):
+    """A progress line about every tenth of the run (readable in CI logs as in a terminal)."""
+    step = max(1, total // 10)
+
+    def report(done: int, planned: int, errors: int) -> None:
+        if done % step == 0 or done == planned:
+            click.echo(f"  {done}/{planned} calls, {errors} errors", err=True)
+
+    return report
+
+
+@simulate_group.command("traffic")
+@click.option("--calls", type=click.IntRange(min=1), default=None,
+              help="Calls to make [default: the report's volume for --days, about 29,000 a year].")
+@click.option("--concurrency", type=click.IntRange(1, 500), default=8, show_default=True,
+              help="Calls in progress at once.")
+@click.option("--days", type=click.IntRange(1, 3660), default=30, show_default=True,
+              help="Date the calls over this many past days.")
+@click.option("--seed", type=int, default=None, help="Random seed, for a repeatable plan.")
+@click.option("--base-url", default=None,
+              help="A running app to call [default: serve this app in-process on loopback, so each call is "
+                   "answered as at its planned time].")
+@click.option("--auth-token", default=None, help="Token to sign with [default: TWILIO_AUTH_TOKEN].")
+@click.option("--database-url", default="auto", show_default=True,
+              help="With --base-url: the app's database, to read schools and back-date calls ('none': neither).")
+@with_appcontext
+def traffic_command(calls, concurrency, days, seed, base_url, auth_token, database_url):
+    """Fill the database with realistic calls through the real webhooks (model: see the README)."""
+    from dataclasses import replace
+
+    from simulator.server import serve
+    from simulator.traffic import PlannedClock, default_calls, run_traffic
+
+    s = settings()
+    calls = calls or default_calls(days)
+    progress = _progress_printer(calls)
+    click.echo(f"Traffic: {calls} calls over the past {days} days, {concurrency} at a time")
+    if base_url is None:
+        app = current_app._get_current_object()
+        clock = PlannedClock()
+        # This process's own app instance: its clock follows each call's planned time, and it checks
+        # signatures against the loopback URL it is served on.
+        s = replace(s, public_base_url=None)
+        app.config.update(CLOCK=clock, SETTINGS=s)
+        with serve(app) as url:
+            summary = run_traffic(url, s.twilio_auth_token, calls, concurrency, days,
+                                  engine=app.extensions["db_engine"], seed=seed, progress=progress,
+                                  settings=s, clock=clock)
+    else:
+        summary = run_traffic(base_url, auth_token or s.twilio_auth_token, calls, concurrency, days,
+                              engine=database_engine(database_url, base_url), seed=seed, progress=progress,
+                              settings=s)
+    for line in summary.lines():
+        click.echo(line)
+    sys.exit(1 if summary.errors else 0)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Callable
 from urllib.parse import urlsplit
 
@@ -71,6 +72,8 @@ class Exchange:
     url: str
     status: int
     ms: float
+    sent_at: datetime  # wall-clock UTC, to map the app's timestamps onto simulated time
+    sim_s: float  # simulated seconds into the call when it was sent
 
 
 class Transcript:

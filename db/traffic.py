@@ -1,0 +1,48 @@
+"""Query functions for simulated traffic: the schools it calls from, and back-dating the calls it made."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+from sqlmodel import Session, select
+
+from db.calls import get_call_by_sid, get_steps
+from db.models import Callback, Contact, ContactEvent
+from db.schools import get_school_phones, get_schools
+
+Shift = Callable[[datetime | None], datetime | None]
+
+
+def get_traffic_schools(session: Session) -> list[tuple[int, str | None, int | None, list[str]]]:
+    """(URN, phase, pupils, numbers) for every registered school."""
+    schools = get_schools(session)
+    phones = get_school_phones(session, [s.urn for s in schools])
+    return [(s.urn, s.phase, s.pupils, [p.number for p in phones.get(s.urn, [])]) for s in schools]
+
+
+def get_reference_for_call_sid(session: Session, call_sid: str) -> str | None:
+    """The contact reference a call opened, if it opened one."""
+    call = get_call_by_sid(session, call_sid)
+    if call is None:
+        return None
+    return session.exec(select(Contact.reference).where(Contact.call_id == call.id)).first()
+
+
+def save_backdated_call(session: Session, call_sid: str, shift: Shift) -> bool:
+    """Move a simulated call, its steps, and the contact and callbacks it opened to their planned times."""
+    call = get_call_by_sid(session, call_sid)
+    if call is None:
+        return False
+    call.started_at, call.routed_at, call.ended_at = shift(call.started_at), shift(call.routed_at), shift(call.ended_at)
+    for step in get_steps(session, call):
+        step.at = shift(step.at)
+    contact = session.exec(select(Contact).where(Contact.call_id == call.id)).first()
+    if contact is not None:
+        contact.created_at, contact.promised_by = shift(contact.created_at), shift(contact.promised_by)
+        contact.decided_at = shift(contact.decided_at)
+        for event in session.exec(select(ContactEvent).where(ContactEvent.contact_id == contact.id)):
+            event.at = shift(event.at)
+        for callback in session.exec(select(Callback).where(Callback.contact_id == contact.id)):
+            callback.created_at, callback.updated_at = shift(callback.created_at), shift(callback.updated_at)
+            callback.due_at = shift(callback.due_at)
+    return True
