@@ -7,7 +7,8 @@ from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from db.models import AuditEvent, Call, Contact, Trial
+from db.audit import save_audit_event
+from db.models import Call, Contact, Trial
 from trials.definition import TrialDefinition, TrialDefinitionError, check_schedule
 
 
@@ -49,8 +50,7 @@ def save_trial(session: Session, definition: TrialDefinition, now: datetime, act
     except IntegrityError:
         session.rollback()
         raise TrialDefinitionError([f"name: a trial called {definition.name!r} already exists"]) from None
-    session.add(AuditEvent(actor=actor, action="trial_created", at=now,
-                           detail=f"trial {trial.name}: {', '.join(trial.variants)}"))
+    save_audit_event(session, actor, "trial_created", f"trial {trial.name}: {', '.join(trial.variants)}", at=now)
     return trial
 
 
@@ -60,7 +60,7 @@ def save_trial_stop(session: Session, trial: Trial, now: datetime, actor: str) -
         raise TrialDefinitionError([f"{trial.name}: already ended"])
     trial.stopped_at = now
     session.add(trial)
-    session.add(AuditEvent(actor=actor, action="trial_stopped", detail=f"trial {trial.name}", at=now))
+    save_audit_event(session, actor, "trial_stopped", f"trial {trial.name}", at=now)
 
 
 def get_trial_calls(session: Session, trial: Trial) -> list:

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 
 def init_app(app) -> None:
-    """Register the trial pages (admin role)."""
+    """Register the trial pages (admin role) and their link in the staff navigation."""
+    from staff import add_nav_item
     from trials.views import bp
 
     app.register_blueprint(bp)
+    add_nav_item(app, "Trials", "trials.index", "admin")

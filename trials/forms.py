@@ -1,0 +1,80 @@
+"""The form that defines a trial; it becomes the same mapping a YAML file gives (one set of checks)."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, FieldList, Form, FormField, IntegerField, StringField, TextAreaField
+from wtforms.validators import DataRequired, NumberRange, Optional
+
+from routing.menu import DEFAULT_WORDING, VARIABLE_FIELDS
+
+MAX_VARIANTS = 4
+FIELD_LABELS = {
+    "option2": "Option 2 (DSL Infoline), open",
+    "option2_closed": "Option 2, closed",
+    "option3": "Option 3 (Early Help), open",
+    "option3_closed": "Option 3, closed",
+    "option4": "Option 4 (check on a contact)",
+    "closing": "Closing line",
+}
+
+
+class VariantForm(Form):
+    """One wording: a name, its share of callers, and the sentences a trial may change."""
+
+    name = StringField("Variant name", validators=[Optional()])
+    share = IntegerField("Share of callers", validators=[Optional(), NumberRange(min=1, max=1000)])
+
+
+for _field in VARIABLE_FIELDS:
+    setattr(VariantForm, _field, TextAreaField(FIELD_LABELS[_field], default=getattr(DEFAULT_WORDING, _field)))
+
+
+class TrialForm(FlaskForm):
+    """A new trial: the first variant is the control."""
+
+    name = StringField("Trial name", validators=[DataRequired("Give the trial a name")])
+    start = DateField("First day", validators=[DataRequired("Give the first day (YYYY-MM-DD)")])
+    end = DateField("Last day", validators=[DataRequired("Give the last day (YYYY-MM-DD)")])
+    variants = FieldList(FormField(VariantForm), min_entries=MAX_VARIANTS, max_entries=MAX_VARIANTS)
+
+
+def new_trial_form() -> TrialForm:
+    """A blank form: the control is the default wording, a second variant to edit, even shares."""
+    form = TrialForm()
+    if not form.is_submitted():
+        form.variants[0].form.name.data, form.variants[0].form.share.data = "control", 50
+        form.variants[1].form.share.data = 50
+    return form
+
+
+def _clean(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def definition_data(form: TrialForm) -> dict:
+    """The form as a trial mapping; sentences left as the default are not overrides, blank variants are skipped."""
+    variants, allocation = {}, {}
+    for entry in form.variants:
+        sub = entry.form
+        name = _clean(sub.name.data)
+        if not name:
+            continue
+        sentences = {f: _clean(getattr(sub, f).data) for f in VARIABLE_FIELDS}
+        variants[name] = {f: text for f, text in sentences.items() if text != getattr(DEFAULT_WORDING, f)}
+        if sub.share.data is not None:
+            allocation[name] = sub.share.data
+    control = next(iter(variants), "control")
+    return {"name": _clean(form.name.data), "control": control, "start": form.start.data,
+            "end": form.end.data, "allocation": allocation, "variants": variants}
+
+
+def form_errors(form: TrialForm) -> list[str]:
+    """Every field error as 'field: message', variants numbered from 1."""
+    errors = []
+    for name, messages in form.errors.items():
+        if name == "variants":
+            for number, entry in enumerate(form.variants, start=1):
+                errors += [f"variant {number} {field}: {m}" for field, ms in entry.form.errors.items() for m in ms]
+        else:
+            errors += [f"{name}: {m}" for m in messages]
+    return errors

@@ -1,0 +1,123 @@
+"""Admin pages for trials: the list, a form to define one, its results table and CSV, stopping it."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+
+from db.session import get_session
+from db.trials import get_trial, get_trials, save_trial, save_trial_stop
+from routing.menu import DEFAULT_WORDING, VARIABLE_FIELDS
+from staff import error_pages
+from staff.auth import current_user, login_required
+from trials.analysis import DEFAULT_EFFECT, DEFAULT_EFFECT_SECONDS, to_csv
+from trials.definition import TrialDefinitionError, parse_definition
+from trials.forms import FIELD_LABELS, definition_data, form_errors, new_trial_form
+from trials.report import COLUMNS, last_day, london_day, results_for, shares_text, table, trial_status
+
+bp = Blueprint("trials", __name__, url_prefix="/trials", template_folder="templates")
+error_pages(bp)
+HELPERS = dict(london_day=london_day, last_day=last_day, shares_text=shares_text, trial_status=trial_status,
+               field_labels=FIELD_LABELS, variable_fields=VARIABLE_FIELDS,
+               fixed_opening=" ".join(DEFAULT_WORDING.sentences(True)[:2]))
+
+
+def _now():
+    return current_app.config["CLOCK"]()
+
+
+def _trial_or_404(trial_id: int):
+    trial = get_trial(get_session(), trial_id)
+    if trial is None:
+        abort(404, description="No such trial.")
+    return trial
+
+
+def _number_arg(name: str, default: float, low: float, high: float) -> float:
+    """A number from the query string, or a 400 naming the parameter."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        abort(400, description=f"{name}: give a number from {low:g} to {high:g}")
+    return value
+
+
+def _effects() -> tuple[float, float]:
+    """The effects to size the trial for: percentage points, and seconds of time to route."""
+    return (_number_arg("effect", DEFAULT_EFFECT * 100, 0.1, 99.9),
+            _number_arg("effect_seconds", DEFAULT_EFFECT_SECONDS, 0.1, 600))
+
+
+@bp.get("/")
+@login_required(role="admin")
+def index():
+    """Every trial, the latest first."""
+    return render_template("trials/index.html", trials=get_trials(get_session()), now=_now(), **HELPERS)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required(role="admin")
+def new():
+    """Define a trial; the same checks as `ivr trials create`."""
+    form = new_trial_form()
+    errors: list[str] = []
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            trial = save_trial(session, parse_definition(definition_data(form)), _now(), current_user().username)
+            session.commit()
+        except TrialDefinitionError as exc:
+            session.rollback()
+            errors = exc.errors
+        else:
+            flash(f"Trial {trial.name} created.")
+            return redirect(url_for("trials.show", trial_id=trial.id))
+    elif form.is_submitted():
+        errors = form_errors(form)
+    status = 400 if form.is_submitted() else 200
+    return render_template("trials/new.html", form=form, errors=errors, **HELPERS), status
+
+
+@bp.get("/<int:trial_id>")
+@login_required(role="admin")
+def show(trial_id: int):
+    """A trial's wordings and its results table."""
+    trial = _trial_or_404(trial_id)
+    effect, effect_seconds = _effects()
+    results = results_for(get_session(), trial, effect / 100, effect_seconds)
+    return render_template("trials/show.html", trial=trial, results=results, rows=table(results), columns=COLUMNS,
+                           effect=effect, effect_seconds=effect_seconds, now=_now(), stop_form=FlaskForm(),
+                           **HELPERS)
+
+
+@bp.get("/<int:trial_id>/results.csv")
+@login_required(role="admin")
+def results_csv(trial_id: int):
+    """The results table as CSV."""
+    trial = _trial_or_404(trial_id)
+    effect, effect_seconds = _effects()
+    body = to_csv(results_for(get_session(), trial, effect / 100, effect_seconds))
+    return Response("\ufeff" + body, mimetype="text/csv",  # the BOM makes Excel read UTF-8
+                    headers={"Content-Disposition": f'attachment; filename="trial-{trial.name}-results.csv"'})
+
+
+@bp.post("/<int:trial_id>/stop")
+@login_required(role="admin")
+def stop(trial_id: int):
+    """Stop a trial now; new calls hear the default wording."""
+    trial = _trial_or_404(trial_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400, description="The form has expired; reload the page and try again.")
+    session = get_session()
+    try:
+        save_trial_stop(session, trial, _now(), current_user().username)
+        session.commit()
+        flash(f"Trial {trial.name} stopped: new calls hear the default wording.")
+    except TrialDefinitionError as exc:
+        session.rollback()
+        flash(str(exc))
+    return redirect(url_for("trials.show", trial_id=trial.id))
