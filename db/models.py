@@ -245,7 +245,7 @@ class DailyRouteTimeStat(SQLModel, table=True):
 
 
 class DailySchoolStat(SQLModel, table=True):
-    """Calls of a day by hours, school and route; mash_calls counts those whose service was MASH."""
+    """Calls of a day by hours, school and route; mash_calls: urgent ones (MASH, EDT or an urgent message)."""
 
     id: Optional[int] = Field(default=None, primary_key=True)
     day: date = Field(index=True)

@@ -44,4 +44,10 @@ def create_app(settings: Settings | None = None, environ: dict | None = None) ->
 
     app.register_blueprint(voice.bp)
     app.register_blueprint(health.bp)
+    import staff
+
+    staff.init_app(app)
+    import trials
+
+    trials.init_app(app)
     return app

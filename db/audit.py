@@ -1,0 +1,32 @@
+"""Query functions for the audit log: sign-ins, status changes, tokens and accounts."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from db.models import AuditEvent, utcnow
+
+
+def save_audit_event(session: Session, actor: str, action: str, detail: str | None = None,
+                     at: datetime | None = None) -> AuditEvent:
+    """Add an audit-log line to the session (the caller commits it with the change it records)."""
+    event = AuditEvent(actor=actor[:128], action=action[:64], detail=detail[:500] if detail else None,
+                       at=at or utcnow())
+    session.add(event)
+    return event
+
+
+def get_audit_events(session: Session, limit: int = 200, action: str | None = None) -> list[AuditEvent]:
+    """The newest audit-log lines first."""
+    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    return list(session.exec(query))
+
+
+def get_audit_count(session: Session, action: str, detail: str, since: datetime) -> int:
+    """How many lines with this action and detail were written since a time (e.g. failures from one IP)."""
+    return session.exec(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == action, AuditEvent.detail == detail, AuditEvent.at >= since)).one()

@@ -1,0 +1,91 @@
+"""Staff pages, the supervisors' dashboard, CSV exports and the stats API, behind a staff sign-in."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask, current_app, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from ivr.twilio_auth import TWILIO_ROUTE_ATTR
+
+SESSION_HOURS = 12  # a working day; then staff sign in again
+# The pages each role sees in the navigation; other features add theirs with add_nav_item.
+DEFAULT_NAV = (
+    ("Calls", "staff.calls", "staff"),
+    ("Dashboard", "dashboard.dashboard", "supervisor"),
+    ("Audit log", "staff.audit", "admin"),
+)
+ERROR_TITLES = {
+    400: "The request could not be used",
+    403: "You do not have access to this page",
+    404: "Page not found",
+    405: "That action is not allowed here",
+    429: "Too many attempts",
+    502: "The message could not be fetched",
+    500: "Sorry, there is a problem with the service",
+}
+
+
+def add_nav_item(app: Flask, label: str, endpoint: str, role: str = "staff") -> None:
+    """Add a link to the staff navigation, shown to `role` and the roles above it."""
+    app.config.setdefault("STAFF_NAV", [])
+    app.config["STAFF_NAV"].append({"label": label, "endpoint": endpoint, "role": role})
+
+
+def _check_csrf():
+    """Every form post needs the CSRF token, except Twilio's webhooks (signed) and the token API."""
+    if not current_app.config.get("WTF_CSRF_ENABLED", True) or request.blueprint == "api":
+        return
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None or getattr(view, TWILIO_ROUTE_ATTR, False):
+        return
+    current_app.extensions["csrf"].protect()
+
+
+def error_pages(blueprint) -> None:
+    """Show this blueprint's errors as plain staff pages (called once, where the blueprint is made)."""
+    for code in ERROR_TITLES:
+        blueprint.register_error_handler(code, _error_page)
+
+
+def _error_page(error):
+    code = getattr(error, "code", 500) or 500
+    message = getattr(error, "description", None) if code != 500 else None
+    if isinstance(error, CSRFError):
+        message = "The form had expired or did not come from this site. Go back, reload the page and try again."
+    return render_template("error.html", title=ERROR_TITLES.get(code, "Something went wrong"),
+                           message=message, code=code), code
+
+
+def _template_context():
+    from staff.auth import current_user, has_role
+
+    user = current_user()
+    nav = [item for item in current_app.config.get("STAFF_NAV", [])
+           if user is not None and has_role(user, item["role"])]
+    return {"current_user": user, "nav_items": nav}
+
+
+def init_app(app: Flask) -> None:
+    """Register the staff blueprints, CSRF checks, cookie settings, template helpers and error pages."""
+    from staff import api, auth, dashboard, filters, views
+
+    settings = app.config["SETTINGS"]
+    app.config.update(
+        WTF_CSRF_CHECK_DEFAULT=False,  # checked by _check_csrf, which knows Twilio's signed routes
+        WTF_CSRF_TIME_LIMIT=None,  # a token lasts as long as the session: pages stay open all day
+        SESSION_COOKIE_NAME="mash_ivr_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(settings.public_base_url and settings.public_base_url.startswith("https://")),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
+    )
+    app.config.setdefault("STAFF_NAV", [])
+    app.config["STAFF_NAV"][:0] = [{"label": label, "endpoint": endpoint, "role": role}
+                                   for label, endpoint, role in DEFAULT_NAV]
+    CSRFProtect(app)
+    app.before_request(_check_csrf)
+    app.context_processor(_template_context)
+    filters.init_app(app)
+    for blueprint in (auth.bp, views.bp, dashboard.bp, api.bp):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,198 @@
+"""Staff sign-in: argon2 password hashes, roles, limited failed logins, and the login_required decorator."""
+from __future__ import annotations
+
+import functools
+import hashlib
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+
+from db.audit import get_audit_count, save_audit_event
+from db.models import User
+from db.session import get_session
+from db.users import get_user, get_user_by_name, save_user
+from staff import error_pages
+
+bp = Blueprint("auth", __name__)
+error_pages(bp)
+
+ROLES = ("staff", "supervisor", "admin")  # each role can do everything the roles before it can
+MIN_PASSWORD_LENGTH = 10
+MAX_FAILURES = 5  # failed sign-ins in a row that lock an account
+LOCK_MINUTES = 15
+IP_MAX_FAILURES = 20  # failed sign-ins from one address within IP_WINDOW before it is refused
+IP_WINDOW = timedelta(minutes=15)
+_hasher = PasswordHasher()
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the username is unknown, so a wrong name takes as long as a wrong password."""
+    return _hasher.hash("not-a-real-password")
+
+
+class UserError(ValueError):
+    """A new account or password that cannot be accepted; the message says why."""
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of a password."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """Whether the password matches the hash."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def check_new_password(username: str, password: str) -> None:
+    """Raise UserError for a password too short or equal to the username."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if password.strip().lower() == username.strip().lower():
+        raise UserError("the password must not be the username")
+
+
+def create_user(db, username: str, password: str, role: str, now: datetime, actor: str = "cli") -> User:
+    """Add a staff account with a hashed password; raises UserError for a bad name, role or password."""
+    name = username.strip().lower()
+    if not name or len(name) > 64 or not all(c.isalnum() or c in "._-@" for c in name):
+        raise UserError("the username must be 1-64 letters, digits or . _ - @")
+    if role not in ROLES:
+        raise UserError(f"the role must be one of {', '.join(ROLES)}")
+    check_new_password(name, password)
+    if get_user_by_name(db, name) is not None:
+        raise UserError(f"an account named {name!r} already exists")
+    user = save_user(db, name, hash_password(password), role, now)
+    save_audit_event(db, actor, "user_added", f"{name} role={role}", at=now)
+    db.commit()
+    return user
+
+
+def has_role(user: User, role: str | None) -> bool:
+    """Whether the user's role is at least `role` (staff < supervisor < admin)."""
+    if role is None:
+        return True
+    rank = ROLES.index(user.role) if user.role in ROLES else -1
+    return rank >= ROLES.index(role)
+
+
+def _fingerprint(user: User) -> str:
+    # Changing the password changes the hash, which signs out every session of the old password.
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def current_user() -> User | None:
+    """The signed-in staff member of this request, if any."""
+    if "current_user" not in g:
+        user = None
+        uid = session.get("uid")
+        if isinstance(uid, int):
+            user = get_user(get_session(), uid)
+            if user is not None and session.get("auth") != _fingerprint(user):
+                user = None
+        g.current_user = user
+    return g.current_user
+
+
+def login_required(role=None):
+    """Decorate a view: signed-in staff only (redirect to /login), and at least `role` if given (else 403)."""
+    if callable(role):  # used bare, as @login_required
+        return login_required()(role)
+    if role is not None and role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; use one of {ROLES}")
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            user = current_user()
+            if user is None:
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            if not has_role(user, role):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.required_role = role or ROLES[0]
+        return wrapper
+
+    return decorator
+
+
+def _now() -> datetime:
+    return current_app.config["CLOCK"]()
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site, never another origin."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("staff.home")
+
+
+def _refuse(message: str, status: int, username: str = "", retry_after: int | None = None):
+    response = current_app.make_response((render_template(
+        "login.html", error=message, username=username, next=request.form.get("next", "")), status))
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _record_failure(db, user: User | None, username: str, ip: str, now: datetime) -> None:
+    save_audit_event(db, user.username if user else "unknown-user", "login_failed", f"ip={ip}", at=now)
+    if user is not None:
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILURES:
+            user.failed_logins = 0
+            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+            save_audit_event(db, user.username, "account_locked", f"ip={ip}", at=now)
+    db.commit()
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign in with a username and password."""
+    if request.method == "GET":
+        return render_template("login.html", error=None, username="", next=request.args.get("next", ""))
+    db, now = get_session(), _now()
+    username = request.form.get("username", "").strip().lower()[:64]
+    password = request.form.get("password", "")
+    ip = request.remote_addr or "unknown"
+    if get_audit_count(db, "login_failed", f"ip={ip}", now - IP_WINDOW) >= IP_MAX_FAILURES:
+        return _refuse("Too many failed sign-ins from this network. Try again in 15 minutes.", 429,
+                       username, retry_after=int(IP_WINDOW.total_seconds()))
+    user = get_user_by_name(db, username) if username else None
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        return _refuse(f"This account is locked after {MAX_FAILURES} failed sign-ins. Try again in {minutes} "
+                       "minutes, or ask an administrator to unlock it.", 429, username, retry_after=minutes * 60)
+    if not verify_password(user.password_hash if user else _dummy_hash(), password) or user is None:
+        _record_failure(db, user, username, ip, now)
+        return _refuse("The username or password is not right.", 401, username)
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.failed_logins, user.locked_until = 0, None
+    save_audit_event(db, user.username, "login", f"ip={ip}", at=now)
+    db.commit()
+    session.clear()  # a fresh session at sign-in: nothing set before it survives (session fixation)
+    session.permanent = True
+    session.update(uid=user.id, auth=_fingerprint(user))
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+@login_required()
+def logout():
+    """Sign out (POST); GET shows the sign-out button."""
+    if request.method == "GET":
+        return render_template("logout.html")
+    user = current_user()
+    db = get_session()
+    save_audit_event(db, user.username, "logout", None, at=_now())
+    db.commit()
+    session.clear()
+    return redirect(url_for("auth.login"))

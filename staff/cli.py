@@ -1,0 +1,136 @@
+"""`ivr users ...` and `ivr tokens ...`: staff accounts and API tokens."""
+from __future__ import annotations
+
+import getpass
+import sys
+from datetime import datetime, timezone
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from db.audit import save_audit_event
+from db.session import session_scope
+from db.users import delete_token, get_token_by_name, get_tokens, get_user_by_name, get_users, save_token
+from routing.hours import LONDON
+from staff.api import new_token, token_hash
+from staff.auth import MIN_PASSWORD_LENGTH, ROLES, UserError, create_user
+
+
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(LONDON).strftime("%Y-%m-%d %H:%M") if moment else "never"
+
+
+def _engine():
+    return current_app.extensions["db_engine"]
+
+
+@click.group("users")
+def users_group():
+    """Staff accounts for the web pages (roles: staff, supervisor, admin)."""
+
+
+@users_group.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), default="staff", show_default=True,
+              help="staff: calls and contacts; supervisor: also the dashboard and exports; admin: everything.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@with_appcontext
+def add_user(name: str, role: str, password_stdin: bool):
+    """Add the account NAME; the password is asked twice at the prompt (or read with --password-stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(f"Password for {name} (at least {MIN_PASSWORD_LENGTH} characters)",
+                                hide_input=True, confirmation_prompt=True)
+    try:
+        with session_scope(_engine()) as session:
+            user = create_user(session, name, password, role, _now(), actor=_actor())
+            username = user.username
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Added {username} ({role}). They sign in at /login.")
+
+
+@users_group.command("list")
+@with_appcontext
+def list_users():
+    """One line per account: username, role, created, locked until."""
+    with session_scope(_engine()) as session:
+        users = get_users(session)
+        for user in users:
+            locked = f"  locked until {_when(user.locked_until)}" if user.locked_until and user.locked_until > _now() else ""
+            click.echo(f"{user.username}  {user.role}  created {_when(user.created_at)}{locked}")
+    if not users:
+        click.echo("No accounts yet: add one with `ivr users add NAME --role admin`.", err=True)
+
+
+@users_group.command("unlock")
+@click.argument("name")
+@with_appcontext
+def unlock_user(name: str):
+    """Let NAME sign in again at once after too many failed sign-ins."""
+    with session_scope(_engine()) as session:
+        user = get_user_by_name(session, name)
+        if user is None:
+            raise click.ClickException(f"no account named {name!r}")
+        user.failed_logins, user.locked_until = 0, None
+        save_audit_event(session, _actor(), "user_unlocked", user.username, at=_now())
+    click.echo(f"Unlocked {name}.")
+
+
+@click.group("tokens")
+def tokens_group():
+    """API tokens for GET /api/stats (Power BI, scripts)."""
+
+
+@tokens_group.command("create")
+@click.argument("name")
+@with_appcontext
+def create_token(name: str):
+    """Make a token called NAME and print it once (only a hash is kept)."""
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise click.ClickException("the token name must be 1-64 characters")
+    token = new_token()
+    with session_scope(_engine()) as session:
+        if get_token_by_name(session, name) is not None:
+            raise click.ClickException(f"a token named {name!r} already exists (revoke it first)")
+        save_token(session, name, token_hash(token), _now())
+        save_audit_event(session, _actor(), "token_created", name, at=_now())
+    click.echo(f"Token {name}: {token}")
+    click.echo("Copy it now: it is not shown again. Use it as 'Authorization: Bearer TOKEN'.", err=True)
+
+
+@tokens_group.command("list")
+@with_appcontext
+def list_tokens():
+    """One line per token: name, created, last used (never the token)."""
+    with session_scope(_engine()) as session:
+        tokens = get_tokens(session)
+        for token in tokens:
+            click.echo(f"{token.name}  created {_when(token.created_at)}  last used {_when(token.last_used_at)}")
+    if not tokens:
+        click.echo("No API tokens.", err=True)
+
+
+@tokens_group.command("revoke")
+@click.argument("name")
+@with_appcontext
+def revoke_token(name: str):
+    """Delete the token NAME: requests using it get 401 from then on."""
+    with session_scope(_engine()) as session:
+        token = get_token_by_name(session, name)
+        if token is None:
+            raise click.ClickException(f"no token named {name!r}")
+        delete_token(session, token)
+        save_audit_event(session, _actor(), "token_revoked", name, at=_now())
+    click.echo(f"Revoked {name}.")

@@ -1,0 +1,191 @@
+"""Pure aggregation for the dashboard and the API: a period, and a report from rows of figures."""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Mapping
+
+from db.models import Route
+
+IN_PROGRESS = "IN_PROGRESS"
+ROUTES = (*Route.ALL, IN_PROGRESS)
+ROUTE_LABELS = {
+    Route.MASH: "MASH",
+    Route.DSL_INFOLINE: "DSL Infoline",
+    Route.EARLY_HELP: "Early Help",
+    Route.EDT: "Emergency Duty Team",
+    Route.STATUS_CHECK: "Checked on a contact (option 4)",
+    Route.VOICEMAIL: "Left a message",
+    Route.ABANDONED: "Hung up in the menu",
+    IN_PROGRESS: "In progress",
+}
+# Where a routed call ended up (a message counts for the service it was left for);
+# the diversion rate is Infoline + Early Help among these.
+SERVICES = (Route.MASH, Route.DSL_INFOLINE, Route.EARLY_HELP, Route.EDT)
+DIVERTED = (Route.DSL_INFOLINE, Route.EARLY_HELP)
+TRANSFER_LABELS = {
+    "completed": "Answered",
+    "answered": "Answered",
+    "busy": "Busy",
+    "no-answer": "No answer",
+    "failed": "Failed",
+    "canceled": "Caller hung up while ringing",
+}
+CALLBACK_LABELS = {"scheduled": "Scheduled", "sending": "Sending", "sent": "Sent (not yet confirmed)",
+                   "delivered": "Delivered", "failed": "Failed", "cancelled": "Cancelled"}
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+HOURS_FILTER = {"all": None, "in": True, "out": False}
+TOP_SCHOOLS = 30
+DEFAULT_DAYS = 30
+MAX_DAYS = 3660
+
+
+class PeriodError(ValueError):
+    """A date range or hours filter that cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """London days start..end inclusive, and which calls: all, in hours or out of hours."""
+
+    start: date
+    end: date
+    hours: str = "all"
+
+    @property
+    def in_hours(self) -> bool | None:
+        return HOURS_FILTER[self.hours]
+
+    def days(self, today: date) -> list[date]:
+        """Every day of the period up to today."""
+        last = min(self.end, today)
+        return [self.start + timedelta(days=n) for n in range(max((last - self.start).days + 1, 0))]
+
+    def query(self) -> dict[str, str]:
+        """The period as URL query arguments."""
+        return {"from": self.start.isoformat(), "to": self.end.isoformat(), "hours": self.hours}
+
+
+def _parse_date(raw: str, name: str) -> date:
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise PeriodError(f"'{name}' must be a date written YYYY-MM-DD, got {raw[:40]!r}") from None
+
+
+def parse_period(args: Mapping[str, str], today: date) -> Period:
+    """A Period from `from`, `to` (YYYY-MM-DD) and `hours` (all, in, out); the default is the last 30 days."""
+    raw_from, raw_to = (args.get("from") or "").strip(), (args.get("to") or "").strip()
+    end = _parse_date(raw_to, "to") if raw_to else today
+    start = _parse_date(raw_from, "from") if raw_from else end - timedelta(days=DEFAULT_DAYS - 1)
+    hours = (args.get("hours") or "all").strip().lower()
+    if hours not in HOURS_FILTER:
+        raise PeriodError(f"'hours' must be all, in or out, got {hours[:20]!r}")
+    if start > end:
+        raise PeriodError(f"'from' ({start}) must not be after 'to' ({end})")
+    if (end - start).days + 1 > MAX_DAYS:
+        raise PeriodError(f"the range may cover at most {MAX_DAYS} days")
+    return Period(start, end, hours)
+
+
+def rate(part: int, whole: int) -> float:
+    """part / whole, or 0.0 when there is nothing to divide."""
+    return part / whole if whole else 0.0
+
+
+def median_from_counts(counts: Mapping[int, int]) -> float | None:
+    """The median of values given as {value: how many}, or None when empty."""
+    total = sum(counts.values())
+    if not total:
+        return None
+    middle = ((total - 1) // 2, total // 2)
+    found, seen = [], 0
+    for value in sorted(counts):
+        seen_next = seen + counts[value]
+        found += [value for position in middle if seen <= position < seen_next]
+        seen = seen_next
+    return sum(found) / 2
+
+
+def destination(route: str, service: str) -> str:
+    """The service a call reached: its route, or for a message the service it was left for."""
+    return service if route == Route.VOICEMAIL else route
+
+
+def _route_totals(routes: list) -> tuple[Counter, Counter, Counter, list[int]]:
+    by_route, by_service, transfers = Counter(), Counter(), Counter()
+    measures = [0, 0, 0, 0]
+    for _day, route, service, transfer, *counts in routes:
+        by_route[route or IN_PROGRESS] += counts[0]
+        by_service[destination(route, service)] += counts[0]
+        if transfer:
+            transfers[transfer] += counts[0]
+        measures = [a + int(b) for a, b in zip(measures, counts)]
+    return by_route, by_service, transfers, measures
+
+
+def _daily(routes: list, days: list[date]) -> list[dict]:
+    per_day: dict = defaultdict(Counter)
+    for day, route, _service, _transfer, calls, *_ in routes:
+        per_day[day][route or IN_PROGRESS] += calls
+    return [{"date": day.isoformat(), "calls": sum(per_day[day].values()),
+             **{route: per_day[day][route] for route in ROUTES}} for day in days]
+
+
+def _hour_of_week(hours: list) -> list[list[int]]:
+    grid = [[0] * 24 for _ in WEEKDAYS]
+    for weekday, hour, calls in hours:
+        grid[weekday][hour] += int(calls)
+    return grid
+
+
+def school_table(schools: list, names: Mapping[int, tuple[str, int | None]]) -> list[dict]:
+    """One row per school: calls by route, MASH contacts and contacts per 100 pupils; most MASH first."""
+    table: dict = {}
+    for urn, route, calls, mash_calls in schools:
+        name, pupils = names.get(urn, (f"URN {urn}", None))
+        row = table.setdefault(urn, {"urn": urn, "name": name, "pupils": pupils, "calls": 0,
+                                     "mash_contacts": 0, "by_route": dict.fromkeys(ROUTES, 0)})
+        row["calls"] += int(calls)
+        row["mash_contacts"] += int(mash_calls)
+        row["by_route"][route or IN_PROGRESS] += int(calls)
+    for row in table.values():
+        pupils = row["pupils"]
+        row["mash_per_100_pupils"] = round(100 * row["mash_contacts"] / pupils, 2) if pupils else None
+    ranked = sorted(table.values(), key=lambda r: (-r["mash_contacts"], -r["calls"], r["name"]))
+    for position, row in enumerate(ranked, start=1):
+        row["rank"] = position
+    return ranked
+
+
+def build_report(figures, names: Mapping[int, tuple[str, int | None]], period: Period, today: date,
+                 follow_up: Mapping, callbacks: Mapping[str, int]) -> dict:
+    """Every dashboard figure for a period, as plain data (also the API's JSON)."""
+    by_route, by_service, transfers, (calls, no_input, invalid, identified) = _route_totals(figures.routes)
+    routed = sum(by_service[s] for s in SERVICES)
+    diverted = sum(by_service[s] for s in DIVERTED)
+    schools = school_table(figures.schools, names)
+    return {
+        "from": period.start.isoformat(), "to": period.end.isoformat(), "hours": period.hours,
+        "calls": calls,
+        "by_route": {route: by_route[route] for route in ROUTES},
+        "route_share": {route: rate(by_route[route], calls) for route in ROUTES},
+        "by_destination": {service: by_service[service] for service in SERVICES},
+        "diversion": {"diverted": diverted, "routed": routed, "rate": rate(diverted, routed)},
+        "abandonment": {"abandoned": by_route[Route.ABANDONED], "calls": calls,
+                        "rate": rate(by_route[Route.ABANDONED], calls)},
+        "no_input": {"calls": no_input, "rate": rate(no_input, calls)},
+        "invalid_key": {"calls": invalid, "rate": rate(invalid, calls)},
+        "median_seconds_to_route": median_from_counts(Counter({int(s): int(n) for s, n in figures.times})),
+        "transfer_outcomes": dict(sorted(transfers.items())),
+        "follow_up": dict(follow_up),
+        "callbacks": {state: int(callbacks.get(state, 0))
+                      for state in CALLBACK_LABELS},
+        "daily": _daily(figures.routes, period.days(today)),
+        "hour_of_week": _hour_of_week(figures.hours),
+        "identified": {"identified": identified, "unidentified": calls - identified,
+                       "share": rate(identified, calls)},
+        "by_school": schools,
+        "top_schools": schools[:TOP_SCHOOLS],
+    }

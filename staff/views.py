@@ -1,0 +1,129 @@
+"""Staff pages: today's MASH calls, a contact's history and status form, and the audit log."""
+from __future__ import annotations
+
+from datetime import date
+
+from urllib.parse import urlsplit
+
+import requests
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+
+from callbacks.contacts import OUTCOME_LABELS, OUTCOMES, STATUS_LABELS, STATUSES, ContactError, save_status
+from db.audit import get_audit_events, save_audit_event
+from db.contacts import get_callbacks_for_contact, get_contact_by_reference, get_contact_events
+from db.models import Call, School
+from db.session import get_session
+from db.stats import get_mash_calls, london_day
+from staff import error_pages
+from staff.auth import current_user, login_required
+from staff.stats import CALLBACK_LABELS, ROUTE_LABELS, TRANSFER_LABELS
+
+bp = Blueprint("staff", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/staff/static")
+error_pages(bp)
+RECORDING_TIMEOUT_S = 10
+
+
+def _today() -> date:
+    return london_day(current_app.config["CLOCK"]())
+
+
+@bp.get("/")
+@login_required()
+def home():
+    """Staff start on today's calls."""
+    return redirect(url_for("staff.calls"))
+
+
+@bp.get("/calls")
+@login_required()
+def calls():
+    """Today's MASH calls, newest first; or the calls matching a reference, URN or school name."""
+    search = request.args.get("q", "").strip()[:100]
+    raw_day = request.args.get("day", "").strip()
+    try:
+        day = date.fromisoformat(raw_day) if raw_day else _today()
+    except ValueError:
+        abort(400, description=f"'day' must be a date written YYYY-MM-DD, got {raw_day[:20]!r}.")
+    days = (None, None) if search and not raw_day else (day, day)
+    rows = get_mash_calls(get_session(), *days, search)
+    return render_template("calls.html", rows=rows, search=search, day=day, searching=bool(search and not raw_day),
+                           is_today=day == _today(), route_labels=ROUTE_LABELS, transfer_labels=TRANSFER_LABELS)
+
+
+def _contact_page(reference: str, error: str | None = None, form: dict | None = None, status: int = 200):
+    db = get_session()
+    contact = get_contact_by_reference(db, reference)
+    if contact is None:
+        abort(404, description=f"No contact has the reference {reference[:12]}.")
+    call = db.get(Call, contact.call_id) if contact.call_id else None
+    school = db.get(School, contact.school_urn) if contact.school_urn else None
+    later = STATUSES[STATUSES.index(contact.status) + 1:] if contact.status in STATUSES else STATUSES
+    return render_template(
+        "contact.html", contact=contact, call=call, school=school, error=error, form=form or {},
+        events=get_contact_events(db, contact), callbacks=get_callbacks_for_contact(db, contact),
+        statuses=later, status_labels=STATUS_LABELS, outcomes=OUTCOMES, outcome_labels=OUTCOME_LABELS,
+        callback_states=CALLBACK_LABELS, route_labels=ROUTE_LABELS, transfer_labels=TRANSFER_LABELS,
+    ), status
+
+
+@bp.route("/contacts/<reference>", methods=["GET", "POST"])
+@login_required()
+def contact(reference: str):
+    """A contact: its history, its callbacks, and the form to move its status on."""
+    if request.method == "GET":
+        return _contact_page(reference)
+    form = {key: request.form.get(key, "").strip() for key in ("status", "outcome", "reason")}
+    try:
+        saved = save_status(get_session(), reference, form["status"], outcome=form["outcome"] or None,
+                    reason=form["reason"] or None, actor=current_user().username,
+                    settings=current_app.config["SETTINGS"], now=current_app.config["CLOCK"]())
+    except ContactError as exc:
+        return _contact_page(reference, error=str(exc), form=form, status=400)
+    flash(f"Contact {saved.reference} is now {STATUS_LABELS.get(saved.status, saved.status)}.")
+    return redirect(url_for("staff.contact", reference=reference))
+
+
+def recording_source(url: str, settings) -> str | None:
+    """The MP3 address of a Twilio recording link, only on Twilio's API (or the configured stand-in)."""
+    allowed = {"https://api.twilio.com", settings.twilio_api_base_url.rstrip("/")}
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
+    if origin not in allowed or ".." in url:
+        return None
+    return url if url.rsplit("/", 1)[-1].count(".") else url + ".mp3"
+
+
+@bp.get("/calls/<int:call_id>/recording")
+@login_required()
+def recording(call_id: int):
+    """Play a message: fetched from Twilio with the account's credentials, so the link is never exposed."""
+    db, settings = get_session(), current_app.config["SETTINGS"]
+    call = db.get(Call, call_id)
+    if call is None or not call.recording_url or call.recording_deleted:
+        abort(404, description="There is no message for this call (it may have been deleted after the retention period).")
+    source = recording_source(call.recording_url, settings)
+    if source is None:
+        abort(404, description="The message link is not a Twilio recording.")
+    try:
+        upstream = requests.get(source, auth=(settings.twilio_account_sid, settings.twilio_auth_token),
+                                stream=True, timeout=RECORDING_TIMEOUT_S)
+    except requests.RequestException:
+        abort(502, description="Twilio could not be reached to fetch the message. Try again shortly.")
+    if upstream.status_code != 200:
+        upstream.close()
+        abort(502, description=f"Twilio answered {upstream.status_code} for this message.")
+    save_audit_event(db, current_user().username, "recording_played", f"call {call.id}",
+                     at=current_app.config["CLOCK"]())
+    db.commit()
+    response = Response(upstream.iter_content(64 * 1024), mimetype=upstream.headers.get("Content-Type", "audio/mpeg"))
+    response.call_on_close(upstream.close)
+    return response
+
+
+@bp.get("/audit")
+@login_required(role="admin")
+def audit():
+    """The newest audit-log lines: sign-ins, status changes, accounts and tokens."""
+    action = request.args.get("action", "").strip()[:64] or None
+    return render_template("audit.html", events=get_audit_events(get_session(), limit=300, action=action),
+                           action=action)
