@@ -29,8 +29,9 @@ def _claimable(now: datetime, lease: timedelta, kinds: tuple[str, ...] | None):
 
 
 def _claim_values(worker_id: str, now: datetime) -> dict:
-    return {"state": "sending", "claimed_by": worker_id, "claimed_at": now,
-            "attempts": Callback.attempts + 1, "updated_at": now}
+    # A new attempt starts clean: status callbacks of the last attempt no longer match it.
+    return {"state": "sending", "claimed_by": worker_id, "claimed_at": now, "attempts": Callback.attempts + 1,
+            "twilio_sid": None, "last_status": None, "updated_at": now}
 
 
 def _claim_postgresql(conn: Connection, worker_id: str, now: datetime, limit: int, where) -> list[int]:
@@ -125,18 +126,19 @@ def not_sent(error: str, transient: bool, hours, now: datetime) -> Callable[[Cal
     return decide
 
 
-def _is_current(row: Callback, sid: str | None) -> bool:
-    """A status callback counts only for the attempt in flight (repeats and stale attempts are ignored)."""
-    return row.state in IN_FLIGHT and (row.twilio_sid is None or row.twilio_sid == sid)
+def _is_current(row: Callback, sid: str | None, attempt: int | None) -> bool:
+    """A status callback counts only for the attempt in flight (repeats and earlier attempts are ignored)."""
+    return (row.state in IN_FLIGHT and (attempt is None or attempt == row.attempts)
+            and (row.twilio_sid is None or row.twilio_sid == sid))
 
 
-def call_status(status: str, answered_by: str | None, sid: str | None, hours,
+def call_status(status: str, answered_by: str | None, sid: str | None, attempt: int | None, hours,
                 now: datetime) -> Callable[[Callback], dict | None]:
     """A voice callback's status: answered -> delivered; busy/no answer/failed -> retry within hours, or failed."""
     status = (status or "").strip().lower()
 
     def decide(row: Callback) -> dict | None:
-        if not _is_current(row, sid):
+        if not _is_current(row, sid, attempt):
             return None
         values = {"twilio_sid": sid or row.twilio_sid, "updated_at": now,
                   "last_status": f"{status} ({answered_by})" if answered_by else status}
@@ -151,13 +153,13 @@ def call_status(status: str, answered_by: str | None, sid: str | None, hours,
     return decide
 
 
-def message_status(status: str, sid: str | None, error_code: str | None,
+def message_status(status: str, sid: str | None, attempt: int | None, error_code: str | None,
                    now: datetime) -> Callable[[Callback], dict | None]:
     """An SMS's status: delivered, or undelivered/failed with Twilio's error code."""
     status = (status or "").strip().lower()
 
     def decide(row: Callback) -> dict | None:
-        if not _is_current(row, sid):
+        if not _is_current(row, sid, attempt):
             return None
         values = {"twilio_sid": sid or row.twilio_sid, "last_status": status, "updated_at": now}
         if status in DELIVERED_SMS:

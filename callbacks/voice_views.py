@@ -148,15 +148,20 @@ def callback_twiml(callback_id: int):
     return _full_message(callback)
 
 
+def _number_arg(name: str) -> int | None:
+    raw = request.args.get(name, "")
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
 def _callback_for(sid_field: str) -> tuple:
-    """The callback a status callback is about: by our id in the URL, else by Twilio's SID."""
+    """The callback a status callback is about (by our id in the URL, else Twilio's SID) and its attempt."""
     session = get_session()
     sid = request.form.get(sid_field)
-    raw_id = request.args.get("callback", "")
-    callback = session.get(Callback, int(raw_id)) if raw_id.isdigit() else None
+    callback_id = _number_arg("callback")
+    callback = session.get(Callback, callback_id) if callback_id is not None else None
     if callback is None and sid:
         callback = session.exec(select(Callback).where(Callback.twilio_sid == sid)).first()
-    return session, callback, sid
+    return session, callback, sid, _number_arg("attempt")
 
 
 @bp.post("/callback-status")
@@ -164,9 +169,9 @@ def _callback_for(sid_field: str) -> tuple:
 @quiet_webhook
 def callback_status():
     """Twilio's status callback for a voice callback: delivered, or busy/no answer -> retry within hours."""
-    session, callback, sid = _callback_for("CallSid")
+    session, callback, sid, attempt = _callback_for("CallSid")
     if callback is not None:
-        change = outbox.call_status(request.form.get("CallStatus", ""), request.form.get("AnsweredBy"), sid,
+        change = outbox.call_status(request.form.get("CallStatus", ""), request.form.get("AnsweredBy"), sid, attempt,
                                     settings().opening_hours, _now())
         outbox.save_change(session, callback.id, change)
     return ("", 204)
@@ -177,9 +182,9 @@ def callback_status():
 @quiet_webhook
 def message_status():
     """Twilio's status callback for an SMS: sent, delivered, undelivered or failed."""
-    session, callback, sid = _callback_for("MessageSid")
+    session, callback, sid, attempt = _callback_for("MessageSid")
     if callback is not None:
         change = outbox.message_status(request.form.get("MessageStatus") or request.form.get("SmsStatus", ""), sid,
-                                       request.form.get("ErrorCode"), _now())
+                                       attempt, request.form.get("ErrorCode"), _now())
         outbox.save_change(session, callback.id, change)
     return ("", 204)

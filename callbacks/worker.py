@@ -55,13 +55,13 @@ class Worker:
             self._client = sender.make_client(self.settings)
         return self._client
 
-    def urls(self, callback_id: int) -> sender.CallbackUrls:
-        """Our signed webhook URLs for a callback, at PUBLIC_BASE_URL."""
+    def urls(self, callback: Callback) -> sender.CallbackUrls:
+        """Our signed webhook URLs for this attempt at a callback, at PUBLIC_BASE_URL."""
         def build(endpoint, **values):
             return self._urls.build(endpoint, values, force_external=True)
-        return sender.CallbackUrls(build("voice.callback_twiml", callback_id=callback_id),
-                                   build("voice.callback_status", callback=callback_id),
-                                   build("voice.message_status", callback=callback_id))
+        ids = {"callback": callback.id, "attempt": callback.attempts}
+        return sender.CallbackUrls(build("voice.callback_twiml", callback_id=callback.id),
+                                   build("voice.callback_status", **ids), build("voice.message_status", **ids))
 
     def send_due(self) -> int:
         """Claim due callbacks in small batches and send each; out of hours only reference texts go."""
@@ -83,21 +83,22 @@ class Worker:
         """Send one claimed callback and record the outcome; returns 1 if Twilio accepted it."""
         with Session(self.engine, expire_on_commit=False) as session:
             callback = session.get(Callback, callback_id)
+            session.expunge(callback)  # a detached copy: recording the outcome must not refresh it
             session.commit()  # no transaction (and no SQLite lock) may be held across the HTTP request
+            about = {"callback_id": callback_id, "kind": callback.kind, "channel": callback.channel,
+                     "attempt": callback.attempts}
             try:
-                sid = sender.send(self.client, self.settings, callback, self.urls(callback_id))
+                sid = sender.send(self.client, self.settings, callback, self.urls(callback))
             except Exception as exc:
                 error, transient = sender.describe_failure(exc)
-                log.warning("callback not sent", extra={"event": "callback_not_sent", "callback_id": callback_id,
-                                                        "channel": callback.channel, "transient": transient,
-                                                        "error": type(exc).__name__})
+                log.warning("callback not sent", extra=about | {"event": "callback_not_sent", "transient": transient,
+                                                                "error": type(exc).__name__})
                 outbox.save_change(session, callback_id,
                                    outbox.not_sent(error, transient, self.settings.opening_hours, self.now()))
                 return 0
             outbox.save_change(session, callback_id, outbox.sent(self.worker_id, sid, self.now()))
-        log.info("callback sent", extra={"event": "callback_sent", "callback_id": callback_id, "kind": callback.kind,
-                                         "channel": callback.channel, "to_number": callback.to_number,
-                                         "twilio_sid": sid})
+        log.info("callback sent", extra=about | {"event": "callback_sent", "to_number": callback.to_number,
+                                                 "twilio_sid": sid})
         return 1
 
     def heartbeat(self) -> None:
