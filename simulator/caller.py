@@ -15,6 +15,7 @@ from twilio.request_validator import RequestValidator
 
 from simulator import transcript as tx
 from simulator.transcript import Exchange, ServiceDirectory, Transcript, speech_seconds
+from simulator.twiml import AppUnreachable, GatherSpec, SimulatorError, check_status, collect_digits, parse_twiml
 
 API_VERSION = "2010-04-01"
 TWILIO_TIMEOUT_S = 15  # Twilio gives up on a webhook after 15 seconds
@@ -26,14 +27,6 @@ DEFAULT_TALK_S = 180
 # The tester's words for a transfer outcome -> Twilio's DialCallStatus.
 TRANSFER_OUTCOMES = {"answered": "completed", "busy": "busy", "no-answer": "no-answer", "failed": "failed"}
 HANGUP = object()  # a caller's answer meaning "hangs up now"
-
-
-class SimulatorError(RuntimeError):
-    """The app answered something Twilio could not use: a refusal, an error, or not TwiML."""
-
-
-class AppUnreachable(SimulatorError):
-    """Nothing answered at the app's address (connection refused, DNS, TLS)."""
 
 
 class Caller(Protocol):
@@ -50,30 +43,6 @@ class Caller(Protocol):
 
     def record(self, prompt: str) -> int | None:
         """Seconds of message left at a Record, or None to say nothing."""
-
-
-@dataclass(frozen=True)
-class GatherSpec:
-    """The parts of a <Gather> that decide what Twilio collects and where it posts."""
-
-    action: str
-    method: str
-    num_digits: int | None
-    finish_on_key: str
-    timeout: int
-    action_on_empty_result: bool
-
-
-def collect_digits(keys: str, num_digits: int | None, finish_on_key: str) -> tuple[str, str]:
-    """What Twilio posts as Digits for keys typed at a Gather, and the finishing key if one was pressed."""
-    collected = ""
-    for key in keys:
-        if finish_on_key and key == finish_on_key:
-            return collected, key
-        collected += key
-        if num_digits and len(collected) >= num_digits:
-            break  # Twilio stops listening here; later keys are lost
-    return collected, ""
 
 
 class ScriptedCaller:
@@ -121,17 +90,6 @@ class _Document:
 
 
 _END = object()  # the call is over
-
-
-def parse_twiml(body: bytes, url: str) -> ET.Element:
-    """The <Response> root of a TwiML reply, or a SimulatorError saying why it is not TwiML."""
-    try:
-        root = ET.fromstring(body)
-    except ET.ParseError as exc:
-        raise SimulatorError(f"{url} answered something that is not TwiML ({exc}): {body[:200]!r}") from None
-    if root.tag != "Response":
-        raise SimulatorError(f"{url} answered XML whose root is <{root.tag}>, not TwiML's <Response>")
-    return root
 
 
 class SimulatedCall:
@@ -201,7 +159,7 @@ class SimulatedCall:
         self.transcript.exchanges.append(Exchange(method, url, resp.status_code, ms, sent_at, self.elapsed_s))
         if self.on_request is not None:
             self.on_request(ms)
-        _check_status(resp, method, url, expect_twiml)
+        check_status(resp, method, url, expect_twiml)
         if not expect_twiml:
             return None
         return _Document(parse_twiml(resp.content, url), url)
@@ -317,17 +275,3 @@ class SimulatedCall:
         self._request(urljoin(self.base_url, STATUS_PATH.lstrip("/")), "POST", self.params(
             CallStatus="completed", CallDuration=duration, Timestamp=formatdate(usegmt=True),
             CallbackSource="call-progress-events", SequenceNumber=0), expect_twiml=False)
-
-
-def _check_status(resp: requests.Response, method: str, url: str, expect_twiml: bool) -> None:
-    """Fail loudly on a refusal or an error, with a hint for the usual cause."""
-    if expect_twiml and resp.status_code == 200:
-        return
-    if not expect_twiml and 200 <= resp.status_code < 300:
-        return
-    hint = ""
-    if resp.status_code == 403:
-        hint = (" (the app refused the signature: does --auth-token match the app's TWILIO_AUTH_TOKEN, and is "
-                "--base-url the app's PUBLIC_BASE_URL when it has one?)")
-    snippet = resp.text[:200].strip()
-    raise SimulatorError(f"{method} {url} answered HTTP {resp.status_code}{hint}: {snippet!r}")

@@ -133,30 +133,8 @@ class Transcript:
     def line(self, e: Event) -> str:
         """One printable line for an event."""
         stamp = f"[{int(e.at_s) // 60:2d}:{int(e.at_s) % 60:02d}]"
-        if e.kind == HEARS:
-            body = f'IVR says: "{e.text}"'
-        elif e.kind == PLAYS:
-            body = f"IVR plays {e.text}"
-        elif e.kind == PAUSE:
-            body = f"(pause, {e.seconds:g} s)"
-        elif e.kind == PRESSES:
-            body = f"Caller presses {e.text}"
-        elif e.kind == SILENCE:
-            body = f"Caller presses nothing ({e.seconds:g} s of silence)"
-        elif e.kind == DIALS:
-            extra = f", talks {e.seconds:g} s" if e.outcome == "answered" else ""
-            body = f"Transfer to {self.directory.describe(e.number or '')}: {e.outcome}{extra}"
-        elif e.kind == RECORDS:
-            body = f"Caller leaves a {e.seconds:g} s message"
-        elif e.kind == NO_MESSAGE:
-            body = "Caller says nothing after the tone"
-        elif e.kind == APP_HANGUP:
-            body = "IVR hangs up"
-        elif e.kind == CALLER_HANGUP:
-            body = "Caller hangs up"
-        else:
-            body = f"{e.kind} {e.text}".strip()
-        return f"  {stamp} {body}"
+        describe = _LINES.get(e.kind)
+        return f"  {stamp} {describe(self, e) if describe else f'{e.kind} {e.text}'.strip()}"
 
     def header(self) -> str:
         """The first line: who called whom."""
@@ -177,3 +155,22 @@ class Transcript:
         if with_requests:
             lines += [f"  {x.method} {x.url} -> {x.status} ({x.ms:.0f} ms)" for x in self.exchanges]
         return "\n".join(lines)
+
+
+def _transfer_line(t: Transcript, e: Event) -> str:
+    talk = f", talks {e.seconds:g} s" if e.outcome == "answered" else ""
+    return f"Transfer to {t.directory.describe(e.number or '')}: {e.outcome}{talk}"
+
+
+_LINES: dict[str, Callable[[Transcript, Event], str]] = {
+    HEARS: lambda t, e: f'IVR says: "{e.text}"',
+    PLAYS: lambda t, e: f"IVR plays {e.text}",
+    PAUSE: lambda t, e: f"(pause, {e.seconds:g} s)",
+    PRESSES: lambda t, e: f"Caller presses {e.text}",
+    SILENCE: lambda t, e: f"Caller presses nothing ({e.seconds:g} s of silence)",
+    DIALS: _transfer_line,
+    RECORDS: lambda t, e: f"Caller leaves a {e.seconds:g} s message",
+    NO_MESSAGE: lambda t, e: "Caller says nothing after the tone",
+    APP_HANGUP: lambda t, e: "IVR hangs up",
+    CALLER_HANGUP: lambda t, e: "Caller hangs up",
+}

@@ -12,11 +12,12 @@ from twilio.request_validator import RequestValidator
 
 from db.calls import get_call_by_sid, get_steps
 from db.models import Route
-from simulator.caller import AppUnreachable, ScriptedCaller, SimulatedCall, SimulatorError, collect_digits
+from simulator.caller import AppUnreachable, ScriptedCaller, SimulatedCall, SimulatorError
 from simulator.cli import simulate_group
 from simulator.interactive import InteractiveCaller
 from simulator.server import serve
 from simulator.transcript import ServiceDirectory
+from simulator.twiml import collect_digits
 from tests.simulator_support import TOKEN, live_url, settings_env  # noqa: F401  (fixtures)
 
 CALLER = "+441214960123"
