@@ -35,7 +35,7 @@ def take_message(session, call, service: str, urgent: bool, reason: str | None =
     session.commit()
     name = SERVICE_NAMES.get(service, "MASH")
     if reason == "closed":
-        prompt = f"{name} is closed now. Please leave a short message after the tone with your name, school and number, then press hash."
+        prompt = f"{name[0].upper()}{name[1:]} is closed now. Please leave a short message after the tone with your name, school and number, then press hash."
     elif urgent:
         prompt = (f"Sorry, {name} cannot answer. Please leave a short message after the tone with your name, "
                   "school and number, then press hash. It will be passed on as urgent.")
