@@ -29,6 +29,11 @@ LOCAL_BASE_URL = "http://127.0.0.1:5000"
 HEARTBEAT_KEEP = timedelta(days=7)
 
 
+def _drop_overlap_notice(record: logging.LogRecord) -> bool:
+    """A send run still draining the outbox when the next is due is normal, not worth a warning line."""
+    return "maximum number of running instances reached" not in record.getMessage()
+
+
 class Worker:
     """Sends due callbacks from the outbox; any number may run against one database."""
 
@@ -152,6 +157,7 @@ class Worker:
     def start(self, send_interval: float = SEND_INTERVAL_S) -> BackgroundScheduler:
         """Start the jobs on a background scheduler (daemon threads)."""
         scheduler = BackgroundScheduler(timezone=LONDON, daemon=True)
+        logging.getLogger("apscheduler.scheduler").addFilter(_drop_overlap_notice)
         self.add_jobs(scheduler, send_interval)
         scheduler.start()
         log.info("callback worker started", extra={"event": "worker_started", "worker_id": self.worker_id})
