@@ -52,7 +52,7 @@ def trial_urls(app, trial_id: int) -> list[tuple[str, str]]:
     """Every trials URL, with a real trial id."""
     urls = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith("trials."):
+        if rule.endpoint.startswith("trials.") and rule.endpoint != "trials.static":
             method = "POST" if "POST" in rule.methods and "GET" not in rule.methods else "GET"
             urls.append((method, rule.rule.replace("<int:trial_id>", str(trial_id))))
     return urls
@@ -130,6 +130,16 @@ def test_a_form_that_changes_a_key_is_refused_naming_the_field(engine, sign_in):
     assert len(errors) == 1 and errors[0].startswith("variants.swap.option2:")
     with Session(engine) as session:
         assert session.exec(select(Trial)).first() is None
+
+
+def test_a_form_with_several_problems_lists_them_all(sign_in):
+    client = sign_in()
+    data = form_data(client.get("/trials/new").data, **{"name": "has spaces", "start": "soon", "end": ""})
+    resp = client.post("/trials/new", data=data)
+    assert resp.status_code == 400
+    errors = text_of(resp.data, "//div[@class='error-summary']//li")
+    assert [e.split(":")[0] for e in errors] == ["start", "name", "variants", "end"], errors
+    assert errors[0] == "start: Not a valid date value."
 
 
 def test_a_trial_that_overlaps_the_running_one_is_refused(engine, clock, sign_in):

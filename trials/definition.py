@@ -109,8 +109,10 @@ def _parse_variants(raw, errors: list[str]) -> dict[str, dict[str, str]]:
 
 
 def _parse_allocation(raw, variants: dict, errors: list[str]) -> dict[str, float]:
+    if not variants:
+        return {}  # the variants are wrong already; shares of nothing would only add noise
     if raw is None:
-        return {name: 1 / len(variants) for name in variants} if variants else {}
+        return {name: 1 / len(variants) for name in variants}
     if not isinstance(raw, dict):
         errors.append("allocation: must map each variant to its share, e.g. {control: 50, other: 50}")
         return {}

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, FieldList, Form, FormField, IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, NumberRange, Optional
+from wtforms.validators import NumberRange, Optional
 
 from routing.menu import DEFAULT_WORDING, VARIABLE_FIELDS
+from trials.definition import TrialDefinition, TrialDefinitionError, parse_definition
 
 MAX_VARIANTS = 4
 FIELD_LABELS = {
@@ -32,9 +33,10 @@ for _field in VARIABLE_FIELDS:
 class TrialForm(FlaskForm):
     """A new trial: the first variant is the control."""
 
-    name = StringField("Trial name", validators=[DataRequired("Give the trial a name")])
-    start = DateField("First day", validators=[DataRequired("Give the first day (YYYY-MM-DD)")])
-    end = DateField("Last day", validators=[DataRequired("Give the last day (YYYY-MM-DD)")])
+    # Missing values are reported by the trial checks (parse_definition), as for a YAML file.
+    name = StringField("Trial name")
+    start = DateField("First day", validators=[Optional()])
+    end = DateField("Last day", validators=[Optional()])
     variants = FieldList(FormField(VariantForm), min_entries=MAX_VARIANTS, max_entries=MAX_VARIANTS)
 
 
@@ -78,3 +80,17 @@ def form_errors(form: TrialForm) -> list[str]:
         else:
             errors += [f"{name}: {m}" for m in messages]
     return errors
+
+
+def check_form(form: TrialForm) -> tuple[TrialDefinition | None, list[str]]:
+    """The checked trial, or every problem at once: unreadable fields first, then the trial's own checks."""
+    form.validate()
+    errors = form_errors(form)
+    unreadable = {e.split(":")[0] for e in errors}
+    try:
+        definition = parse_definition(definition_data(form))
+    except TrialDefinitionError as exc:
+        # A date the form could not read is already reported; do not also call it missing.
+        errors += [e for e in exc.errors if e.split(":")[0] not in unreadable]
+        return None, errors
+    return (None, errors) if errors else (definition, [])

@@ -10,11 +10,11 @@ from routing.menu import DEFAULT_WORDING, VARIABLE_FIELDS
 from staff import error_pages
 from staff.auth import current_user, login_required
 from trials.analysis import DEFAULT_EFFECT, DEFAULT_EFFECT_SECONDS, to_csv
-from trials.definition import TrialDefinitionError, parse_definition
-from trials.forms import FIELD_LABELS, definition_data, form_errors, new_trial_form
+from trials.definition import TrialDefinitionError
+from trials.forms import FIELD_LABELS, check_form, new_trial_form
 from trials.report import COLUMNS, last_day, london_day, results_for, shares_text, table, trial_status
 
-bp = Blueprint("trials", __name__, url_prefix="/trials", template_folder="templates")
+bp = Blueprint("trials", __name__, url_prefix="/trials", template_folder="templates", static_folder="static")
 error_pages(bp)
 HELPERS = dict(london_day=london_day, last_day=last_day, shares_text=shares_text, trial_status=trial_status,
                field_labels=FIELD_LABELS, variable_fields=VARIABLE_FIELDS,
@@ -64,11 +64,13 @@ def index():
 def new():
     """Define a trial; the same checks as `ivr trials create`."""
     form = new_trial_form()
-    errors: list[str] = []
-    if form.validate_on_submit():
+    if not form.is_submitted():
+        return render_template("trials/new.html", form=form, errors=[], **HELPERS)
+    definition, errors = check_form(form)
+    if definition is not None:
         session = get_session()
         try:
-            trial = save_trial(session, parse_definition(definition_data(form)), _now(), current_user().username)
+            trial = save_trial(session, definition, _now(), current_user().username)
             session.commit()
         except TrialDefinitionError as exc:
             session.rollback()
@@ -76,10 +78,7 @@ def new():
         else:
             flash(f"Trial {trial.name} created.")
             return redirect(url_for("trials.show", trial_id=trial.id))
-    elif form.is_submitted():
-        errors = form_errors(form)
-    status = 400 if form.is_submitted() else 200
-    return render_template("trials/new.html", form=form, errors=errors, **HELPERS), status
+    return render_template("trials/new.html", form=form, errors=errors, **HELPERS), 400
 
 
 @bp.get("/<int:trial_id>")
