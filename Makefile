@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/ivr db upgrade
 	$(BIN)/ivr demo seed
-	$(BIN)/ivr run --with-worker --host 127.0.0.1 --port 5000
+	$(BIN)/ivr run --with-worker --twilio-stand-in --host 127.0.0.1 --port 5000
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 import click
 from flask import current_app
@@ -41,11 +42,22 @@ def webhook_urls(base: str) -> list[str]:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--with-worker", is_flag=True, help="Also run the callback worker in this process (quick start only).")
+@click.option("--twilio-stand-in", is_flag=True,
+              help="Send callbacks to a local Twilio stand-in in this process instead of Twilio (quick start only).")
 @with_appcontext
-def run_command(host: str, port: int, with_worker: bool):
+def run_command(host: str, port: int, with_worker: bool, twilio_stand_in: bool):
     """Serve the app (development server) and print the webhook URLs."""
     app = current_app._get_current_object()
     settings = app.config["SETTINGS"]
+    if twilio_stand_in:
+        if settings.env == "production":
+            raise click.ClickException("--twilio-stand-in is for local use, not IVR_ENV=production")
+        from simulator.twilio_api import TwilioStandIn
+
+        stand_in = TwilioStandIn(settings.twilio_account_sid, settings.twilio_auth_token,
+                                 app_url=f"http://{host}:{port}", delay=2.0).start()
+        settings = replace(settings, twilio_api_base_url=stand_in.url)
+        app.config["SETTINGS"] = settings
     base = settings.public_base_url or f"http://{host}:{port}"
     click.echo(f"MASH IVR on http://{host}:{port}  (health: http://{host}:{port}/health)")
     for line in webhook_urls(base):
@@ -54,8 +66,12 @@ def run_command(host: str, port: int, with_worker: bool):
         from callbacks.worker import start_in_background
 
         start_in_background(app)
-        click.echo("  Callback worker: running in this process")
-    app.run(host=host, port=port, use_reloader=False, threaded=True)
+        click.echo("  Callback worker: running in this process"
+                   + (f", sending to the Twilio stand-in at {settings.twilio_api_base_url}" if twilio_stand_in else ""))
+    from werkzeug.serving import run_simple
+
+    # Not app.run(): Flask ignores it inside its own CLI.
+    run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
 @main.group("db")

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 09:45:49.875405
+Create Date: 2026-11-24 10:09:30.425536
 """
 from alembic import op
 import sqlalchemy as sa
@@ -40,6 +40,58 @@ def upgrade() -> None:
     with op.batch_alter_table('auditevent', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_auditevent_at'), ['at'], unique=False)
 
+    op.create_table('dailyhourstat',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('in_hours', sa.Boolean(), nullable=False),
+    sa.Column('weekday', sa.Integer(), nullable=False),
+    sa.Column('hour', sa.Integer(), nullable=False),
+    sa.Column('calls', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('dailyhourstat', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_dailyhourstat_day'), ['day'], unique=False)
+
+    op.create_table('dailyroutestat',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('in_hours', sa.Boolean(), nullable=False),
+    sa.Column('route', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('service', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('transfer_status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('calls', sa.Integer(), nullable=False),
+    sa.Column('no_input_calls', sa.Integer(), nullable=False),
+    sa.Column('invalid_calls', sa.Integer(), nullable=False),
+    sa.Column('identified_calls', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('dailyroutestat', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_dailyroutestat_day'), ['day'], unique=False)
+
+    op.create_table('dailyroutetimestat',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('in_hours', sa.Boolean(), nullable=False),
+    sa.Column('seconds', sa.Integer(), nullable=False),
+    sa.Column('calls', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('dailyroutetimestat', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_dailyroutetimestat_day'), ['day'], unique=False)
+
+    op.create_table('dailyschoolstat',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('in_hours', sa.Boolean(), nullable=False),
+    sa.Column('school_urn', sa.Integer(), nullable=False),
+    sa.Column('route', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('calls', sa.Integer(), nullable=False),
+    sa.Column('mash_calls', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('dailyschoolstat', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_dailyschoolstat_day'), ['day'], unique=False)
+
     op.create_table('school',
     sa.Column('urn', sa.Integer(), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -54,6 +106,11 @@ def upgrade() -> None:
     with op.batch_alter_table('school', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_school_la_code'), ['la_code'], unique=False)
 
+    op.create_table('statday',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('built_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('day')
+    )
     op.create_table('trial',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -67,6 +124,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('name')
     )
+    with op.batch_alter_table('trial', schema=None) as batch_op:
+        batch_op.create_index('ix_trial_window', ['starts_at', 'ends_at'], unique=False)
+
     op.create_table('user',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -201,10 +261,12 @@ def upgrade() -> None:
     sa.Column('twilio_sid', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('last_status', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('dedupe_key', sqlmodel.sql.sqltypes.AutoString(length=96), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['contact_id'], ['contact.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('dedupe_key')
     )
     with op.batch_alter_table('callback', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_callback_contact_id'), ['contact_id'], unique=False)
@@ -275,11 +337,31 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_user_username'))
 
     op.drop_table('user')
+    with op.batch_alter_table('trial', schema=None) as batch_op:
+        batch_op.drop_index('ix_trial_window')
+
     op.drop_table('trial')
+    op.drop_table('statday')
     with op.batch_alter_table('school', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_school_la_code'))
 
     op.drop_table('school')
+    with op.batch_alter_table('dailyschoolstat', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_dailyschoolstat_day'))
+
+    op.drop_table('dailyschoolstat')
+    with op.batch_alter_table('dailyroutetimestat', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_dailyroutetimestat_day'))
+
+    op.drop_table('dailyroutetimestat')
+    with op.batch_alter_table('dailyroutestat', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_dailyroutestat_day'))
+
+    op.drop_table('dailyroutestat')
+    with op.batch_alter_table('dailyhourstat', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_dailyhourstat_day'))
+
+    op.drop_table('dailyhourstat')
     with op.batch_alter_table('auditevent', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_auditevent_at'))
 

@@ -1,0 +1,122 @@
+"""`ivr demo seed`: schools, demo accounts and a month of calls for the quick start (never in production)."""
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import timedelta
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlmodel import func, select
+
+from db.models import Call, Contact, User
+from db.session import session_scope
+
+# Demo accounts exist only where IVR_ENV is not production; the passwords are printed by `make run`.
+DEMO_ACCOUNTS = (
+    ("demo-staff", "staff", "demo-staff-password"),
+    ("demo-supervisor", "supervisor", "demo-supervisor-password"),
+    ("demo-admin", "admin", "demo-admin-password"),
+)
+# Plain words a member of staff might type; never a child's details.
+DEMO_REASONS = ("Threshold not met; school to continue to monitor", "Already known to the allocated social worker",
+                "Advice given to the DSL")
+DEMO_OUTCOMES = ("no_further_action", "early_help", "social_care_assessment", "strategy_discussion", "other")
+
+
+@click.group("demo")
+def demo_group():
+    """Demo data for trying the service locally."""
+
+
+def _count(session, model) -> int:
+    return session.exec(select(func.count()).select_from(model)).one()
+
+
+def seed_schools(engine) -> str:
+    """Load the shipped Warwickshire schools once."""
+    from schools import DEMO_SCHOOLS_CSV, import_schools
+
+    with session_scope(engine) as session:
+        report = import_schools(session, DEMO_SCHOOLS_CSV)
+    return report.summary()
+
+
+def seed_accounts(engine, now) -> list[str]:
+    """Create the demo accounts that do not exist yet."""
+    from staff.auth import create_user
+
+    made = []
+    with session_scope(engine) as session:
+        for name, role, password in DEMO_ACCOUNTS:
+            if session.exec(select(User).where(User.username == name)).first() is None:
+                create_user(session, name, password, role, now, actor="demo")
+                made.append(name)
+    return made
+
+
+def seed_calls(app, calls: int, days: int, seed: int) -> str:
+    """Make calls through the real webhooks, served on loopback, dated over the past days."""
+    from simulator.server import serve
+    from simulator.traffic import PlannedClock, run_traffic
+
+    settings = replace(app.config["SETTINGS"], public_base_url=None)
+    clock = PlannedClock()
+    app.config.update(CLOCK=clock, SETTINGS=settings)
+    with serve(app) as url:
+        summary = run_traffic(url, settings.twilio_auth_token, calls, 4, days,
+                              engine=app.extensions["db_engine"], seed=seed, settings=settings, clock=clock)
+    return f"{summary.calls} calls through the webhooks, {summary.errors} errors"
+
+
+def seed_decisions(engine, settings, now, seed: int) -> int:
+    """Decide most contacts older than a day, as MASH staff would have."""
+    from callbacks.contacts import ContactError, save_status
+
+    rng = random.Random(seed)
+    decided = 0
+    with session_scope(engine) as session:
+        old = session.exec(select(Contact.reference).where(Contact.status == "received",
+                                                           Contact.created_at < now - timedelta(days=1))).all()
+    for reference in old:
+        if rng.random() < 0.15:
+            continue  # some stay open, so the pages show work in progress
+        outcome = rng.choice(DEMO_OUTCOMES)
+        reason = rng.choice(DEMO_REASONS) if outcome == "no_further_action" else None
+        with session_scope(engine) as session:
+            try:
+                save_status(session, reference, "decided", outcome=outcome, reason=reason, actor="demo-staff",
+                            settings=settings, now=now)
+                decided += 1
+            except ContactError:
+                session.rollback()
+    return decided
+
+
+@demo_group.command("seed")
+@click.option("--calls", default=400, show_default=True, type=click.IntRange(0, 100_000))
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 365))
+@click.option("--seed", default=2026, show_default=True, type=int, help="Random seed, for repeatable demo data.")
+@with_appcontext
+def seed_command(calls: int, days: int, seed: int):
+    """Load schools, demo accounts and calls; safe to run again (adds only what is missing)."""
+    app = current_app._get_current_object()
+    settings = app.config["SETTINGS"]
+    if settings.env == "production":
+        raise click.ClickException("demo data is never loaded with IVR_ENV=production")
+    engine = app.extensions["db_engine"]
+    now = app.config["CLOCK"]()
+    with session_scope(engine) as session:
+        existing_calls = _count(session, Call)
+    click.echo("Schools: " + seed_schools(engine))
+    for name in seed_accounts(engine, now):
+        click.echo(f"Demo account created: {name}")
+    if existing_calls:
+        click.echo(f"Calls: {existing_calls} already recorded; none added")
+    elif calls:
+        click.echo("Calls: " + seed_calls(app, calls, days, seed))
+        click.echo(f"Contacts decided: {seed_decisions(engine, settings, now, seed)}")
+    click.echo("Log in at /login as:")
+    for name, role, password in DEMO_ACCOUNTS:
+        click.echo(f"  {name:16} password {password:26} ({role})")
