@@ -226,6 +226,8 @@ class SimulatedCall:
         if keys:
             self.transcript.add(tx.PRESSES, self.elapsed_s, text=str(keys), action=spec.action)
             self.elapsed_s += len(str(keys))
+            if not finished_on and not (spec.num_digits and len(digits) >= spec.num_digits):
+                self.elapsed_s += spec.timeout  # Twilio waits for more keys before posting
         if not keys or not digits:
             if not keys:
                 self.transcript.add(tx.SILENCE, self.elapsed_s, seconds=spec.timeout, action=spec.action)
