@@ -1,8 +1,13 @@
-"""Retention: past RETENTION_DAYS recording links go and caller numbers are anonymised; statistics stay."""
+"""Retention: past RETENTION_DAYS recordings are deleted (at Twilio, then the link) and caller numbers
+anonymised; statistics stay."""
 from __future__ import annotations
 
+import base64
+import json
+import threading
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import func
@@ -10,20 +15,63 @@ from sqlmodel import Session, select
 
 from db.models import Call, Callback, Contact, Route, Trial, TrialAssignment
 from db.retention import run_retention
+from tests.conftest import TEST_ENV
 
 NOW = datetime(2027, 3, 1, 3, 0, tzinfo=timezone.utc)
 OLD = NOW - timedelta(days=401)
 RECENT = NOW - timedelta(days=399)
 CALLER = "+442079460999"
-RECORDING = "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE1"
+OLD_SID, RECENT_SID = "RE" + "a" * 32, "RE" + "b" * 32
+
+
+def recording_url(sid: str) -> str:
+    return f"https://api.twilio.com/2010-04-01/Accounts/{TEST_ENV['TWILIO_ACCOUNT_SID']}/Recordings/{sid}"
+
+
+class RecordingsApi(BaseHTTPRequestHandler):
+    """Twilio's Recordings endpoint on loopback: DELETE answers 204, or the status set for a SID."""
+
+    deleted: list[str] = []
+    answers: dict[str, int] = {}
+
+    def do_DELETE(self):
+        token = f"{TEST_ENV['TWILIO_ACCOUNT_SID']}:{TEST_ENV['TWILIO_AUTH_TOKEN']}".encode()
+        sid = self.path.rsplit("/", 1)[-1].removesuffix(".json")
+        if self.headers.get("Authorization") != "Basic " + base64.b64encode(token).decode():
+            status = 401
+        else:
+            status = self.answers.get(sid, 204)
+        if status == 204:
+            self.deleted.append(sid)
+        body = b"" if status == 204 else json.dumps({"code": 20404, "message": "no", "status": status}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
 
 
 @pytest.fixture
-def settings(app):
-    return app.config["SETTINGS"]
+def twilio_api():
+    """A loopback Twilio answering DELETE on recordings."""
+    RecordingsApi.deleted, RecordingsApi.answers = [], {}
+    server = ThreadingHTTPServer(("127.0.0.1", 0), RecordingsApi)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    RecordingsApi.url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield RecordingsApi
+    server.shutdown()
+    server.server_close()
 
 
-def _call(session, sid, started_at, route=Route.VOICEMAIL, recording=RECORDING):
+@pytest.fixture
+def settings(app, twilio_api):
+    return replace(app.config["SETTINGS"], twilio_api_base_url=twilio_api.url)
+
+
+def _call(session, sid, started_at, route=Route.VOICEMAIL, recording=None):
     call = Call(call_sid=sid, caller=CALLER, called="+442079460001", started_at=started_at, route=route,
                 service=Route.DSL_INFOLINE, recording_url=recording, duration_s=42)
     session.add(call)
@@ -34,9 +82,9 @@ def _call(session, sid, started_at, route=Route.VOICEMAIL, recording=RECORDING):
 @pytest.fixture
 def calls(engine):
     with Session(engine) as session:
-        old = _call(session, "CA" + "a" * 32, OLD)
-        recent = _call(session, "CA" + "b" * 32, RECENT)
-        old_mash = _call(session, "CA" + "c" * 32, OLD, route=Route.MASH, recording=None)
+        _call(session, "CA" + "a" * 32, OLD, recording=recording_url(OLD_SID))
+        recent = _call(session, "CA" + "b" * 32, RECENT, recording=recording_url(RECENT_SID))
+        old_mash = _call(session, "CA" + "c" * 32, OLD, route=Route.MASH)
         session.add(Contact(reference="123456", call_id=old_mash.id, caller=CALLER, created_at=OLD))
         session.add(Contact(reference="654321", call_id=recent.id, caller=CALLER, created_at=RECENT))
         session.commit()
@@ -48,11 +96,28 @@ def _by_sid(engine, sid) -> Call:
         return session.exec(select(Call).where(Call.call_sid == sid)).one()
 
 
-def test_a_recording_link_older_than_the_retention_period_is_deleted(calls, settings):
+def test_an_old_recording_is_deleted_at_twilio_and_its_link_removed(calls, settings, twilio_api):
     run_retention(calls, settings, NOW)
+    assert twilio_api.deleted == [OLD_SID]
     old = _by_sid(calls, "CA" + "a" * 32)
-    assert old.recording_url is None
-    assert old.recording_deleted is True
+    assert (old.recording_url, old.recording_deleted) == (None, True)
+
+
+def test_a_recording_twilio_no_longer_has_counts_as_deleted(calls, settings, twilio_api):
+    twilio_api.answers[OLD_SID] = 404
+    assert run_retention(calls, settings, NOW)["recordings_deleted"] == 1
+    assert _by_sid(calls, "CA" + "a" * 32).recording_deleted is True
+
+
+def test_when_twilio_fails_the_link_is_kept_for_the_next_run_and_numbers_still_go(calls, settings, twilio_api):
+    twilio_api.answers[OLD_SID] = 500
+    first = run_retention(calls, settings, NOW)
+    old = _by_sid(calls, "CA" + "a" * 32)
+    assert (first["recordings_kept_for_retry"], old.recording_url) == (1, recording_url(OLD_SID))
+    assert old.caller is None
+    twilio_api.answers.clear()
+    run_retention(calls, settings, NOW + timedelta(days=1))
+    assert _by_sid(calls, "CA" + "a" * 32).recording_deleted is True
 
 
 def test_a_caller_number_older_than_the_retention_period_is_anonymised_on_calls_and_contacts(calls, settings):
@@ -63,10 +128,11 @@ def test_a_caller_number_older_than_the_retention_period_is_anonymised_on_calls_
     assert contact.caller is None
 
 
-def test_records_inside_the_retention_period_are_untouched(calls, settings):
+def test_records_inside_the_retention_period_are_untouched(calls, settings, twilio_api):
     run_retention(calls, settings, NOW)
     recent = _by_sid(calls, "CA" + "b" * 32)
-    assert (recent.caller, recent.recording_url, recent.recording_deleted) == (CALLER, RECORDING, False)
+    assert (recent.caller, recent.recording_url, recent.recording_deleted) == (CALLER, recording_url(RECENT_SID), False)
+    assert RECENT_SID not in twilio_api.deleted
     with Session(calls) as session:
         contact = session.exec(select(Contact).where(Contact.reference == "654321")).one()
     assert contact.caller == CALLER
@@ -84,13 +150,12 @@ def test_statistics_still_add_up_after_retention(calls, settings):
         assert session.exec(select(func.count()).select_from(Contact)).one() == 2
 
 
-def test_the_report_counts_what_was_changed_and_a_second_run_changes_nothing(calls, settings):
+def test_the_report_counts_what_was_changed_and_a_second_run_changes_nothing(calls, settings, twilio_api):
     first = run_retention(calls, settings, NOW)
-    assert first["recordings_deleted"] == 1
-    assert first["calls_anonymised"] == 2
-    assert first["contacts_anonymised"] == 1
+    assert (first["recordings_deleted"], first["calls_anonymised"], first["contacts_anonymised"]) == (1, 2, 1)
     second = run_retention(calls, settings, NOW)
     assert (second["recordings_deleted"], second["calls_anonymised"], second["contacts_anonymised"]) == (0, 0, 0)
+    assert twilio_api.deleted == [OLD_SID]
 
 
 def test_the_retention_period_follows_the_setting(calls, settings):
@@ -98,8 +163,8 @@ def test_the_retention_period_follows_the_setting(calls, settings):
     assert _by_sid(calls, "CA" + "b" * 32).caller is None
 
 
-def test_the_default_retention_period_is_400_days(settings):
-    assert settings.retention_days == 400
+def test_the_default_retention_period_is_400_days(app):
+    assert app.config["SETTINGS"].retention_days == 400
 
 
 def test_a_sent_callback_past_retention_loses_its_number_but_a_pending_one_keeps_it(calls, settings):
@@ -107,7 +172,8 @@ def test_a_sent_callback_past_retention_loses_its_number_but_a_pending_one_keeps
         contact = session.exec(select(Contact).where(Contact.reference == "123456")).one()
         for state in ("delivered", "scheduled"):
             session.add(Callback(contact_id=contact.id, kind="decision", channel="sms", to_number=CALLER,
-                                 body="Reference 123456: decided.", due_at=OLD, state=state, created_at=OLD))
+                                 body="Reference 123456: decided.", due_at=OLD, state=state, created_at=OLD,
+                                 dedupe_key=f"retention-{state}"))
         session.commit()
     run_retention(calls, settings, NOW)
     with Session(calls) as session:
