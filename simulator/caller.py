@@ -124,18 +124,30 @@ class SimulatedCall:
 
     def run(self) -> Transcript:
         """Make the call from the first ring to the status callback; returns the transcript."""
-        doc = self._request(urljoin(self.base_url, "voice/incoming"), "POST", self.params(CallStatus="ringing"))
         count = 0
-        while doc is not _END:
-            count += 1
-            if count > MAX_DOCUMENTS:
-                raise SimulatorError(f"the call did not end after {MAX_DOCUMENTS} TwiML documents: the flow loops")
-            if self.caller.hangs_up_at(count):
-                self.transcript.add(tx.CALLER_HANGUP, self.elapsed_s)
-                break
-            doc = self._play_document(doc)
+        try:
+            doc = self._request(urljoin(self.base_url, "voice/incoming"), "POST", self.params(CallStatus="ringing"))
+            while doc is not _END:
+                count += 1
+                if count > MAX_DOCUMENTS:
+                    raise SimulatorError(f"the call did not end after {MAX_DOCUMENTS} TwiML documents: the flow loops")
+                if self.caller.hangs_up_at(count):
+                    self.transcript.add(tx.CALLER_HANGUP, self.elapsed_s)
+                    break
+                doc = self._play_document(doc)
+        except SimulatorError as exc:
+            if not isinstance(exc, AppUnreachable):
+                self._end_after_error()
+            raise
         self._status_callback()
         return self.transcript
+
+    def _end_after_error(self) -> None:
+        """Twilio ends a call its webhook broke and still sends the status callback; so does the simulator."""
+        try:
+            self._status_callback()
+        except SimulatorError:
+            pass  # the first error is the one to report
 
     def _request(self, url: str, method: str, params: dict, expect_twiml: bool = True):
         """Send one signed webhook; a refusal, an error status or a non-TwiML body raises SimulatorError."""
@@ -170,7 +182,10 @@ class SimulatedCall:
             handler = self._verbs.get(verb.tag)
             if handler is None:
                 raise SimulatorError(f"{doc.url} uses <{verb.tag}>, which the simulator does not support")
-            result = handler(verb, doc)
+            try:
+                result = handler(verb, doc)
+            except ValueError as exc:  # an attribute Twilio would reject, such as numDigits="two"
+                raise SimulatorError(f"{doc.url}: <{verb.tag}> has an invalid attribute ({exc})") from None
             if result is not None:
                 return result
         return _END  # Twilio hangs up when a document runs out of verbs

@@ -187,6 +187,19 @@ def test_an_answer_twilio_could_not_use_fails_loudly(stub, answer, problem):
     assert "/broken" in str(error.value)
 
 
+def test_a_call_broken_by_an_error_still_ends_with_the_status_callback_as_on_twilio(stub):
+    stub.docs["/voice/incoming"] = (500, "Internal Server Error")
+    with pytest.raises(SimulatorError):
+        call(stub.url).run()
+    assert stub.paths() == ["/voice/incoming", "/voice/status"]
+
+
+def test_an_attribute_twilio_would_reject_fails_loudly(stub):
+    stub.docs["/voice/incoming"] = '<Response><Gather numDigits="two"><Say>Hi</Say></Gather></Response>'
+    with pytest.raises(SimulatorError, match="<Gather> has an invalid attribute"):
+        call(stub.url).run()
+
+
 def test_a_flow_that_never_ends_is_stopped(stub):
     stub.docs["/voice/incoming"] = "<Response><Redirect>/voice/incoming</Redirect></Response>"
     with pytest.raises(SimulatorError, match="did not end after 60 TwiML documents"):
