@@ -64,7 +64,7 @@ def test_list_shows_each_trial_with_its_status(ivr, tmp_path):
     ivr("create", str(EXAMPLE))
     lines = ivr("list").output.splitlines()
     assert lines[0].startswith("intrinsic-motivation  scheduled  4 Jan 2027 to 26 Mar 2027")
-    assert lines[1].startswith("social-norms  running  23 Nov 2026 to 30 Nov 2026  control control; control 50%")
+    assert lines[1] == "social-norms  running  23 Nov 2026 to 30 Nov 2026  shares: control 50%, norms 50% (control: control)"
 
 
 def test_stop_ends_a_running_trial_at_once(ivr, tmp_path, twilio):

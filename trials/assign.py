@@ -36,6 +36,7 @@ def variant_wording(session, call) -> Wording:
     if call.trial_id is None or not call.variant:
         return DEFAULT_WORDING
     try:
+        # Every view asks for the wording after committing the call, so a failed read here loses nothing.
         trial = session.get(Trial, call.trial_id)
         return make_wording(trial.variants[call.variant])
     except Exception as exc:

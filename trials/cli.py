@@ -57,7 +57,7 @@ def list_command():
         trials = get_trials(session)
         for trial in trials:
             click.echo(f"{trial.name}  {trial_status(trial, now)}  {london_day(trial.starts_at)} to {last_day(trial)}"
-                       f"  control {trial.control}; {shares_text(trial)}")
+                       f"  shares: {shares_text(trial)} (control: {trial.control})")
     if not trials:
         click.echo("No trials yet. Create one with `ivr trials create FILE.yaml`.")
 

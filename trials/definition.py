@@ -188,6 +188,10 @@ def load_definition_text(text: str) -> TrialDefinition:
     return parse_definition(data)
 
 
+def _london(when: datetime) -> str:
+    return when.astimezone(LONDON).strftime("%Y-%m-%d %H:%M")
+
+
 def effective_end(trial) -> datetime:
     """When a trial stops playing: its end, or earlier if it was stopped."""
     return min(trial.ends_at, trial.stopped_at) if trial.stopped_at else trial.ends_at
@@ -201,19 +205,10 @@ def check_schedule(definition: TrialDefinition, existing: list, now: datetime) -
     for other in existing:
         if other.name == definition.name:
             errors.append(f"name: a trial called {definition.name!r} already exists")
+        # A trial stopped before it started never plays, so it blocks nothing.
         elif definition.starts_at < effective_end(other) and other.starts_at < definition.ends_at \
                 and other.starts_at < effective_end(other):
-            errors.append(f"start: overlaps trial {other.name!r} ({other.starts_at:%Y-%m-%d} to "
-                          f"{effective_end(other):%Y-%m-%d}); only one trial runs at a time")
+            errors.append(f"start: overlaps trial {other.name!r} ({_london(other.starts_at)} to "
+                          f"{_london(effective_end(other))}); only one trial runs at a time")
     if errors:
         raise TrialDefinitionError(errors)
-
-
-def as_yaml(definition: TrialDefinition) -> str:
-    """The definition as YAML in the file format (for `ivr trials list` and the page)."""
-    return yaml.safe_dump({
-        "name": definition.name, "control": definition.control,
-        "start": definition.starts_at.astimezone(LONDON).strftime("%Y-%m-%d %H:%M"),
-        "end": definition.ends_at.astimezone(LONDON).strftime("%Y-%m-%d %H:%M"),
-        "allocation": definition.allocation, "variants": definition.variants,
-    }, sort_keys=False, allow_unicode=True)
