@@ -1,9 +1,17 @@
 """Structured logs: JSON lines, the CallSid on every line of a call, no full numbers, no child details."""
 from __future__ import annotations
 
+import json
 import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
+import requests
 from sqlmodel import Session
 
 from db.models import Call
@@ -72,3 +80,36 @@ def test_a_database_error_quoting_the_callers_number_is_masked_in_the_log(pg_sch
 def test_what_a_caller_said_about_a_child_is_never_logged(json_log):
     logging.getLogger("ivr").info("speech received", extra={"SpeechResult": "my pupil Jane Doe has bruises"})
     assert "Jane" not in json_log.text()
+
+
+@pytest.mark.slow
+def test_under_gunicorn_every_line_on_stderr_is_json_with_numbers_masked(tmp_path):
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in TEST_ENV}
+    env.update(TEST_ENV, DATABASE_URL=f"sqlite:///{tmp_path / 'g.sqlite3'}")
+    root = Path(__file__).resolve().parents[1]  # gunicorn reads gunicorn.conf.py from here
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "1", "--no-control-socket",
+                             "--bind", f"127.0.0.1:{port}", "ivr.wsgi:app"], cwd=root, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.post(f"http://127.0.0.1:{port}/voice/incoming", data={"CallSid": SID, "From": CALLER}, timeout=2)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=30)[0].decode()
+    lines = [json.loads(line) for line in output.splitlines()]
+    assert {"gunicorn.error", "ivr.twilio_auth"} <= {line["logger"] for line in lines}
+    refused = next(line for line in lines if line["logger"] == "ivr.twilio_auth")
+    assert refused["call_sid"] == SID and CALLER not in output
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
