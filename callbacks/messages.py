@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import phonenumbers
 
@@ -27,6 +27,10 @@ class Update:
 def when_words(when: datetime) -> str:
     """A time in London as people say it: '5:30pm on Wednesday 25 November'."""
     local = when.astimezone(LONDON)
+    if (local.hour, local.minute) == (0, 0):
+        # Open round the clock, a working day ends at midnight: "12:00am on Thursday" would mislead.
+        day = local - timedelta(days=1)
+        return f"the end of {day:%A} {day.day} {day:%B}"
     clock = local.strftime("%I:%M%p").lstrip("0").lower()
     return f"{clock} on {local:%A} {local.day} {local:%B}"
 

@@ -42,7 +42,3 @@ def retry_at(hours: OpeningHours, attempts: int, last_attempt: datetime) -> date
         return None
     return _utc(hours.clamp_to_open(last_attempt + RETRY_GAP))
 
-
-def promise_is_due(promise: datetime | None, now: datetime) -> bool:
-    """Whether an undecided contact has reached its promised time."""
-    return promise is not None and promise <= now

@@ -153,15 +153,17 @@ def _number_arg(name: str) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) < 10 else None
 
 
-def _callback_for(sid_field: str) -> tuple:
-    """The callback a status callback is about (by our id in the URL, else Twilio's SID) and its attempt."""
+def _follow_status(sid_field: str, make_change) -> tuple:
+    """Apply a status callback to its callback (our id in the URL, else Twilio's SID) for the attempt named."""
     session = get_session()
     sid = request.form.get(sid_field)
     callback_id = _number_arg("callback")
     callback = session.get(Callback, callback_id) if callback_id is not None else None
     if callback is None and sid:
         callback = session.exec(select(Callback).where(Callback.twilio_sid == sid)).first()
-    return session, callback, sid, _number_arg("attempt")
+    if callback is not None:
+        outbox.save_change(session, callback.id, make_change(sid, _number_arg("attempt")))
+    return ("", 204)
 
 
 @bp.post("/callback-status")
@@ -169,12 +171,9 @@ def _callback_for(sid_field: str) -> tuple:
 @quiet_webhook
 def callback_status():
     """Twilio's status callback for a voice callback: delivered, or busy/no answer -> retry within hours."""
-    session, callback, sid, attempt = _callback_for("CallSid")
-    if callback is not None:
-        change = outbox.call_status(request.form.get("CallStatus", ""), request.form.get("AnsweredBy"), sid, attempt,
-                                    settings().opening_hours, _now())
-        outbox.save_change(session, callback.id, change)
-    return ("", 204)
+    form = request.form
+    return _follow_status("CallSid", lambda sid, attempt: outbox.call_status(
+        form.get("CallStatus", ""), form.get("AnsweredBy"), sid, attempt, settings().opening_hours, _now()))
 
 
 @bp.post("/message-status")
@@ -182,9 +181,6 @@ def callback_status():
 @quiet_webhook
 def message_status():
     """Twilio's status callback for an SMS: sent, delivered, undelivered or failed."""
-    session, callback, sid, attempt = _callback_for("MessageSid")
-    if callback is not None:
-        change = outbox.message_status(request.form.get("MessageStatus") or request.form.get("SmsStatus", ""), sid,
-                                       attempt, request.form.get("ErrorCode"), _now())
-        outbox.save_change(session, callback.id, change)
-    return ("", 204)
+    form = request.form
+    return _follow_status("MessageSid", lambda sid, attempt: outbox.message_status(
+        form.get("MessageStatus") or form.get("SmsStatus", ""), sid, attempt, form.get("ErrorCode"), _now()))

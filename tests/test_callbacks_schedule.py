@@ -119,6 +119,16 @@ def test_the_reference_text_gives_the_promised_time_in_plain_words():
     assert "We aim to decide by 5:30pm on Wednesday 25 November" in text
 
 
+@pytest.mark.parametrize("when, words", [
+    (at(25, 17, 30), "5:30pm on Wednesday 25 November"),
+    (at(26, 9), "9:00am on Thursday 26 November"),
+    (at(26, 0), "the end of Wednesday 25 November"),  # OPENING_HOURS=always: days end at midnight
+    (datetime(2026, 6, 3, 16, 30, tzinfo=UTC), "5:30pm on Wednesday 3 June"),  # British Summer Time
+])
+def test_times_are_said_in_london_time_as_people_say_them(when, words):
+    assert messages.when_words(when) == words
+
+
 def test_a_voice_callback_reads_the_reference_digit_by_digit():
     speech = messages.voice_text(messages.Update("decision", "482913", "early_help"), "+441926414144")
     assert "contact reference 4 8 2 9 1 3" in speech
