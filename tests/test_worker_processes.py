@@ -1,4 +1,5 @@
-"""Real `ivr worker` processes on one database: none sends a callback twice, and a restart or a kill loses nothing."""
+"""The callback worker: its heartbeat and daily job, then real `ivr worker` processes on one database (none sends
+a callback twice, and a restart or a kill loses nothing)."""
 from __future__ import annotations
 
 import os
@@ -13,14 +14,33 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from db.models import Callback, WorkerHeartbeat
+from callbacks.worker import Worker
+from db.models import Call, Callback, WorkerHeartbeat
 from tests.callback_support import MOBILE, add_contact, live, loopback, settings_env  # noqa: F401  (fixtures)
 from tests.conftest import IN_HOURS
 
-pytestmark = pytest.mark.slow
 IVR = str(Path(sys.executable).with_name("ivr"))
 ROWS = 100
 DONE = ("sent", "delivered")
+
+
+def test_a_worker_records_that_it_is_alive_in_one_row_of_its_own(app, engine, clock):
+    worker = Worker(app)
+    worker.heartbeat()
+    clock.now += timedelta(seconds=10)
+    worker.heartbeat()
+    with Session(engine) as session:
+        [beat] = session.exec(select(WorkerHeartbeat)).all()
+    assert (beat.worker_id, beat.last_seen) == (worker.worker_id, clock.now)
+
+
+def test_the_daily_job_runs_the_retention_feature(app, engine, clock):
+    with Session(engine) as session:
+        session.add(Call(call_sid="CA" + "7" * 32, caller="+442079460999", started_at=clock.now - timedelta(days=500)))
+        session.commit()
+    Worker(app).retention()
+    with Session(engine) as session:
+        assert session.exec(select(Call.caller)).one() is None
 
 
 @pytest.fixture
@@ -90,6 +110,7 @@ def sent_bodies(live) -> Counter:
     return Counter(m["body"] for m in live.stand_in.log()["messages"])
 
 
+@pytest.mark.slow
 def test_two_workers_on_one_database_never_send_the_same_callback_twice(engine, live, due_texts, workers):
     first, second = workers.start(), workers.start()
     wait_for(lambda: all_sent(engine), "every callback to be sent")
@@ -103,6 +124,7 @@ def test_two_workers_on_one_database_never_send_the_same_callback_twice(engine, 
     assert len(beats) == 2  # each worker recorded its heartbeat
 
 
+@pytest.mark.slow
 def test_a_worker_stopped_mid_run_gives_back_its_work_and_the_next_one_finishes_it(engine, live, due_texts, workers):
     first = workers.start()
     wait_for(lambda: len(sent_bodies(live)) >= 20, "the first worker to get going")
@@ -115,6 +137,7 @@ def test_a_worker_stopped_mid_run_gives_back_its_work_and_the_next_one_finishes_
     assert set(bodies) == due_texts and max(bodies.values()) == 1
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_run_loses_nothing(engine, live, due_texts, workers):
     first = workers.start(lease=2)
     wait_for(lambda: len(sent_bodies(live)) >= 20, "the first worker to get going")
