@@ -14,7 +14,7 @@ from tests.callback_support import (IVR_NUMBER, MOBILE, SWITCHBOARD, add_contact
                                     loopback, settings_env, twilio)
 from tests.conftest import IN_HOURS, OUT_OF_HOURS
 from tests.test_call_flow import press, start
-from tests.twilio_client import call_params
+from tests.twilio_client import call_params, said
 
 EVENING = IN_HOURS.replace(hour=19)
 NEXT_MORNING = IN_HOURS + timedelta(days=1, hours=-1, minutes=-30)  # Wednesday 08:30
@@ -168,3 +168,20 @@ def test_when_twilio_cannot_be_reached_the_callback_is_tried_again_later(app, en
     clock.now = callback.due_at
     assert send(app, live) == 1
     assert only_callback(engine, contact).state == "delivered"
+
+
+def test_pressing_1_after_a_voice_callback_repeats_it(app, engine, twilio, live, contact):
+    decide(app, engine, contact, "social_care_assessment")
+    callback = only_callback(engine, contact)
+    params = call_params(Direction="outbound-api", Digits="1")
+    again = twilio.twiml(f"/voice/callback/{callback.id}?repeat=1", params)
+    assert callback.body in said(again) and "To hear this again, press 1." in said(again)
+    params.pop("Digits")
+    assert said(twilio.twiml(f"/voice/callback/{callback.id}?repeat=1", params)) == "Goodbye."
+
+
+def test_a_callback_twiml_request_for_an_unknown_callback_still_gives_the_number_to_ring(twilio, live):
+    doc = twilio.twiml("/voice/callback/424242", call_params(Direction="outbound-api", AnsweredBy="human"))
+    assert said(doc) == ("This is Warwickshire MASH with an update on your contact. "
+                         "Please ring 0 2 0, 7 9 4 6, 0 0 0 1.")
+    assert doc.find("Hangup") is not None
