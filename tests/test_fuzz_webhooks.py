@@ -105,7 +105,8 @@ def plain_app(tmp_path_factory):
 
 @pytest.mark.parametrize("path", ROUTES)
 @settings(max_examples=15, deadline=None)
-@given(query=query_pairs, pairs=form_pairs, signature=st.none() | unicode_text)
+@given(query=query_pairs, pairs=form_pairs,
+       signature=st.none() | st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=60))
 def test_an_unsigned_or_forged_webhook_is_refused_whatever_it_carries(plain_app, path, query, pairs, signature):
     rule = next(r for r in _twilio_rules(plain_app) if r.rule == path)
     url = _concrete(rule) + ("?" + urlencode(query) if query else "")
