@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
 import pytest
+from lxml import html
 
 from ivr import create_app
 from ivr.config import ConfigError, load_settings
 from tests.conftest import TEST_ENV
+from tests.staff_support import CONTACTS, seed_month, signed_in_client
 from tests.twilio_client import call_params
 
 EXPECTED = {
@@ -134,3 +137,37 @@ def test_the_ivr_command_will_not_start_in_production_and_names_the_variable(tmp
     result = subprocess.run([ivr, "routes"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert variable in result.stderr
+
+
+def _blocked_by_policy(doc) -> list[str]:
+    """What in a page the Content-Security-Policy would block: inline scripts and handlers, other origins."""
+    problems = [f"inline <script> {s.text_content()[:40]!r}" for s in doc.xpath("//script[not(@src)]")]
+    problems += [f"<{el.tag} {name}=...>" for el in doc.iter() if isinstance(el.tag, str)
+                 for name in el.attrib if name.lower().startswith("on")]
+    for attr in ("src", "href", "action", "formaction"):
+        for el in doc.xpath(f"//*[@{attr}]"):
+            value = el.get(attr).strip().lower()
+            if value.startswith("javascript:"):
+                problems.append(f"javascript: URL in <{el.tag}>")
+            loads = el.tag in ("script", "img", "iframe", "object", "embed") or (el.tag == "link" and el.get("rel") != "canonical")
+            if loads and value.startswith(("http:", "https:", "//")):
+                problems.append(f"<{el.tag} {attr}={value}> from another origin")
+    return problems
+
+
+def test_every_staff_page_works_under_the_content_security_policy(app, engine):
+    seed_month(engine)
+    client = signed_in_client(app, "admin")
+    pages = 0
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint.endswith("static") or rule.rule.startswith("/voice"):
+            continue
+        path = rule.rule
+        for arg in rule.arguments:
+            path = re.sub(rf"<(\w+:)?{arg}>", CONTACTS[0][0] if "reference" in arg else "1", path)
+        resp = client.get(path)
+        if resp.mimetype != "text/html":
+            continue
+        pages += 1
+        assert _blocked_by_policy(html.fromstring(resp.data)) == [], path
+    assert pages >= 5
