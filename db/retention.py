@@ -63,7 +63,8 @@ def _delete_recordings(engine: Engine, cutoff: datetime, delete: Callable[[str],
     return gone, kept
 
 
-def run_retention(engine: Engine, settings, now: datetime, delete_recording: Callable[[str], None] | None = None) -> dict:
+def run_retention(engine: Engine, settings, now: datetime,
+                  delete_recording: Callable[[str], None] | None = None) -> dict:
     """Delete recordings (audio at Twilio, then the link) and anonymise caller numbers past settings.retention_days.
 
     Routes, times, schools, steps, contacts and their outcomes stay, so every statistic still adds up.

@@ -95,7 +95,8 @@ def test_under_gunicorn_every_line_on_stderr_is_json_with_numbers_masked(tmp_pat
         deadline = time.monotonic() + 30
         while True:
             try:
-                requests.post(f"http://127.0.0.1:{port}/voice/incoming", data={"CallSid": SID, "From": CALLER}, timeout=2)
+                requests.post(f"http://127.0.0.1:{port}/voice/incoming", data={"CallSid": SID, "From": CALLER},
+                              timeout=2)
                 break
             except requests.ConnectionError:
                 assert time.monotonic() < deadline, "gunicorn did not start"

@@ -149,7 +149,7 @@ def _blocked_by_policy(doc) -> list[str]:
             value = el.get(attr).strip().lower()
             if value.startswith("javascript:"):
                 problems.append(f"javascript: URL in <{el.tag}>")
-            loads = el.tag in ("script", "img", "iframe", "object", "embed") or (el.tag == "link" and el.get("rel") != "canonical")
+            loads = el.tag in ("script", "img", "iframe", "object", "embed", "link")
             if loads and value.startswith(("http:", "https:", "//")):
                 problems.append(f"<{el.tag} {attr}={value}> from another origin")
     return problems
