@@ -126,7 +126,9 @@ def test_while_postgresql_is_unreachable_callers_reach_mash_and_recording_resume
         assert twilio.twiml("/voice/incoming", call_params(call_sid="CA" + "c" * 32)).find("Gather") is not None
         link.cut()
         assert_caller_reaches_mash_and_is_logged(twilio, json_log, "connection")
+        assert app.test_client().get("/health").status_code == 503
         link.restore()
+        assert app.test_client().get("/health").status_code == 200
         assert_the_next_call_is_recorded(twilio, engine)
     finally:
         link.cut()
