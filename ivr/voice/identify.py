@@ -9,7 +9,7 @@ from db.schools import get_school, get_schools_by_number
 from ivr.twilio_auth import twilio_signed
 from ivr.voice import bp, twiml
 from ivr.voice.failsafe import live_call
-from ivr.voice.steps import connect_service, is_open_now, settings
+from ivr.voice.steps import commit, connect_service, is_open_now, settings
 from ivr.voice.views import _call_and_step
 from routing.identify import (ASKING_SERVICES, CONFIRMED, KNOWN_CALLER, READ_BACK, URN_PROMPT, UrnStep,
                               asks_for_urn, decide_confirm, decide_lookup, decide_urn_entry,
@@ -81,7 +81,7 @@ def _service() -> str:
 def _carry_on(session, call, service: str, attempt: int, step: UrnStep) -> VoiceResponse:
     """Retry the URN, or connect the service (confirmed, skipped, or unidentified after two failures)."""
     if step.action == "retry":
-        session.commit()
+        commit(session)
         return urn_prompt(service, attempt + 1, spoken_reason(step))
     note = spoken_reason(step)
     if step.action == "confirm":
@@ -113,7 +113,7 @@ def identify():
         school = get_school(session, step.urn)
         step = decide_lookup(step.urn, school is not None, attempt)
         if step.action == "read_back":
-            session.commit()
+            commit(session)
             return read_back(service, attempt, school.urn, school.name)
     return _carry_on(session, call, service, attempt, step)
 

@@ -1,7 +1,7 @@
 """Shared call steps: connect a route, take a message, connect a chosen service."""
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, g
 
 from db.calls import save_route
 from db.models import Route
@@ -20,11 +20,24 @@ def is_open_now() -> bool:
     return settings().opening_hours.is_open(current_app.config["CLOCK"]())
 
 
+def mark_replay(is_new: bool) -> None:
+    """Remember that this request repeats a step already recorded (Twilio retried it)."""
+    g.replayed_step = not is_new
+
+
+def commit(session) -> None:
+    """Keep this step's changes, unless it is a late repeat: then answer alike but change nothing."""
+    if g.get("replayed_step"):
+        session.rollback()
+    else:
+        session.commit()
+
+
 def connect(session, call, route: str, attempt: int = 1, service: str | None = None):
     """Route the call and transfer it; a MASH route opens a contact."""
     save_route(call, route, service)
     hooks.on_routed(session, call)
-    session.commit()
+    commit(session)
     return twiml.dial(settings(), route, attempt)
 
 
@@ -32,7 +45,7 @@ def take_message(session, call, service: str, urgent: bool, reason: str | None =
     """Ask for a short message for a service."""
     save_route(call, Route.VOICEMAIL, service)
     call.service = service
-    session.commit()
+    commit(session)
     name = SERVICE_NAMES.get(service, "MASH")
     if reason == "closed":
         prompt = f"{name[0].upper()}{name[1:]} is closed now. Please leave a short message after the tone with your name, school and number, then press hash."

@@ -5,7 +5,7 @@ from flask import request
 
 from db.calls import (count_failure, get_or_create_call, request_key, save_call, save_call_end, save_recording,
                       save_route, save_step, save_transfer)
-from ivr.voice.steps import connect, is_open_now, settings, take_message
+from ivr.voice.steps import commit, connect, is_open_now, mark_replay, settings, take_message
 from db.models import Route
 from db.session import get_session
 from ivr.twilio_auth import twilio_signed
@@ -30,6 +30,7 @@ def _call_and_step(step: str, digits: str | None = None, detail: str | None = No
     session = get_session()
     call = get_or_create_call(session, request.form["CallSid"], is_open_now())
     is_new = save_step(session, call, step, request_key(request.full_path, request.form), digits, detail)
+    mark_replay(is_new)
     return session, call, is_new
 
 
@@ -55,21 +56,20 @@ def menu():
     """Act on the key pressed in the menu, or on silence."""
     attempt = parse_attempt(request.args.get("attempt"))
     digits = request.form.get("Digits")
-    session, call, is_new = _call_and_step("menu", digits, f"attempt {attempt}")
+    session, call, _ = _call_and_step("menu", digits, f"attempt {attempt}")
     in_hours = is_open_now()
     decision = decide_menu(digits, attempt, in_hours)
-    if is_new:
-        count_failure(call, decision.reason)
+    count_failure(call, decision.reason)
     if decision.action == "repeat":
-        session.commit()
+        commit(session)
         return twiml.menu(settings(), hooks.wording_for(session, call), in_hours, attempt + 1, decision.reason)
     if decision.action == "status_check":
         save_route(call, Route.STATUS_CHECK)
-        session.commit()
+        commit(session)
         return hooks.status_check(session, call, in_hours)
     if decision.action == "choose":
         call.service = decision.route
-        session.commit()
+        commit(session)
         return hooks.service_chosen(session, call, decision.route, in_hours)
     return connect(session, call, decision.route)
 
@@ -85,7 +85,7 @@ def dial_result():
     session, call, _ = _call_and_step("dial_result", status, service)
     save_transfer(call, status, request.form.get("DialCallDuration"))
     decision = decide_after_dial(service, status, attempt)
-    session.commit()
+    commit(session)
     if decision.action == "done":
         return twiml.goodbye(settings(), "Thank you for calling. Goodbye.")
     if decision.action == "retry":
@@ -120,7 +120,7 @@ def recording():
     urgent = request.args.get("urgent") == "1"
     session, call, _ = _call_and_step("recording", None, service)
     save_recording(call, request.form.get("RecordingUrl"), service, urgent)
-    session.commit()
+    commit(session)
     if urgent:
         text = "Thank you. Your message has been passed to MASH as urgent. If a child is in immediate danger, call 999. Goodbye."
     else:
