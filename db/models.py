@@ -206,6 +206,10 @@ class StatDay(SQLModel, table=True):
 
     day: date = Field(primary_key=True)
     built_at: datetime = Field(default_factory=utcnow)
+    max_call_id: int = 0  # calls with a higher id were stored later: if one started this day, rebuild it
+    # The follow-up rate of the day's contacts, kept once their 14-day windows have all ended.
+    follow_up_contacts: Optional[int] = None
+    follow_up_followed: Optional[int] = None
 
 
 class DailyRouteStat(SQLModel, table=True):

@@ -1,174 +1,17 @@
-"""Dashboard figures: per-day rows built once a London day has settled, live days read from the calls.
-
-A day is settled LIVE_DAYS after it began: late webhooks (a status callback, a transfer result) can no
-longer change its calls, so its figures are aggregated once into the Daily* tables and read from there.
-Today and yesterday are aggregated from the calls at every read. The dashboard therefore reads a few
-rows per day of the range, however many calls the database holds. Code that rewrites past calls
-(imports, backfills) calls save_days_changed so those days are rebuilt.
-"""
+"""Dashboard query functions: a period's figures (built days and live days alike), follow-ups, call lists."""
 from __future__ import annotations
 
-import logging
-from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Iterable
 
-from sqlalchemy import delete, func, insert, or_
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
-from db.models import (Call, Callback, Contact, DailyHourStat, DailyRouteStat, DailyRouteTimeStat, DailySchoolStat,
-                       Route, School, StatDay)
-from routing.hours import LONDON
-
-log = logging.getLogger("db.stats")
-LIVE_DAYS = 2
-# Calls that open a MASH contact: put through to MASH or EDT, or an urgent message for MASH.
-URGENT = (Route.MASH, Route.EDT)
-MAX_ROUTE_SECONDS = 3600  # a longer wait to route counts as an hour (the median is unaffected)
-CALL_COLUMNS = (Call.started_at, Call.in_hours, Call.route, Call.service, Call.transfer_status,
-                Call.no_input_count, Call.invalid_count, Call.school_urn, Call.routed_at)
-
-
-def london_day(when: datetime) -> date:
-    """The Europe/London date of an instant."""
-    return when.astimezone(LONDON).date()
-
-
-def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
-    """UTC instants from London midnight starting `first` to London midnight ending `last`."""
-    start = datetime.combine(first, time(0), LONDON).astimezone(timezone.utc)
-    end = datetime.combine(last + timedelta(days=1), time(0), LONDON).astimezone(timezone.utc)
-    return start, end
-
-
-@dataclass
-class Buckets:
-    """Calls counted by the keys of the four Daily* tables (the day first in each key)."""
-
-    routes: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0, 0]))
-    hours: Counter = field(default_factory=Counter)
-    times: Counter = field(default_factory=Counter)
-    schools: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
-
-
-def aggregate_calls(rows: Iterable[tuple]) -> Buckets:
-    """Count calls (CALL_COLUMNS tuples) into Buckets; times are bucketed in Europe/London."""
-    buckets = Buckets()
-    for started_at, in_hours, route, service, transfer, no_input, invalid, urn, routed_at in rows:
-        local = started_at.astimezone(LONDON)
-        day, route, service = local.date(), route or "", service or route or ""
-        counts = buckets.routes[(day, in_hours, route, service, transfer or "")]
-        counts[0] += 1
-        counts[1] += no_input > 0
-        counts[2] += invalid > 0
-        counts[3] += urn is not None
-        buckets.hours[(day, in_hours, local.weekday(), local.hour)] += 1
-        if routed_at is not None and route not in ("", Route.ABANDONED):
-            seconds = min(max(int((routed_at - started_at).total_seconds()), 0), MAX_ROUTE_SECONDS)
-            buckets.times[(day, in_hours, seconds)] += 1
-        if urn is not None:
-            school = buckets.schools[(day, in_hours, urn, route)]
-            school[0] += 1
-            school[1] += (service if route == Route.VOICEMAIL else route) in URGENT
-    return buckets
-
-
-def _calls_between(session: Session, first: date, last: date, in_hours: bool | None = None):
-    start, end = day_bounds(first, last)
-    query = select(*CALL_COLUMNS).where(Call.started_at >= start, Call.started_at < end)
-    if in_hours is not None:
-        query = query.where(Call.in_hours == in_hours)
-    return session.exec(query)
-
-
-def _table_rows(buckets: Buckets) -> dict:
-    """Buckets as insertable rows, per Daily* table."""
-    return {
-        DailyRouteStat: [dict(day=d, in_hours=h, route=r, service=s, transfer_status=t, calls=c[0],
-                              no_input_calls=c[1], invalid_calls=c[2], identified_calls=c[3])
-                         for (d, h, r, s, t), c in buckets.routes.items()],
-        DailyHourStat: [dict(day=d, in_hours=h, weekday=w, hour=hr, calls=n)
-                        for (d, h, w, hr), n in buckets.hours.items()],
-        DailyRouteTimeStat: [dict(day=d, in_hours=h, seconds=s, calls=n) for (d, h, s), n in buckets.times.items()],
-        DailySchoolStat: [dict(day=d, in_hours=h, school_urn=u, route=r, calls=c[0], mash_calls=c[1])
-                          for (d, h, u, r), c in buckets.schools.items()],
-    }
-
-
-DAILY_TABLES = (DailyRouteStat, DailyHourStat, DailyRouteTimeStat, DailySchoolStat)
-
-
-def settled_before(today: date) -> date:
-    """The first day that is still live (read from the calls)."""
-    return today - timedelta(days=LIVE_DAYS - 1)
-
-
-def get_first_call_day(session: Session) -> date | None:
-    """The London day of the oldest call, if any."""
-    first = session.exec(select(Call.started_at).order_by(Call.started_at).limit(1)).first()
-    return london_day(first) if first is not None else None
-
-
-def save_day_stats(session: Session, day: date) -> bool:
-    """Build one settled day's rows; False if another process built it first."""
-    try:
-        # The StatDay row is the claim: a second builder of the same day fails on its primary key.
-        session.add(StatDay(day=day))
-        session.flush()
-        for table in DAILY_TABLES:
-            session.execute(delete(table).where(table.day == day))
-        for table, rows in _table_rows(aggregate_calls(_calls_between(session, day, day))).items():
-            if rows:
-                session.execute(insert(table), rows)
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        return False
-    return True
-
-
-def _days(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
-
-
-def get_built_days(session: Session, first: date, last: date) -> set[date]:
-    """The days in [first, last] whose Daily* rows are built."""
-    return set(session.exec(select(StatDay.day).where(StatDay.day >= first, StatDay.day <= last)))
-
-
-def save_settled_stats(session: Session, first: date, last: date, today: date) -> int:
-    """Build the rows of every settled day in [first, last] not built yet; returns the days built."""
-    oldest = get_first_call_day(session)
-    last = min(last, settled_before(today) - timedelta(days=1))
-    if oldest is None or max(first, oldest) > last:
-        return 0
-    first = max(first, oldest)
-    built = get_built_days(session, first, last)
-    count = 0
-    for day in _days(first, last):
-        if day in built:
-            continue
-        try:
-            count += save_day_stats(session, day)
-        except SQLAlchemyError:
-            # A locked or slow database must not break the dashboard: unbuilt days are read from the calls.
-            session.rollback()
-            log.warning("could not build the dashboard figures of a day", extra={"event": "stats_build_failed",
-                                                                                 "day": day.isoformat()})
-            break
-    return count
-
-
-def save_days_changed(session: Session, days: Iterable[date]) -> None:
-    """Forget the built rows of these days (after past calls were changed); they are rebuilt when read."""
-    days = sorted(set(days))
-    if not days:
-        return
-    for table in (*DAILY_TABLES, StatDay):
-        session.execute(delete(table).where(table.day.in_(days)))
-    session.commit()
+from db.contacts import FOLLOW_UP_DAYS, get_follow_up_rate
+from db.daily_stats import (DAILY_TABLES, SETTLE_AFTER, URGENT, aggregate_calls, calls_between, day_bounds,
+                            days_between, first_live_day, get_built_days, london_day, save_settled_stats)
+from db.models import Call, Callback, Contact, School, StatDay
 
 
 @dataclass
@@ -205,7 +48,7 @@ def _built_figures(session: Session, first: date, last: date, in_hours: bool | N
 
 
 def _live_figures(session: Session, first: date, last: date, in_hours: bool | None) -> Figures:
-    b = aggregate_calls(_calls_between(session, first, last, in_hours))
+    b = aggregate_calls(calls_between(session, first, last, in_hours))
     return Figures(
         routes=[(d, r, s, t, *c) for (d, _, r, s, t), c in b.routes.items()],
         hours=[(w, hr, n) for (_, _, w, hr), n in b.hours.items()],
@@ -225,22 +68,49 @@ def _runs(days: list[date]) -> list[tuple[date, date]]:
     return [(a, b) for a, b in runs]
 
 
-def get_figures(session: Session, first: date, last: date, in_hours: bool | None, today: date) -> Figures:
+def get_figures(session: Session, first: date, last: date, in_hours: bool | None, now: datetime) -> Figures:
     """The figures of London days [first, last], in or out of hours (None: both), building settled days."""
-    save_settled_stats(session, first, last, today)
-    last = min(last, today)
+    save_settled_stats(session, first, last, now)
+    last = min(last, london_day(now))
     if first > last:
         return Figures()
-    live_from = settled_before(today)
+    live_from = first_live_day(now)
     built = get_built_days(session, first, min(last, live_from - timedelta(days=1)))
     parts = [_built_figures(session, min(built), max(built), in_hours)] if built else []
-    unbuilt = [day for day in _days(first, last) if day not in built]
+    unbuilt = [day for day in days_between(first, last) if day not in built]
     parts += [_live_figures(session, a, b, in_hours) for a, b in _runs(unbuilt)]
     figures = Figures()
     for part in parts:
         for name in ("routes", "hours", "times", "schools"):
             getattr(figures, name).extend(getattr(part, name))
     return figures
+
+
+def last_final_follow_up_day(now: datetime) -> date:
+    """The newest London day whose contacts' 14-day follow-up windows have all ended (and settled)."""
+    return london_day(now - SETTLE_AFTER - timedelta(days=FOLLOW_UP_DAYS)) - timedelta(days=1)
+
+
+def get_follow_up(session: Session, first: date, last: date, now: datetime) -> dict:
+    """The follow-up rate of contacts made on days [first, last] whose 14 days have passed (a younger
+    contact may still be followed up, so counting it would understate the rate); younger ones are
+    `pending_contacts`. Each day's figure comes from db.contacts.get_follow_up_rate, kept on its StatDay."""
+    final = min(last, last_final_follow_up_day(now))
+    save_settled_stats(session, first, final, now)
+    days = session.exec(select(StatDay).where(StatDay.day >= first, StatDay.day <= final)).all()
+    for stat in days:
+        if stat.follow_up_contacts is None:
+            rate = get_follow_up_rate(session, *day_bounds(stat.day, stat.day))
+            stat.follow_up_contacts, stat.follow_up_followed = rate["contacts"], rate["followed_up"]
+    session.commit()
+    contacts = sum(stat.follow_up_contacts for stat in days)
+    followed = sum(stat.follow_up_followed for stat in days)
+    pending_from, pending_end = day_bounds(max(first, final + timedelta(days=1)), last)
+    pending = session.exec(select(func.count()).select_from(Contact).where(
+        Contact.created_at >= pending_from, Contact.created_at < pending_end)).one()
+    return {"contacts": contacts, "followed_up": followed, "rate": followed / contacts if contacts else 0.0,
+            "window_days": FOLLOW_UP_DAYS, "from": first.isoformat(),
+            "to": final.isoformat() if final >= first else None, "pending_contacts": pending}
 
 
 def get_schools(session: Session, urns: Iterable[int]) -> dict[int, tuple[str, int | None]]:

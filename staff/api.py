@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from db.session import get_session
-from db.stats import london_day
+from db.daily_stats import london_day
 from db.users import get_token_by_hash
 from staff.report import gather_report
 from staff.stats import PeriodError, parse_period

@@ -3,18 +3,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from db.contacts import get_follow_up_rate
-from db.stats import day_bounds, get_callback_states, get_figures, get_schools, london_day
+from db.daily_stats import london_day
+from db.stats import get_callback_states, get_figures, get_follow_up, get_schools
 from staff.stats import Period, build_report
 
 
 def gather_report(session, period: Period, now: datetime) -> dict:
     """Every figure of the dashboard for a period (follow-ups and callbacks cover all hours)."""
-    today = london_day(now)
-    figures = get_figures(session, period.start, period.end, period.in_hours, today)
+    figures = get_figures(session, period.start, period.end, period.in_hours, now)
     names = get_schools(session, (row[0] for row in figures.schools))
-    start, end = day_bounds(period.start, min(period.end, today))
-    follow_up = (get_follow_up_rate(session, start, end) if start < end
-                 else {"contacts": 0, "followed_up": 0, "rate": 0.0})
+    follow_up = get_follow_up(session, period.start, period.end, now)
     callbacks = get_callback_states(session, period.start, period.end)
-    return build_report(figures, names, period, today, follow_up, callbacks)
+    return build_report(figures, names, period, london_day(now), follow_up, callbacks)

@@ -49,8 +49,9 @@ def _summary(report: dict) -> Table:
         ["Pressed a wrong key at least once", report["invalid_key"]["calls"], report["calls"],
          report["invalid_key"]["rate"]],
         ["School identified", report["identified"]["identified"], report["calls"], report["identified"]["share"]],
-        ["Contacts followed up by another call within 14 days", report["follow_up"].get("followed_up", 0),
-         report["follow_up"].get("contacts", 0), report["follow_up"].get("rate", 0.0)],
+        ["Contacts (at least 14 days old) followed up by another call within 14 days",
+         report["follow_up"]["followed_up"], report["follow_up"]["contacts"],
+         report["follow_up"]["rate"] if report["follow_up"]["contacts"] else None],
     ]
     return Table("summary", "Key figures", [("Measure", "text"), ("Calls", "int"), ("Out of", "int"),
                                            ("Rate", "pct")], rows)

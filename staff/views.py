@@ -13,7 +13,8 @@ from db.audit import get_audit_events, save_audit_event
 from db.contacts import get_callbacks_for_contact, get_contact_by_reference, get_contact_events
 from db.models import Call, School
 from db.session import get_session
-from db.stats import get_mash_calls, london_day
+from db.daily_stats import london_day
+from db.stats import get_mash_calls
 from staff import error_pages
 from staff.auth import current_user, login_required
 from staff.stats import CALLBACK_LABELS, ROUTE_LABELS, TRANSFER_LABELS

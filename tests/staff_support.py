@@ -53,7 +53,8 @@ EXPECTED = {
     "median_seconds_to_route": 15.0,
     "transfer_outcomes": {"completed": 7, "no-answer": 1},
     "identified": 7,
-    "follow_up": {"contacts": 3, "followed_up": 2},
+    # None of the contacts is 14 days old on the 24th: all three are still open to follow-up.
+    "follow_up": {"contacts": 0, "followed_up": 0, "pending_contacts": 3},
     "callbacks": {"delivered": 1, "failed": 1, "scheduled": 1},
     "in_hours_calls": 8,
     "out_of_hours_calls": 2,

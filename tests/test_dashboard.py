@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from sqlmodel import Session, select
 
 from db.models import Call, StatDay
-from db.stats import save_days_changed
+from db.daily_stats import first_live_day, save_days_changed
 from staff.report import gather_report
 from staff.stats import Period
 from tests.staff_support import EXPECTED, page, seed_month, signed_in_client, table_rows, utc
@@ -35,7 +35,8 @@ def test_the_dashboard_shows_the_last_30_days_by_default(app):
     assert _figure(doc, "abandonment") == "10.0%"
     assert _figure(doc, "median") == "15 s"
     assert _figure(doc, "input") == "20.0% / 10.0%"
-    assert _figure(doc, "follow-up") == "66.7%"
+    assert _figure(doc, "follow-up") == "–"
+    assert "3 newer still open to follow-up" in doc.get_element_by_id("follow-up-note").text_content()
 
 
 def test_calls_by_route_are_counted_with_their_share(app):
@@ -115,6 +116,8 @@ def test_every_chart_has_a_title_and_sits_beside_a_table_of_its_figures(app):
         assert chart.xpath("./title/text()"), "every chart is named for screen readers"
     for pair in doc.xpath("//div[@class='pair']"):
         assert pair.xpath(".//svg") and pair.xpath(".//table")
+    for wide in doc.xpath("//figure[@class='wide-chart']"):
+        assert wide.xpath("following-sibling::div[1]//table"), "a wide chart has its table right after it"
     assert not doc.xpath("//script"), "the dashboard needs no JavaScript"
 
 
@@ -122,7 +125,7 @@ def test_figures_read_from_built_days_equal_figures_counted_from_the_calls(app, 
     seed_month(engine)
     period = Period(date(2026, 10, 26), date(2026, 11, 24))
     with Session(engine) as session:
-        # On the 24th only days up to the 22nd are built; 40 days later every day of the period is.
+        # At 10:00 on the 24th days up to the 23rd are built; 40 days later every day of the period is.
         mixed = gather_report(session, period, utc("2026-11-24 10:00"))
         built = gather_report(session, period, utc("2027-01-03 10:00"))
         days = set(session.exec(select(StatDay.day)))
@@ -234,3 +237,32 @@ def test_summer_time_days_are_bucketed_in_london_time(app, engine):
         report = gather_report(session, Period(date(2026, 7, 2), date(2026, 7, 2)), utc("2026-11-24 10:00"))
     assert report["calls"] == 1
     assert report["hour_of_week"][3][0] == 1  # Thursday 00:00-01:00
+
+
+def test_a_call_stored_later_into_a_built_day_is_counted(app, engine):
+    seed_month(engine)
+    period = Period(date(2026, 11, 10), date(2026, 11, 10))
+    now = utc("2026-11-24 10:00")
+    with Session(engine) as session:
+        assert gather_report(session, period, now)["calls"] == 2
+        session.add(Call(call_sid="CA" + "6" * 32, caller="withheld", started_at=utc("2026-11-10 15:00"),
+                         route="EARLY_HELP", routed_at=utc("2026-11-10 15:00:20")))
+        session.commit()
+        report = gather_report(session, period, now)
+    assert report["calls"] == 3 and report["by_route"]["EARLY_HELP"] == 1
+
+
+def test_a_day_settles_six_hours_after_it_ends_when_no_call_can_still_change():
+    # A call lasts at most four hours: a call begun at 23:59 has had its last webhook by 06:00.
+    assert first_live_day(utc("2026-11-24 05:59")) == date(2026, 11, 23)
+    assert first_live_day(utc("2026-11-24 06:00")) == date(2026, 11, 24)
+    assert first_live_day(utc("2026-07-02 04:59")) == date(2026, 7, 1), "05:59 in London in summer"
+
+
+def test_the_follow_up_rate_counts_contacts_once_their_14_days_have_passed(app, clock):
+    # Abbey rang MASH again 10 days after its contact, Brook 5 days after one; Brook's last contact had no follow-up.
+    clock.now = utc("2026-12-10 10:00")
+    _, doc = _dashboard(app, "?from=2026-11-10&to=2026-12-10")
+    assert _figure(doc, "follow-up") == "66.7%"
+    note = doc.get_element_by_id("follow-up-note").text_content()
+    assert note == "2 of 3 contacts made 2026-11-10 to 2026-11-25"

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from db.models import AuditEvent, Call, Contact, ContactEvent, User
 from staff import add_nav_item
-from tests.staff_support import (PASSWORD, add_user, form_token, page, seed_month, sign_in, signed_in_client,
+from tests.staff_support import (add_user, form_token, page, seed_month, sign_in, signed_in_client,
                                  table_rows, utc)
 
 

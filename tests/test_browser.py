@@ -1,0 +1,140 @@
+"""End to end in a real browser: Playwright drives Debian's Chromium against the app on a loopback HTTP server.
+
+Without Chromium these tests skip with a message; with CI set they fail instead, so CI always runs them.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.staff_support import PASSWORD, add_user, seed_month
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+
+pytestmark = pytest.mark.browser
+
+
+def _missing_browser() -> str | None:
+    if not os.path.exists(CHROMIUM):
+        return f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install -e '.[test]')"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module."""
+    problem = _missing_browser()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the browser tests, but {problem}")
+        pytest.skip(f"browser tests skipped: {problem}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def server(app):
+    """The app served by a real HTTP server on loopback, with the seeded month and two accounts."""
+    engine = app.extensions["db_engine"]
+    seed_month(engine)
+    add_user(engine, "supervisor", "supervisor")
+    add_user(engine, "staffer", "staff")
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}"
+    http.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def tab(browser, server):
+    """A fresh browser context (its own cookies) with one page."""
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def _sign_in(page, base: str, username: str, path: str = "/") -> None:
+    page.goto(f"{base}{path}")
+    assert "/login" in page.url
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def test_a_supervisor_reads_the_dashboard_and_changes_the_date_range(tab, server, database_url):
+    _sign_in(tab, server, "supervisor", "/dashboard")
+    assert tab.url.startswith(f"{server}/dashboard")
+    assert tab.locator("#figure-calls").inner_text() == "10"
+    assert tab.locator("#figure-diversion").inner_text() == "37.5%"
+    assert tab.locator("#table-top_schools tbody tr").first.locator("td").first.inner_text() == "Brook Academy"
+    assert tab.locator("svg.chart").count() == 7
+    ARTIFACTS.mkdir(exist_ok=True)
+    tab.screenshot(path=str(ARTIFACTS / f"dashboard-{database_url.split(':')[0]}.png"), full_page=True)
+
+    tab.get_by_label("From", exact=True).fill("2026-11-10")
+    tab.get_by_label("To", exact=True).fill("2026-11-12")
+    tab.get_by_label("In hours").check()
+    tab.get_by_role("button", name="Update").click()
+    tab.wait_for_url("**/dashboard?from=2026-11-10&to=2026-11-12&hours=in")
+    assert tab.locator("#figure-calls").inner_text() == "4"
+    assert tab.locator("#table-daily tbody tr").count() == 3
+
+
+def test_staff_find_a_call_and_record_a_contacts_outcome(tab, server):
+    _sign_in(tab, server, "staffer")
+    tab.get_by_label("Search by reference, school URN or school name").fill("400007")
+    tab.get_by_role("button", name="Search").click()
+    tab.get_by_role("link", name="400007").click()
+    assert tab.locator("h1").inner_text() == "Reference 400007"
+    tab.get_by_label("New status").select_option("decided")
+    tab.get_by_label("Outcome").select_option("early_help")
+    tab.get_by_label("Reason").fill("Family agreed to support")
+    tab.get_by_role("button", name="Save status").click()
+    tab.wait_for_load_state()
+    assert tab.locator("[role=status]").inner_text() == "Contact 400007 is now decided."
+    assert tab.locator("#contact-status").inner_text() == "Decided: passed to Early Help"
+    assert "Family agreed to support" in tab.locator("#history").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    tab.screenshot(path=str(ARTIFACTS / "contact.png"), full_page=True)
+
+
+def test_a_supervisor_downloads_the_calls_as_csv(tab, server, tmp_path):
+    _sign_in(tab, server, "supervisor", "/dashboard?from=2026-11-10&to=2026-11-24")
+    with tab.expect_download() as info:
+        tab.locator("#calls-csv").click()
+    download = info.value
+    assert download.suggested_filename == "mash-ivr-calls-2026-11-10-to-2026-11-24.csv"
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+    content = target.read_bytes()
+    assert content.startswith(b"\xef\xbb\xbf")
+    lines = content.decode("utf-8-sig").strip().splitlines()
+    assert lines[0].startswith("Started (Europe/London),In hours,Route") and len(lines) == 11
+
+
+def test_signing_out_in_the_browser_returns_to_the_sign_in_page(tab, server):
+    _sign_in(tab, server, "staffer")
+    tab.get_by_role("button", name="Sign out").click()
+    tab.wait_for_url("**/login")
+    tab.goto(f"{server}/calls")
+    assert "/login" in tab.url
