@@ -12,7 +12,8 @@ from lxml import html
 from ivr import create_app
 from ivr.config import ConfigError, load_settings
 from tests.conftest import TEST_ENV
-from tests.staff_support import CONTACTS, seed_month, signed_in_client
+from tests.staff_support import CONTACTS, add_user, seed_month, signed_in_client
+from tests.test_browser import _sign_in, browser, server, tab  # noqa: F401  (the real-browser fixtures)
 from tests.twilio_client import call_params
 
 EXPECTED = {
@@ -171,3 +172,17 @@ def test_every_staff_page_works_under_the_content_security_policy(app, engine):
         pages += 1
         assert _blocked_by_policy(html.fromstring(resp.data)) == [], path
     assert pages >= 5
+
+
+@pytest.mark.browser
+def test_chromium_reports_no_content_security_policy_violation_on_the_staff_pages(app, tab, server):
+    add_user(app.extensions["db_engine"], "admin", "admin")
+    violations = []
+    tab.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    _sign_in(tab, server, "admin", "/dashboard")
+    assert tab.locator("svg.chart").count() > 0  # the inline SVG charts are drawn
+    for path in ("/calls", f"/contacts/{CONTACTS[0][0]}", "/trials/", "/audit"):
+        response = tab.goto(server + path)
+        assert response.status == 200, path
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert violations == []
