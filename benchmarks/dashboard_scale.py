@@ -9,7 +9,7 @@ Usage: python benchmarks/dashboard_scale.py [--db sqlite|postgresql|both] [--spr
   (about 35 times Warwickshire's volume): a stress test of density.
 
 For each size it times, as the median of several runs after one warm-up: the dashboard's queries for the
-default 30 days, the follow-up rate alone (db.contacts.get_follow_up_rate, part of those queries), the
+default 30 days, the follow-up rate alone (part of those queries), the
 dashboard page, and GET /api/stats for 30 and for 365 days. It prints both times and the ratio
 large/small (target <= 5). The one-off build of the per-day figures after a bulk load is printed apart:
 in service those rows are built once a day as days settle.
@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from db.models import Call, School  # noqa: E402
-from db.contacts import get_follow_up_rate  # noqa: E402
-from db.daily_stats import day_bounds, london_day  # noqa: E402
+from db.stats import get_follow_up  # noqa: E402
+from db.daily_stats import london_day  # noqa: E402
 from ivr import create_app  # noqa: E402
 from ivr.config import load_settings  # noqa: E402
 from routing.hours import LONDON  # noqa: E402
@@ -136,9 +136,8 @@ def measure(app, client, now: datetime) -> dict[str, float]:
             gather_report(session, month, now)
 
     def follow_up():
-        start, end = day_bounds(month.start, month.end)
         with Session(engine) as session:
-            get_follow_up_rate(session, start, end)
+            get_follow_up(session, month.start, month.end, now)
 
     def get(url: str, **kwargs):
         def run():

@@ -1,12 +1,11 @@
 """The dashboard's per-day figures: built once a London day has settled, so reads need not count calls.
 
 A day is settled SETTLE_AFTER its end: a call lasts at most four hours, so no webhook (a status callback,
-a transfer result) can change its calls any more. Its figures are then aggregated once into the Daily*
-tables and read from there. Today (and yesterday until it settles) is aggregated from the calls at every
-read. The dashboard therefore reads a few
-rows per day of the range, however many calls the database holds. Calls stored later into a past day
-(imports, backfills) are noticed by their ids and the day is rebuilt; code that changes past calls in
-place calls save_days_changed.
+a transfer result) can change its calls any more. Its calls are then counted once (GROUP BY in the
+database) into the Daily* tables and read from there; today (and yesterday until it settles) is counted
+from the calls at every read. A read therefore meets a few rows per day of its range, however many calls
+the database holds. Calls stored later into a past day (imports, back-dating) are noticed by their ids
+and the day is rebuilt; code that changes past calls in place calls save_days_changed.
 """
 from __future__ import annotations
 
@@ -16,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable
 
-from sqlalchemy import delete, func, insert, update
+from sqlalchemy import Integer, and_, case, cast, delete, extract, func, insert, or_, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, select
 
@@ -29,8 +28,8 @@ SETTLE_AFTER = timedelta(hours=6)
 # Calls that open a MASH contact: put through to MASH or EDT, or an urgent message for MASH.
 URGENT = (Route.MASH, Route.EDT)
 MAX_ROUTE_SECONDS = 3600  # a longer wait to route counts as an hour (the median is unaffected)
-CALL_COLUMNS = (Call.started_at, Call.in_hours, Call.route, Call.service, Call.transfer_status,
-                Call.no_input_count, Call.invalid_count, Call.school_urn, Call.routed_at)
+IN_PROGRESS = "IN_PROGRESS"  # a call still in the menu: no route yet
+ROUTES = (*Route.ALL, IN_PROGRESS)  # every final route, and none yet; DailySchoolStat has a column for each
 
 
 def london_day(when: datetime) -> date:
@@ -46,56 +45,82 @@ def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
 
 
 @dataclass
-class Buckets:
-    """Calls counted by the keys of the four Daily* tables (the day first in each key)."""
+class Counts:
+    """Calls of a span of days counted in the database, by the keys of the Daily* tables."""
 
-    routes: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0, 0]))
-    hours: Counter = field(default_factory=Counter)
-    times: Counter = field(default_factory=Counter)
-    schools: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
-
-
-def aggregate_calls(rows: Iterable[tuple]) -> Buckets:
-    """Count calls (CALL_COLUMNS tuples) into Buckets; times are bucketed in Europe/London."""
-    buckets = Buckets()
-    for started_at, in_hours, route, service, transfer, no_input, invalid, urn, routed_at in rows:
-        local = started_at.astimezone(LONDON)
-        day, route, service = local.date(), route or "", service or route or ""
-        counts = buckets.routes[(day, in_hours, route, service, transfer or "")]
-        counts[0] += 1
-        counts[1] += no_input > 0
-        counts[2] += invalid > 0
-        counts[3] += urn is not None
-        buckets.hours[(day, in_hours, local.weekday(), local.hour)] += 1
-        if routed_at is not None and route not in ("", Route.ABANDONED):
-            seconds = min(max(int((routed_at - started_at).total_seconds()), 0), MAX_ROUTE_SECONDS)
-            buckets.times[(day, in_hours, seconds)] += 1
-        if urn is not None:
-            school = buckets.schools[(day, in_hours, urn, route)]
-            school[0] += 1
-            school[1] += (service if route == Route.VOICEMAIL else route) in URGENT
-    return buckets
+    routes: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0, 0]))  # (day, in_hours, route, service, transfer)
+    hours: Counter = field(default_factory=Counter)  # (day, in_hours, weekday, hour)
+    times: list = field(default_factory=list)  # (in_hours, seconds, calls)
+    schools: list = field(default_factory=list)  # (in_hours, urn, calls, {route: calls}, urgent)
 
 
-def calls_between(session: Session, first: date, last: date, in_hours: bool | None = None):
+def _utc_hour(dialect: str):
+    """The UTC hour a call started in, as text 'YYYY-MM-DD HH' (the London hour is worked out from it)."""
+    if dialect == "postgresql":
+        return func.to_char(func.timezone("UTC", Call.started_at), "YYYY-MM-DD HH24")
+    return func.strftime("%Y-%m-%d %H", Call.started_at)
+
+
+def _seconds_to_route(dialect: str):
+    """Whole seconds from a call's start to its route, between 0 and MAX_ROUTE_SECONDS."""
+    if dialect == "postgresql":
+        raw = cast(func.floor(extract("epoch", Call.routed_at - Call.started_at)), Integer)
+        return func.least(func.greatest(raw, 0), MAX_ROUTE_SECONDS)
+    # julianday is exact to about 0.1 ms here; the extra millisecond keeps 12.000 s from reading as 11.
+    raw = cast((func.julianday(Call.routed_at) - func.julianday(Call.started_at)) * 86400.0 + 0.001, Integer)
+    return func.min(func.max(raw, 0), MAX_ROUTE_SECONDS)
+
+
+def _count(flag) -> object:
+    return func.sum(case((flag, 1), else_=0))
+
+
+def count_calls(session: Session, first: date, last: date, in_hours: bool | None = None) -> Counts:
+    """Count the calls of London days [first, last] in the database (GROUP BY), hours in Europe/London."""
     start, end = day_bounds(first, last)
-    query = select(*CALL_COLUMNS).where(Call.started_at >= start, Call.started_at < end)
+    where = [Call.started_at >= start, Call.started_at < end]
     if in_hours is not None:
-        query = query.where(Call.in_hours == in_hours)
-    return session.exec(query)
+        where.append(Call.in_hours == in_hours)
+    dialect = session.get_bind().dialect.name
+    hour, route = _utc_hour(dialect), func.coalesce(Call.route, "")
+    service, transfer = func.coalesce(Call.service, Call.route, ""), func.coalesce(Call.transfer_status, "")
+    counts = Counts()
+    for utc_hour, hours_flag, r, sv, tr, calls, no_input, invalid, identified in session.exec(
+            select(hour, Call.in_hours, route, service, transfer, func.count(), _count(Call.no_input_count > 0),
+                   _count(Call.invalid_count > 0), func.count(Call.school_urn))
+            .where(*where).group_by(hour, Call.in_hours, route, service, transfer)):
+        local = datetime.strptime(utc_hour, "%Y-%m-%d %H").replace(tzinfo=timezone.utc).astimezone(LONDON)
+        row = counts.routes[(local.date(), hours_flag, r, sv, tr)]
+        for index, value in enumerate((calls, no_input, invalid, identified)):
+            row[index] += int(value)
+        counts.hours[(local.date(), hours_flag, local.weekday(), local.hour)] += int(calls)
+    seconds = _seconds_to_route(dialect)
+    counts.times = [tuple(row) for row in session.exec(
+        select(Call.in_hours, seconds, func.count()).where(*where, Call.routed_at.is_not(None),
+                                                           Call.route.is_not(None), Call.route != Route.ABANDONED)
+        .group_by(Call.in_hours, seconds))]
+    by_route = [_count(Call.route.is_(None) if r == IN_PROGRESS else Call.route == r) for r in ROUTES]
+    urgent = _count(or_(Call.route.in_(URGENT), and_(Call.route == Route.VOICEMAIL, Call.service.in_(URGENT))))
+    for hours_flag, urn, calls, *routes, urgent_calls in session.exec(
+            select(Call.in_hours, Call.school_urn, func.count(), *by_route, urgent)
+            .where(*where, Call.school_urn.is_not(None)).group_by(Call.in_hours, Call.school_urn)):
+        counts.schools.append((hours_flag, urn, int(calls), dict(zip(ROUTES, map(int, routes))),
+                               int(urgent_calls)))
+    return counts
 
 
-def _table_rows(buckets: Buckets) -> dict:
-    """Buckets as insertable rows, per Daily* table."""
+def _table_rows(day: date, counts: Counts) -> dict:
+    """One day's Counts as insertable rows, per Daily* table."""
     return {
-        DailyRouteStat: [dict(day=d, in_hours=h, route=r, service=s, transfer_status=t, calls=c[0],
+        DailyRouteStat: [dict(day=day, in_hours=h, route=r, service=s, transfer_status=t, calls=c[0],
                               no_input_calls=c[1], invalid_calls=c[2], identified_calls=c[3])
-                         for (d, h, r, s, t), c in buckets.routes.items()],
-        DailyHourStat: [dict(day=d, in_hours=h, weekday=w, hour=hr, calls=n)
-                        for (d, h, w, hr), n in buckets.hours.items()],
-        DailyRouteTimeStat: [dict(day=d, in_hours=h, seconds=s, calls=n) for (d, h, s), n in buckets.times.items()],
-        DailySchoolStat: [dict(day=d, in_hours=h, school_urn=u, route=r, calls=c[0], mash_calls=c[1])
-                          for (d, h, u, r), c in buckets.schools.items()],
+                         for (_, h, r, s, t), c in counts.routes.items()],
+        DailyHourStat: [dict(day=day, in_hours=h, weekday=w, hour=hr, calls=n)
+                        for (_, h, w, hr), n in counts.hours.items()],
+        DailyRouteTimeStat: [dict(day=day, in_hours=h, seconds=sec, calls=n) for h, sec, n in counts.times],
+        DailySchoolStat: [dict(day=day, in_hours=h, school_urn=urn, calls=calls, urgent=urgent,
+                               **{r.lower(): n for r, n in routes.items()})
+                          for h, urn, calls, routes, urgent in counts.schools],
     }
 
 
@@ -122,7 +147,7 @@ def save_day_stats(session: Session, day: date) -> bool:
         session.flush()
         for table in DAILY_TABLES:
             session.execute(delete(table).where(table.day == day))
-        for table, rows in _table_rows(aggregate_calls(calls_between(session, day, day))).items():
+        for table, rows in _table_rows(day, count_calls(session, day, day)).items():
             if rows:
                 session.execute(insert(table), rows)
         session.commit()

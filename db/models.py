@@ -249,15 +249,22 @@ class DailyRouteTimeStat(SQLModel, table=True):
 
 
 class DailySchoolStat(SQLModel, table=True):
-    """Calls of a day by hours, school and route; mash_calls: urgent ones (MASH, EDT or an urgent message)."""
+    """Calls of a day by hours and school: in all, by final route, and urgent (MASH, EDT or an urgent message)."""
 
     id: Optional[int] = Field(default=None, primary_key=True)
     day: date = Field(index=True)
     in_hours: bool
     school_urn: int
-    route: str
     calls: int = 0
-    mash_calls: int = 0
+    mash: int = 0
+    dsl_infoline: int = 0
+    early_help: int = 0
+    edt: int = 0
+    status_check: int = 0
+    voicemail: int = 0
+    abandoned: int = 0
+    in_progress: int = 0
+    urgent: int = 0
 
 
 class Trial(SQLModel, table=True):

@@ -9,19 +9,25 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from db.contacts import FOLLOW_UP_DAYS, get_follow_up_rate
-from db.daily_stats import (DAILY_TABLES, SETTLE_AFTER, URGENT, aggregate_calls, calls_between, day_bounds,
-                            days_between, first_live_day, get_built_days, london_day, save_settled_stats)
+from db.daily_stats import (DAILY_TABLES, ROUTES, SETTLE_AFTER, URGENT, count_calls, day_bounds, days_between,
+                            first_live_day, get_built_days, london_day, save_settled_stats)
 from db.models import Call, Callback, Contact, School, StatDay
 
 
 @dataclass
 class Figures:
-    """Rows for a range of days, from built days and live days alike; callers sum rows with equal keys."""
+    """A period's counts from built days and live days alike; callers sum rows with equal keys."""
 
-    routes: list = field(default_factory=list)  # (day, route, service, transfer, calls, no_input, invalid, identified)
+    routes: list = field(default_factory=list)  # (route, service, transfer, calls, no_input, invalid, identified)
+    daily: list = field(default_factory=list)  # (day, route, calls)
     hours: list = field(default_factory=list)  # (weekday, hour, calls)
     times: list = field(default_factory=list)  # (seconds, calls)
-    schools: list = field(default_factory=list)  # (urn, route, calls, mash_calls)
+    schools: list = field(default_factory=list)  # (urn, calls, {route: calls}, urgent)
+
+    def extend(self, other: "Figures") -> None:
+        """Add another part of the period."""
+        for name in ("routes", "daily", "hours", "times", "schools"):
+            getattr(self, name).extend(getattr(other, name))
 
 
 def _where(table, first: date, last: date, in_hours: bool | None) -> list:
@@ -34,26 +40,32 @@ def _where(table, first: date, last: date, in_hours: bool | None) -> list:
 def _built_figures(session: Session, first: date, last: date, in_hours: bool | None) -> Figures:
     r, h, t, s = DAILY_TABLES
     routes = session.exec(
-        select(r.day, r.route, r.service, r.transfer_status, func.sum(r.calls), func.sum(r.no_input_calls),
+        select(r.route, r.service, r.transfer_status, func.sum(r.calls), func.sum(r.no_input_calls),
                func.sum(r.invalid_calls), func.sum(r.identified_calls))
-        .where(*_where(r, first, last, in_hours)).group_by(r.day, r.route, r.service, r.transfer_status))
+        .where(*_where(r, first, last, in_hours)).group_by(r.route, r.service, r.transfer_status))
+    daily = session.exec(select(r.day, r.route, func.sum(r.calls)).where(*_where(r, first, last, in_hours))
+                         .group_by(r.day, r.route))
     hours = session.exec(select(h.weekday, h.hour, func.sum(h.calls)).where(*_where(h, first, last, in_hours))
                          .group_by(h.weekday, h.hour))
     times = session.exec(select(t.seconds, func.sum(t.calls)).where(*_where(t, first, last, in_hours))
                          .group_by(t.seconds))
-    schools = session.exec(select(s.school_urn, s.route, func.sum(s.calls), func.sum(s.mash_calls))
-                           .where(*_where(s, first, last, in_hours)).group_by(s.school_urn, s.route))
-    return Figures([tuple(x) for x in routes], [tuple(x) for x in hours], [tuple(x) for x in times],
-                   [tuple(x) for x in schools])
+    route_columns = [func.sum(getattr(s, route.lower())) for route in ROUTES]
+    schools = [(urn, int(calls), dict(zip(ROUTES, map(int, by_route))), int(urgent))
+               for urn, calls, *by_route, urgent in session.exec(
+                   select(s.school_urn, func.sum(s.calls), *route_columns, func.sum(s.urgent))
+                   .where(*_where(s, first, last, in_hours)).group_by(s.school_urn))]
+    return Figures([tuple(x) for x in routes], [tuple(x) for x in daily], [tuple(x) for x in hours],
+                   [tuple(x) for x in times], schools)
 
 
 def _live_figures(session: Session, first: date, last: date, in_hours: bool | None) -> Figures:
-    b = aggregate_calls(calls_between(session, first, last, in_hours))
+    counts = count_calls(session, first, last, in_hours)
     return Figures(
-        routes=[(d, r, s, t, *c) for (d, _, r, s, t), c in b.routes.items()],
-        hours=[(w, hr, n) for (_, _, w, hr), n in b.hours.items()],
-        times=[(sec, n) for (_, _, sec), n in b.times.items()],
-        schools=[(u, r, *c) for (_, _, u, r), c in b.schools.items()],
+        routes=[(r, s, t, *c) for (_, _, r, s, t), c in counts.routes.items()],
+        daily=[(d, r, c[0]) for (d, _, r, _, _), c in counts.routes.items()],
+        hours=[(w, hr, n) for (_, _, w, hr), n in counts.hours.items()],
+        times=[(sec, n) for _, sec, n in counts.times],
+        schools=[(urn, calls, by_route, urgent) for _, urn, calls, by_route, urgent in counts.schools],
     )
 
 
@@ -81,8 +93,7 @@ def get_figures(session: Session, first: date, last: date, in_hours: bool | None
     parts += [_live_figures(session, a, b, in_hours) for a, b in _runs(unbuilt)]
     figures = Figures()
     for part in parts:
-        for name in ("routes", "hours", "times", "schools"):
-            getattr(figures, name).extend(getattr(part, name))
+        figures.extend(part)
     return figures
 
 
@@ -97,14 +108,15 @@ def get_follow_up(session: Session, first: date, last: date, now: datetime) -> d
     `pending_contacts`. Each day's figure comes from db.contacts.get_follow_up_rate, kept on its StatDay."""
     final = min(last, last_final_follow_up_day(now))
     save_settled_stats(session, first, final, now)
-    days = session.exec(select(StatDay).where(StatDay.day >= first, StatDay.day <= final)).all()
-    for stat in days:
+    contacts = followed = 0
+    missing = False
+    for stat in session.exec(select(StatDay).where(StatDay.day >= first, StatDay.day <= final)).all():
         if stat.follow_up_contacts is None:
             rate = get_follow_up_rate(session, *day_bounds(stat.day, stat.day))
-            stat.follow_up_contacts, stat.follow_up_followed = rate["contacts"], rate["followed_up"]
-    session.commit()
-    contacts = sum(stat.follow_up_contacts for stat in days)
-    followed = sum(stat.follow_up_followed for stat in days)
+            stat.follow_up_contacts, stat.follow_up_followed, missing = rate["contacts"], rate["followed_up"], True
+        contacts, followed = contacts + stat.follow_up_contacts, followed + stat.follow_up_followed
+    if missing:
+        session.commit()
     pending_from, pending_end = day_bounds(max(first, final + timedelta(days=1)), last)
     pending = session.exec(select(func.count()).select_from(Contact).where(
         Contact.created_at >= pending_from, Contact.created_at < pending_end)).one()

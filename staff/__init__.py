@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, current_app, render_template, request
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask import Flask, current_app, request
+from flask_wtf.csrf import CSRFProtect
 
 from ivr.twilio_auth import TWILIO_ROUTE_ATTR
+from staff.auth import current_user, has_role
+from staff.errors import error_pages  # noqa: F401  (public: other features' blueprints use it)
 
 SESSION_HOURS = 12  # a working day; then staff sign in again
 # The pages each role sees in the navigation; other features add theirs with add_nav_item.
@@ -15,15 +17,6 @@ DEFAULT_NAV = (
     ("Dashboard", "dashboard.dashboard", "supervisor"),
     ("Audit log", "staff.audit", "admin"),
 )
-ERROR_TITLES = {
-    400: "The request could not be used",
-    403: "You do not have access to this page",
-    404: "Page not found",
-    405: "That action is not allowed here",
-    429: "Too many attempts",
-    502: "The message could not be fetched",
-    500: "Sorry, there is a problem with the service",
-}
 
 
 def add_nav_item(app: Flask, label: str, endpoint: str, role: str = "staff") -> None:
@@ -42,24 +35,7 @@ def _check_csrf():
     current_app.extensions["csrf"].protect()
 
 
-def error_pages(blueprint) -> None:
-    """Show this blueprint's errors as plain staff pages (called once, where the blueprint is made)."""
-    for code in ERROR_TITLES:
-        blueprint.register_error_handler(code, _error_page)
-
-
-def _error_page(error):
-    code = getattr(error, "code", 500) or 500
-    message = getattr(error, "description", None) if code != 500 else None
-    if isinstance(error, CSRFError):
-        message = "The form had expired or did not come from this site. Go back, reload the page and try again."
-    return render_template("error.html", title=ERROR_TITLES.get(code, "Something went wrong"),
-                           message=message, code=code), code
-
-
 def _template_context():
-    from staff.auth import current_user, has_role
-
     user = current_user()
     nav = [item for item in current_app.config.get("STAFF_NAV", [])
            if user is not None and has_role(user, item["role"])]

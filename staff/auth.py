@@ -13,7 +13,7 @@ from db.audit import get_audit_count, save_audit_event
 from db.models import User
 from db.session import get_session
 from db.users import get_user, get_user_by_name, save_user
-from staff import error_pages
+from staff.errors import error_pages
 
 bp = Blueprint("auth", __name__)
 error_pages(bp)
@@ -142,7 +142,7 @@ def _refuse(message: str, status: int, username: str = "", retry_after: int | No
     return response
 
 
-def _record_failure(db, user: User | None, username: str, ip: str, now: datetime) -> None:
+def _record_failure(db, user: User | None, ip: str, now: datetime) -> None:
     save_audit_event(db, user.username if user else "unknown-user", "login_failed", f"ip={ip}", at=now)
     if user is not None:
         user.failed_logins += 1
@@ -171,7 +171,7 @@ def login():
         return _refuse(f"This account is locked after {MAX_FAILURES} failed sign-ins. Try again in {minutes} "
                        "minutes, or ask an administrator to unlock it.", 429, username, retry_after=minutes * 60)
     if not verify_password(user.password_hash if user else _dummy_hash(), password) or user is None:
-        _record_failure(db, user, username, ip, now)
+        _record_failure(db, user, ip, now)
         return _refuse("The username or password is not right.", 401, username)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)

@@ -7,7 +7,8 @@ from sqlmodel import Session
 from db.session import get_engine, get_session
 from db.daily_stats import london_day
 from db.stats import get_calls_for_export
-from staff import charts, error_pages
+from staff import charts
+from staff.errors import error_pages
 from staff.auth import login_required
 from staff.exports import CALL_COLUMNS, call_row, csv_response, table_rows
 from staff.report import gather_report

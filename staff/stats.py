@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Mapping
 
+from db.daily_stats import IN_PROGRESS, ROUTES
 from db.models import Route
 
-IN_PROGRESS = "IN_PROGRESS"
-ROUTES = (*Route.ALL, IN_PROGRESS)
 ROUTE_LABELS = {
     Route.MASH: "MASH",
     Route.DSL_INFOLINE: "DSL Infoline",
@@ -116,7 +115,7 @@ def destination(route: str, service: str) -> str:
 def _route_totals(routes: list) -> tuple[Counter, Counter, Counter, list[int]]:
     by_route, by_service, transfers = Counter(), Counter(), Counter()
     measures = [0, 0, 0, 0]
-    for _day, route, service, transfer, *counts in routes:
+    for route, service, transfer, *counts in routes:
         by_route[route or IN_PROGRESS] += counts[0]
         by_service[destination(route, service)] += counts[0]
         if transfer:
@@ -125,10 +124,10 @@ def _route_totals(routes: list) -> tuple[Counter, Counter, Counter, list[int]]:
     return by_route, by_service, transfers, measures
 
 
-def _daily(routes: list, days: list[date]) -> list[dict]:
+def _daily(daily: list, days: list[date]) -> list[dict]:
     per_day: dict = defaultdict(Counter)
-    for day, route, _service, _transfer, calls, *_ in routes:
-        per_day[day][route or IN_PROGRESS] += calls
+    for day, route, calls in daily:
+        per_day[day][route or IN_PROGRESS] += int(calls)
     return [{"date": day.isoformat(), "calls": sum(per_day[day].values()),
              **{route: per_day[day][route] for route in ROUTES}} for day in days]
 
@@ -143,13 +142,14 @@ def _hour_of_week(hours: list) -> list[list[int]]:
 def school_table(schools: list, names: Mapping[int, tuple[str, int | None]]) -> list[dict]:
     """One row per school: calls by route, MASH contacts and contacts per 100 pupils; most MASH first."""
     table: dict = {}
-    for urn, route, calls, mash_calls in schools:
+    for urn, calls, by_route, urgent in schools:
         name, pupils = names.get(urn, (f"URN {urn}", None))
         row = table.setdefault(urn, {"urn": urn, "name": name, "pupils": pupils, "calls": 0,
                                      "mash_contacts": 0, "by_route": dict.fromkeys(ROUTES, 0)})
-        row["calls"] += int(calls)
-        row["mash_contacts"] += int(mash_calls)
-        row["by_route"][route or IN_PROGRESS] += int(calls)
+        row["calls"] += calls
+        row["mash_contacts"] += urgent
+        for route, count in by_route.items():
+            row["by_route"][route] += count
     for row in table.values():
         pupils = row["pupils"]
         row["mash_per_100_pupils"] = round(100 * row["mash_contacts"] / pupils, 2) if pupils else None
@@ -182,7 +182,7 @@ def build_report(figures, names: Mapping[int, tuple[str, int | None]], period: P
         "follow_up": dict(follow_up),
         "callbacks": {state: int(callbacks.get(state, 0))
                       for state in CALLBACK_LABELS},
-        "daily": _daily(figures.routes, period.days(today)),
+        "daily": _daily(figures.daily, period.days(today)),
         "hour_of_week": _hour_of_week(figures.hours),
         "identified": {"identified": identified, "unidentified": calls - identified,
                        "share": rate(identified, calls)},

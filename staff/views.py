@@ -15,7 +15,7 @@ from db.models import Call, School
 from db.session import get_session
 from db.daily_stats import london_day
 from db.stats import get_mash_calls
-from staff import error_pages
+from staff.errors import error_pages
 from staff.auth import current_user, login_required
 from staff.stats import CALLBACK_LABELS, ROUTE_LABELS, TRANSFER_LABELS
 
