@@ -90,9 +90,29 @@ def save_recording(call: Call, url: str | None, service: str, urgent: bool) -> N
     call.service = service
 
 
+def save_failsafe(session: Session, call_sid: str, caller: str | None, called: str | None, route: str,
+                  dial_status: str | None = None) -> Call:
+    """Mark a call the fail-safe answered: routed straight to MASH or EDT, counted apart from abandonment."""
+    call = get_call_by_sid(session, call_sid) or save_call(session, call_sid, caller, called, route == Route.MASH)
+    call.failsafe = True
+    if call.caller is None and caller:
+        call.caller = caller
+    if call.route in (None, Route.ABANDONED):
+        save_route(call, route)
+    if dial_status:
+        save_transfer(call, dial_status, None)
+    session.commit()
+    return call
+
+
+TERMINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+
+
 def save_call_end(call: Call, call_status: str | None, duration: str | None) -> None:
     """Close the call from Twilio's status callback; no route chosen means ABANDONED."""
-    call.call_status = (call_status or "unknown")[:32]
+    if (call_status or "").strip().lower() not in TERMINAL_STATUSES:
+        return  # ringing or in-progress callbacks (if the console sends them) do not end the call
+    call.call_status = call_status.strip().lower()
     if call.ended_at is None:
         call.ended_at = utcnow()
     try:

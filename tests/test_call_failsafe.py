@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import pytest
+from sqlmodel import Session, select
 
+from db.models import Call, Route
 from ivr import create_app
 from ivr.config import load_settings
 from ivr.logs import JsonFormatter
@@ -58,6 +61,54 @@ def test_an_exception_in_any_step_connects_to_mash(app, twilio, path, monkeypatc
     monkeypatch.setattr("ivr.voice.views.save_call", explode)
     doc = twilio.twiml(path, call_params(Digits="1", DialCallStatus="busy"))
     assert dialled(doc) == [MASH]
+
+
+def wait_for_call(engine, sid: str, seconds: float = 10.0) -> Call:
+    """The call row the background fail-safe recorder writes (it must not delay the caller)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with Session(engine) as session:
+            call = session.exec(select(Call).where(Call.call_sid == sid, Call.failsafe.is_(True))).first()
+        if call is not None:
+            return call
+        time.sleep(0.05)
+    raise AssertionError(f"no fail-safe call {sid} was recorded")
+
+
+def test_a_call_the_fail_safe_answered_is_recorded_as_routed_to_mash_not_abandoned(twilio, engine, monkeypatch):
+    def explode(*_args, **_kwargs):
+        raise RuntimeError("injected failure")
+
+    monkeypatch.setattr("ivr.voice.views.save_step", explode)
+    sid = "CA" + "5" * 32
+    assert dialled(twilio.twiml("/voice/incoming", call_params(call_sid=sid))) == [MASH]
+    assert wait_for_call(engine, sid).route == Route.MASH
+    monkeypatch.undo()  # the bug is gone by the time the call ends
+    twilio.post("/voice/status", call_params(call_sid=sid, CallStatus="completed", CallDuration="95"))
+    with Session(engine) as session:
+        call = session.exec(select(Call).where(Call.call_sid == sid)).one()
+    assert call.route == Route.MASH and call.failsafe and call.duration_s == 95
+
+
+def test_the_fallback_url_records_the_call_and_its_transfer_outcome(twilio, engine):
+    sid = "CA" + "6" * 32
+    doc = twilio.twiml("/voice/fallback", call_params(call_sid=sid))
+    twilio.twiml(next_url(doc), call_params(call_sid=sid, DialCallStatus="completed"))
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        call = wait_for_call(engine, sid)
+        if call.transfer_status == "completed":
+            break
+        time.sleep(0.05)
+    assert call.route == Route.MASH and call.transfer_status == "completed"
+
+
+def test_a_ringing_status_callback_does_not_end_the_call(twilio, engine):
+    twilio.twiml("/voice/incoming", call_params())
+    twilio.post("/voice/status", call_params(CallStatus="ringing"))
+    with Session(engine) as session:
+        call = session.exec(select(Call)).one()
+    assert call.route is None and call.ended_at is None
 
 
 def test_a_webhook_with_no_fields_at_all_still_connects_to_mash(twilio):

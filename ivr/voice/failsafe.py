@@ -3,11 +3,16 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 
 from flask import Response, current_app, g, request
+from sqlmodel import Session
 from twilio.twiml.voice_response import VoiceResponse
 
+from db.calls import save_failsafe
+from db.models import Route
 from ivr.voice import twiml
+from routing.phone import caller_number
 
 log = logging.getLogger("ivr.voice")
 
@@ -29,6 +34,30 @@ def _discard_session() -> None:
             log.debug("could not roll back after a failure", exc_info=True)
 
 
+def _record(app, call_sid: str, caller: str | None, called: str | None, route: str, dial_status: str | None) -> None:
+    try:
+        with Session(app.extensions["db_engine"], expire_on_commit=False) as session:
+            save_failsafe(session, call_sid, caller, called, route, dial_status)
+    except Exception as exc:
+        log.warning("fail-safe call not recorded; reconcile from the log", extra={
+            "call_sid": call_sid, "event": "failsafe_unrecorded", "error": type(exc).__name__})
+
+
+def record_failsafe(dial_status: str | None = None) -> None:
+    """Record in the background that the fail-safe answered this call, so the caller never waits on the database."""
+    try:
+        call_sid = str(request.form.get("CallSid") or "")[:64]
+        if not call_sid:
+            return
+        route = Route.MASH if _in_hours_safely() else Route.EDT
+        caller = caller_number(request.form.get("From"))
+        threading.Thread(target=_record, name="failsafe-recorder", daemon=True, args=(
+            current_app._get_current_object(), call_sid, caller, str(request.form.get("To") or "")[:32] or None,
+            route, dial_status)).start()
+    except Exception:
+        log.warning("could not start recording a fail-safe call", exc_info=True, extra={"event": "failsafe_unrecorded"})
+
+
 def failsafe_response() -> Response:
     """TwiML that connects the caller to MASH (EDT out of hours); touches no database."""
     return twiml.twiml_response(twiml.failsafe(current_app.config["SETTINGS"], _in_hours_safely()))
@@ -47,6 +76,7 @@ def live_call(view):
             log.error("call step failed; caller sent straight to MASH", exc_info=True, extra={
                 "call_sid": request.form.get("CallSid"), "event": "failsafe", "path": request.path,
                 "error": type(exc).__name__})
+            record_failsafe()
             return failsafe_response()
 
     return wrapper

@@ -10,7 +10,7 @@ from db.models import Route
 from db.session import get_session
 from ivr.twilio_auth import twilio_signed
 from ivr.voice import bp, hooks, twiml
-from ivr.voice.failsafe import live_call, quiet_webhook
+from ivr.voice.failsafe import live_call, quiet_webhook, record_failsafe
 from routing.menu import SERVICE_NAMES, decide_menu, parse_attempt
 from routing.phone import caller_number
 from routing.transfer import decide_after_dial, decide_after_offer
@@ -149,7 +149,8 @@ def status():
 @bp.post("/fallback")
 @twilio_signed
 def fallback():
-    """The number's Fallback URL: connect to MASH (EDT out of hours) without touching the database."""
+    """The number's Fallback URL: connect to MASH (EDT out of hours) without waiting on the database."""
+    record_failsafe()
     return twiml.twiml_response(twiml.failsafe(settings(), is_open_now()))
 
 
@@ -158,6 +159,7 @@ def fallback():
 def fallback_result():
     """After a fail-safe transfer: done if answered, else the other line, then a spoken end."""
     attempt = parse_attempt(request.args.get("attempt"))
+    record_failsafe(request.form.get("DialCallStatus"))
     if decide_after_dial(Route.MASH, request.form.get("DialCallStatus"), 1).action == "done":
         return twiml.twiml_response(twiml.goodbye(settings(), "Thank you for calling. Goodbye."))
     return twiml.twiml_response(twiml.failsafe(settings(), is_open_now(), attempt + 1))
