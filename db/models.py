@@ -281,13 +281,3 @@ class Trial(SQLModel, table=True):
     ends_at: datetime
     stopped_at: Optional[datetime] = None
     created_at: datetime = Field(default_factory=utcnow)
-
-
-class TrialAssignment(SQLModel, table=True):
-    """A caller's sticky variant within a trial."""
-
-    __table_args__ = (UniqueConstraint("trial_id", "caller", name="uq_trialassignment_caller"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
-    trial_id: int = Field(foreign_key="trial.id", index=True)
-    caller: str
-    variant: str

@@ -6,16 +6,15 @@ import re
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import String, cast, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from db.models import Call, Callback, Contact, Trial, TrialAssignment
+from db.models import Call, Callback, Contact
 from db.session import session_scope
 
 log = logging.getLogger(__name__)
 # Callbacks still waiting to go out keep their number; anything else past the cutoff loses it.
 PENDING_CALLBACK_STATES = ("scheduled", "sending")
-ANON_PREFIX = "anon-"
 RECORDING_SID = re.compile(r"/Recordings/(RE[0-9a-fA-F]{32})")
 BATCH = 500
 
@@ -88,14 +87,6 @@ def run_retention(engine: Engine, settings, now: datetime,
                                    Callback.state.not_in(PENDING_CALLBACK_STATES))
             .values(to_number="")
         ).rowcount
-        # Sticky trial variants are keyed by caller number, needed only while the trial runs; the row
-        # stays (trial counts add up) with a token that cannot be traced back to the caller.
-        ended = select(Trial.id).where(or_(Trial.ends_at < cutoff, Trial.stopped_at < cutoff))
-        assignments = session.execute(
-            update(TrialAssignment)
-            .where(TrialAssignment.trial_id.in_(ended), TrialAssignment.caller.not_like(f"{ANON_PREFIX}%"))
-            .values(caller=ANON_PREFIX + cast(TrialAssignment.id, String))
-        ).rowcount
     result = {
         "cutoff": cutoff.isoformat(),
         "recordings_deleted": len(gone),
@@ -103,7 +94,6 @@ def run_retention(engine: Engine, settings, now: datetime,
         "calls_anonymised": calls,
         "contacts_anonymised": contacts,
         "callbacks_anonymised": callbacks,
-        "trial_assignments_anonymised": assignments,
     }
     log.info("retention run", extra={"event": "retention", **result})
     return result

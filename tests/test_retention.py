@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from db.models import Call, Callback, Contact, Route, Trial, TrialAssignment
+from db.models import Call, Callback, Contact, Route
 from db.retention import run_retention
 from tests.conftest import TEST_ENV
 
@@ -179,18 +179,3 @@ def test_a_sent_callback_past_retention_loses_its_number_but_a_pending_one_keeps
     with Session(calls) as session:
         numbers = dict(session.exec(select(Callback.state, Callback.to_number)).all())
     assert numbers == {"delivered": "", "scheduled": CALLER}
-
-
-def test_sticky_trial_variants_of_a_long_finished_trial_no_longer_hold_the_caller_number(calls, settings):
-    with Session(calls) as session:
-        trial = Trial(name="wording-2025", variants={"control": {}}, allocation={"control": 1.0},
-                      starts_at=OLD - timedelta(days=30), ends_at=OLD)
-        session.add(trial)
-        session.flush()
-        session.add(TrialAssignment(trial_id=trial.id, caller=CALLER, variant="control"))
-        session.commit()
-    run_retention(calls, settings, NOW)
-    with Session(calls) as session:
-        assignments = session.exec(select(TrialAssignment)).all()
-    assert len(assignments) == 1
-    assert assignments[0].caller != CALLER and assignments[0].variant == "control"
