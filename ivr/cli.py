@@ -100,17 +100,11 @@ def db_revision(message: str):
 
 
 def register_feature_commands(group: click.Group) -> None:
-    """Attach each feature's command group; imported here so importing ivr.cli stays cheap."""
+    """Attach each feature's command group (imported here, when the command line is built)."""
     import importlib
 
     for module_name, attr in FEATURE_COMMANDS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if not module_name.startswith(exc.name or "\0"):
-                raise
-            continue
-        group.add_command(getattr(module, attr))
+        group.add_command(getattr(importlib.import_module(module_name), attr))
 
 
 # (module, click object) pairs; a feature adds its line here.
