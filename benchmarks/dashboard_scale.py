@@ -52,6 +52,7 @@ PER_DAY = 80  # 29,000 calls a year
 ROUTES_IN = [("MASH", 35), ("DSL_INFOLINE", 25), ("EARLY_HELP", 15), ("STATUS_CHECK", 5), ("VOICEMAIL", 8),
              ("ABANDONED", 12)]
 ROUTES_OUT = [("EDT", 50), ("VOICEMAIL", 30), ("ABANDONED", 15), ("STATUS_CHECK", 5)]
+TRANSFERRED = ("MASH", "DSL_INFOLINE", "EARLY_HELP", "EDT")
 TRANSFERS = [("completed", 85), ("no-answer", 8), ("busy", 4), ("failed", 3)]
 
 
@@ -84,7 +85,7 @@ def call_rows(rng: random.Random, count: int, now: datetime, offset: int, days: 
         row.update(call_sid=f"CA{offset + n:032x}", caller=f"+44121496{rng.randrange(10000):04d}",
                    started_at=started, ended_at=started + timedelta(seconds=90), duration_s=90, in_hours=in_hours,
                    route=route, service=service, routed_at=routed,
-                   transfer_status=_pick(rng, TRANSFERS) if route in ("MASH", "DSL_INFOLINE", "EARLY_HELP", "EDT") else None,
+                   transfer_status=_pick(rng, TRANSFERS) if route in TRANSFERRED else None,
                    school_urn=900000 + int(rng.triangular(1, SCHOOLS, 40)) if rng.random() < 0.48 else None,
                    no_input_count=int(rng.random() < 0.08), invalid_count=int(rng.random() < 0.05),
                    recording_deleted=False, urgent_flag=False, failsafe=False, call_status="completed")
@@ -173,8 +174,8 @@ def run(database: str, spread: str, small: int, large: int) -> dict:
         with create_engine(PG_URL).begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
-        app = create_app(load_settings({"IVR_ENV": "test", "DATABASE_URL": url, "SECRET_KEY": "benchmark-secret-key-123",
-                                        "TWILIO_AUTH_TOKEN": "benchmark"}))
+        app = create_app(load_settings({"IVR_ENV": "test", "DATABASE_URL": url,
+                                        "SECRET_KEY": "benchmark-secret-key-123", "TWILIO_AUTH_TOKEN": "benchmark"}))
         engine = app.extensions["db_engine"]
         SQLModel.metadata.create_all(engine)
         now = datetime.now(timezone.utc)
@@ -197,8 +198,8 @@ def run(database: str, spread: str, small: int, large: int) -> dict:
             seed_s = time.perf_counter() - started
             build_s = build(app, now)
             figures[label] = {"calls": size, "seed_s": seed_s, "build_s": build_s, **measure(app, client, now)}
-            print(f"  {database}, {spread}: {size:>9,} calls seeded in {seed_s:.1f}s, per-day figures built in {build_s:.1f}s",
-                  flush=True)
+            print(f"  {database}, {spread}: {size:>9,} calls seeded in {seed_s:.1f}s, "
+                  f"per-day figures built in {build_s:.1f}s", flush=True)
         return figures
     finally:
         if database == "postgresql":

@@ -23,7 +23,7 @@ from db.models import (Call, DailyHourStat, DailyRouteStat, DailyRouteTimeStat, 
                        StatDay)
 from routing.hours import LONDON
 
-log = logging.getLogger("db.stats")
+log = logging.getLogger("db.daily_stats")
 SETTLE_AFTER = timedelta(hours=6)
 # Calls that open a MASH contact: put through to MASH or EDT, or an urgent message for MASH.
 URGENT = (Route.MASH, Route.EDT)
@@ -48,8 +48,9 @@ def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
 class Counts:
     """Calls of a span of days counted in the database, by the keys of the Daily* tables."""
 
-    routes: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0, 0]))  # (day, in_hours, route, service, transfer)
-    hours: Counter = field(default_factory=Counter)  # (day, in_hours, weekday, hour)
+    # (day, in_hours, route, service, transfer) -> [calls, with no input, with a wrong key, school identified]
+    routes: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0, 0]))
+    hours: Counter = field(default_factory=Counter)  # (day, in_hours, weekday, hour) -> calls
     times: list = field(default_factory=list)  # (in_hours, seconds, calls)
     schools: list = field(default_factory=list)  # (in_hours, urn, calls, {route: calls}, urgent)
 
@@ -75,6 +76,37 @@ def _count(flag) -> object:
     return func.sum(case((flag, 1), else_=0))
 
 
+def _count_routes(session: Session, where: list, dialect: str, counts: Counts) -> None:
+    hour, route = _utc_hour(dialect), func.coalesce(Call.route, "")
+    service, transfer = func.coalesce(Call.service, Call.route, ""), func.coalesce(Call.transfer_status, "")
+    for utc_hour, in_hours, r, sv, tr, *measures in session.exec(
+            select(hour, Call.in_hours, route, service, transfer, func.count(), _count(Call.no_input_count > 0),
+                   _count(Call.invalid_count > 0), func.count(Call.school_urn))
+            .where(*where).group_by(hour, Call.in_hours, route, service, transfer)):
+        local = datetime.strptime(utc_hour, "%Y-%m-%d %H").replace(tzinfo=timezone.utc).astimezone(LONDON)
+        row = counts.routes[(local.date(), in_hours, r, sv, tr)]
+        for index, value in enumerate(measures):
+            row[index] += int(value)
+        counts.hours[(local.date(), in_hours, local.weekday(), local.hour)] += int(measures[0])
+
+
+def _count_times(session: Session, where: list, dialect: str, counts: Counts) -> None:
+    seconds = _seconds_to_route(dialect)
+    counts.times = [tuple(row) for row in session.exec(
+        select(Call.in_hours, seconds, func.count())
+        .where(*where, Call.routed_at.is_not(None), Call.route.is_not(None), Call.route != Route.ABANDONED)
+        .group_by(Call.in_hours, seconds))]
+
+
+def _count_schools(session: Session, where: list, counts: Counts) -> None:
+    by_route = [_count(Call.route.is_(None) if r == IN_PROGRESS else Call.route == r) for r in ROUTES]
+    urgent = _count(or_(Call.route.in_(URGENT), and_(Call.route == Route.VOICEMAIL, Call.service.in_(URGENT))))
+    for in_hours, urn, calls, *routes, urgent_calls in session.exec(
+            select(Call.in_hours, Call.school_urn, func.count(), *by_route, urgent)
+            .where(*where, Call.school_urn.is_not(None)).group_by(Call.in_hours, Call.school_urn)):
+        counts.schools.append((in_hours, urn, int(calls), dict(zip(ROUTES, map(int, routes))), int(urgent_calls)))
+
+
 def count_calls(session: Session, first: date, last: date, in_hours: bool | None = None) -> Counts:
     """Count the calls of London days [first, last] in the database (GROUP BY), hours in Europe/London."""
     start, end = day_bounds(first, last)
@@ -82,30 +114,10 @@ def count_calls(session: Session, first: date, last: date, in_hours: bool | None
     if in_hours is not None:
         where.append(Call.in_hours == in_hours)
     dialect = session.get_bind().dialect.name
-    hour, route = _utc_hour(dialect), func.coalesce(Call.route, "")
-    service, transfer = func.coalesce(Call.service, Call.route, ""), func.coalesce(Call.transfer_status, "")
     counts = Counts()
-    for utc_hour, hours_flag, r, sv, tr, calls, no_input, invalid, identified in session.exec(
-            select(hour, Call.in_hours, route, service, transfer, func.count(), _count(Call.no_input_count > 0),
-                   _count(Call.invalid_count > 0), func.count(Call.school_urn))
-            .where(*where).group_by(hour, Call.in_hours, route, service, transfer)):
-        local = datetime.strptime(utc_hour, "%Y-%m-%d %H").replace(tzinfo=timezone.utc).astimezone(LONDON)
-        row = counts.routes[(local.date(), hours_flag, r, sv, tr)]
-        for index, value in enumerate((calls, no_input, invalid, identified)):
-            row[index] += int(value)
-        counts.hours[(local.date(), hours_flag, local.weekday(), local.hour)] += int(calls)
-    seconds = _seconds_to_route(dialect)
-    counts.times = [tuple(row) for row in session.exec(
-        select(Call.in_hours, seconds, func.count()).where(*where, Call.routed_at.is_not(None),
-                                                           Call.route.is_not(None), Call.route != Route.ABANDONED)
-        .group_by(Call.in_hours, seconds))]
-    by_route = [_count(Call.route.is_(None) if r == IN_PROGRESS else Call.route == r) for r in ROUTES]
-    urgent = _count(or_(Call.route.in_(URGENT), and_(Call.route == Route.VOICEMAIL, Call.service.in_(URGENT))))
-    for hours_flag, urn, calls, *routes, urgent_calls in session.exec(
-            select(Call.in_hours, Call.school_urn, func.count(), *by_route, urgent)
-            .where(*where, Call.school_urn.is_not(None)).group_by(Call.in_hours, Call.school_urn)):
-        counts.schools.append((hours_flag, urn, int(calls), dict(zip(ROUTES, map(int, routes))),
-                               int(urgent_calls)))
+    _count_routes(session, where, dialect, counts)
+    _count_times(session, where, dialect, counts)
+    _count_schools(session, where, counts)
     return counts
 
 

@@ -67,7 +67,8 @@ def list_users():
     with session_scope(_engine()) as session:
         users = get_users(session)
         for user in users:
-            locked = f"  locked until {_when(user.locked_until)}" if user.locked_until and user.locked_until > _now() else ""
+            locked_now = user.locked_until is not None and user.locked_until > _now()
+            locked = f"  locked until {_when(user.locked_until)}" if locked_now else ""
             click.echo(f"{user.username}  {user.role}  created {_when(user.created_at)}{locked}")
     if not users:
         click.echo("No accounts yet: add one with `ivr users add NAME --role admin`.", err=True)

@@ -101,7 +101,8 @@ def recording(call_id: int):
     db, settings = get_session(), current_app.config["SETTINGS"]
     call = db.get(Call, call_id)
     if call is None or not call.recording_url or call.recording_deleted:
-        abort(404, description="There is no message for this call (it may have been deleted after the retention period).")
+        abort(404, description="There is no message for this call (it may have been deleted after the "
+                               "retention period).")
     source = recording_source(call.recording_url, settings)
     if source is None:
         abort(404, description="The message link is not a Twilio recording.")

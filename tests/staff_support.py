@@ -15,7 +15,8 @@ from db.session import session_scope
 from staff.auth import create_user
 
 PASSWORD = "correct horse battery"
-SCHOOLS = [(100001, "Abbey Primary School", 200), (100002, "Brook Academy", 1000), (100003, "Castle Infant School", None)]
+SCHOOLS = [(100001, "Abbey Primary School", 200), (100002, "Brook Academy", 1000),
+           (100003, "Castle Infant School", None)]
 
 
 def utc(text: str) -> datetime:

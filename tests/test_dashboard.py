@@ -101,7 +101,8 @@ def test_the_hour_of_week_pattern_counts_calls_by_london_weekday_and_hour(app):
 def test_schools_are_ranked_by_mash_contacts_with_contacts_per_100_pupils(app):
     _, doc = _dashboard(app)
     top = table_rows(doc, "table-top_schools")
-    assert [row[:4] for row in top] == [["1", "Brook Academy", "100002", "3"], ["2", "Abbey Primary School", "100001", "2"]]
+    assert [row[:4] for row in top] == [["1", "Brook Academy", "100002", "3"],
+                                        ["2", "Abbey Primary School", "100001", "2"]]
     assert top[0][5] == "0.3" and top[1][5] == "1.0"
     per_route = {row[0]: row for row in table_rows(doc, "table-schools")}
     assert per_route["Brook Academy"][3] == "4"  # calls
