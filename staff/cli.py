@@ -33,6 +33,14 @@ def _engine():
     return current_app.extensions["db_engine"]
 
 
+def _find(lookup, session, name: str, what: str):
+    """The account or token called `name`, or a clear error."""
+    found = lookup(session, name)
+    if found is None:
+        raise click.ClickException(f"no {what} named {name!r}")
+    return found
+
+
 @click.group("users")
 def users_group():
     """Staff accounts for the web pages (roles: staff, supervisor, admin)."""
@@ -80,9 +88,7 @@ def list_users():
 def unlock_user(name: str):
     """Let NAME sign in again at once after too many failed sign-ins."""
     with session_scope(_engine()) as session:
-        user = get_user_by_name(session, name)
-        if user is None:
-            raise click.ClickException(f"no account named {name!r}")
+        user = _find(get_user_by_name, session, name, "account")
         user.failed_logins, user.locked_until = 0, None
         save_audit_event(session, _actor(), "user_unlocked", user.username, at=_now())
     click.echo(f"Unlocked {name}.")
@@ -129,9 +135,6 @@ def list_tokens():
 def revoke_token(name: str):
     """Delete the token NAME: requests using it get 401 from then on."""
     with session_scope(_engine()) as session:
-        token = get_token_by_name(session, name)
-        if token is None:
-            raise click.ClickException(f"no token named {name!r}")
-        delete_token(session, token)
+        delete_token(session, _find(get_token_by_name, session, name, "token"))
         save_audit_event(session, _actor(), "token_revoked", name, at=_now())
     click.echo(f"Revoked {name}.")
