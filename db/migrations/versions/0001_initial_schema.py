@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 10:09:30.425536
+Create Date: 2026-11-24 11:07:22.139700
 """
 from alembic import op
 import sqlalchemy as sa
@@ -84,9 +84,16 @@ def upgrade() -> None:
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('in_hours', sa.Boolean(), nullable=False),
     sa.Column('school_urn', sa.Integer(), nullable=False),
-    sa.Column('route', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('calls', sa.Integer(), nullable=False),
-    sa.Column('mash_calls', sa.Integer(), nullable=False),
+    sa.Column('mash', sa.Integer(), nullable=False),
+    sa.Column('dsl_infoline', sa.Integer(), nullable=False),
+    sa.Column('early_help', sa.Integer(), nullable=False),
+    sa.Column('edt', sa.Integer(), nullable=False),
+    sa.Column('status_check', sa.Integer(), nullable=False),
+    sa.Column('voicemail', sa.Integer(), nullable=False),
+    sa.Column('abandoned', sa.Integer(), nullable=False),
+    sa.Column('in_progress', sa.Integer(), nullable=False),
+    sa.Column('urgent', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('dailyschoolstat', schema=None) as batch_op:
@@ -109,6 +116,9 @@ def upgrade() -> None:
     op.create_table('statday',
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('built_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('max_call_id', sa.Integer(), nullable=False),
+    sa.Column('follow_up_contacts', sa.Integer(), nullable=True),
+    sa.Column('follow_up_followed', sa.Integer(), nullable=True),
     sa.PrimaryKeyConstraint('day')
     )
     op.create_table('trial',
@@ -195,18 +205,6 @@ def upgrade() -> None:
     with op.batch_alter_table('schoolphone', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_schoolphone_number'), ['number'], unique=False)
         batch_op.create_index(batch_op.f('ix_schoolphone_urn'), ['urn'], unique=False)
-
-    op.create_table('trialassignment',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('trial_id', sa.Integer(), nullable=False),
-    sa.Column('caller', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('variant', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.ForeignKeyConstraint(['trial_id'], ['trial.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('trial_id', 'caller', name='uq_trialassignment_caller')
-    )
-    with op.batch_alter_table('trialassignment', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_trialassignment_trial_id'), ['trial_id'], unique=False)
 
     op.create_table('callstep',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -313,10 +311,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_callstep_call_id'))
 
     op.drop_table('callstep')
-    with op.batch_alter_table('trialassignment', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_trialassignment_trial_id'))
-
-    op.drop_table('trialassignment')
     with op.batch_alter_table('schoolphone', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_schoolphone_urn'))
         batch_op.drop_index(batch_op.f('ix_schoolphone_number'))
