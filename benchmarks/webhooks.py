@@ -34,11 +34,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(app_spec: str, env: dict, workers: int) -> tuple[subprocess.Popen, str]:
+def start_gunicorn(app_spec: str, env: dict, workers: int, threads: int) -> tuple[subprocess.Popen, str]:
     """Start gunicorn on a free loopback port and wait until it answers."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "gthread", "--threads", "4",
+        [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning", app_spec],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
@@ -92,6 +92,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=600)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
 
@@ -108,7 +109,7 @@ def main() -> None:
         ("bare", "benchmarks.bare_app:app", [("/bare", {}), ("/bare", {"Digits": "1"})]),
         ("ivr", "ivr.wsgi:app", ivr_steps),
     ):
-        proc, base = start_gunicorn(spec, env, args.workers)
+        proc, base = start_gunicorn(spec, env, args.workers, args.threads)
         try:
             drive(base, public, max(args.calls // 10, 20), args.concurrency, steps)  # warm-up
             results[name] = drive(base, public, args.calls, args.concurrency, steps)
@@ -119,7 +120,7 @@ def main() -> None:
     words, seconds = speech_measure(urgent_speech())
     db_kind = "PostgreSQL" if (args.database_url or "").startswith("postgres") else "SQLite"
     print(f"Webhook benchmark: {args.calls} calls x 2 webhooks, concurrency {args.concurrency}, "
-          f"gunicorn {args.workers} workers, {db_kind}")
+          f"gunicorn {args.workers} workers x {args.threads} threads, {db_kind}")
     print(f"{'':8}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
     for name in ("bare", "ivr"):
         r = results[name]

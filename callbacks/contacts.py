@@ -92,7 +92,9 @@ def open_contact(session: Session, call: Call, settings, now: datetime) -> Conta
         return None
     try:
         promise = promised_by(settings.opening_hours, now, settings.decision_promise_working_days)
-        return save_contact_for_call(session, call, now, promise)
+        # A savepoint: if the contact cannot be written, the call's own route is still saved.
+        with session.begin_nested():
+            return save_contact_for_call(session, call, now, promise)
     except Exception:
         log.error("could not open a contact; the caller is still transferred", exc_info=True,
                   extra={"call_sid": call.call_sid, "event": "contact_failed", "caller": mask_number(call.caller)})

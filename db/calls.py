@@ -1,13 +1,17 @@
 """Query functions for calls and their steps; every save is safe to repeat."""
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import datetime
 
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from db.models import Call, CallStep, Route, utcnow
+
 
 
 def get_call_by_sid(session: Session, call_sid: str) -> Call | None:
@@ -15,22 +19,29 @@ def get_call_by_sid(session: Session, call_sid: str) -> Call | None:
     return session.exec(select(Call).where(Call.call_sid == call_sid)).first()
 
 
-def save_call(session: Session, call_sid: str, caller: str | None, called: str | None, in_hours: bool,
-              started_at: datetime | None = None) -> Call:
-    """Create the call row once; a repeated webhook returns the existing row."""
-    call = Call(call_sid=call_sid, caller=caller, called=called, in_hours=in_hours,
-                started_at=started_at or utcnow())
+def save_new_call(session: Session, call: Call) -> Call:
+    """Insert a call prepared by its first webhook; a repeated webhook gets the existing row instead.
+
+    Called before anything else is written in the transaction, so a duplicate's rollback loses nothing.
+    """
     session.add(call)
     try:
         # Insert first: a new call is the common case, a repeat is caught by the unique CallSid.
-        session.commit()
+        session.flush()
     except IntegrityError:
         session.rollback()
-        existing = get_call_by_sid(session, call_sid)
+        existing = get_call_by_sid(session, call.call_sid)
         if existing is None:
             raise
         return existing
     return call
+
+
+def save_call(session: Session, call_sid: str, caller: str | None, called: str | None, in_hours: bool,
+              started_at: datetime | None = None) -> Call:
+    """Create the call row once; a repeated webhook returns the existing row."""
+    return save_new_call(session, Call(call_sid=call_sid, caller=caller, called=called, in_hours=in_hours,
+                                       started_at=started_at or utcnow()))
 
 
 def get_or_create_call(session: Session, call_sid: str, in_hours: bool) -> Call:
@@ -44,16 +55,25 @@ def request_key(path: str, form: dict) -> str:
     return hashlib.sha256(repr((path, items)).encode()).hexdigest()
 
 
+@functools.cache
+def _insert_step(dialect: str):
+    """INSERT ... ON CONFLICT DO NOTHING for steps, built once: a repeat is refused by the unique
+    (call, request) key in the same statement, with no savepoint or ORM flush on a live call's hot path."""
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    table = CallStep.__table__
+    return insert(table).on_conflict_do_nothing(index_elements=["call_id", "dedupe_key"]).returning(table.c.id)
+
+
 def save_step(session: Session, call: Call, step: str, key: str, digits: str | None = None,
               detail: str | None = None) -> bool:
     """Record a step once; return False when this exact request was already recorded."""
-    try:
-        # A savepoint lets the unique (call, request) key reject a repeat without losing the transaction.
-        with session.begin_nested():
-            session.add(CallStep(call_id=call.id, step=step, digits=digits, detail=detail, dedupe_key=key))
-    except IntegrityError:
-        return False
-    return True
+    if call.id is None:
+        session.flush()
+    connection = session.connection()
+    params = {"call_id": call.id, "step": step, "digits": digits, "detail": detail, "at": utcnow(),
+              "dedupe_key": key}
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT that SQLAlchemy gave an implicit RETURNING.
+    return connection.execute(_insert_step(connection.dialect.name), params).first() is not None
 
 
 def count_failure(call: Call, reason: str | None) -> None:

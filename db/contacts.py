@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import secrets
 from collections import defaultdict
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from db.models import Call, Callback, Contact, ContactEvent, Route, SchoolPhone
@@ -77,22 +79,27 @@ def get_school_numbers(session: Session, urn: int | None) -> list[str]:
     return [number for number, _ in sorted(rows, key=lambda row: row[1] != "switchboard")]
 
 
+@functools.cache
+def _insert_contact(dialect: str):
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once: a reference clash or a second contact for
+    the call skips the insert in the same statement (a live call's hot path)."""
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    return insert(Contact.__table__).on_conflict_do_nothing().returning(Contact.__table__.c.id)
+
+
 def save_contact(session: Session, *, call_id: int | None, school_urn: int | None, caller: str | None,
                  created_at: datetime, promised_by: datetime | None) -> Contact:
     """Insert a contact with a fresh random reference, retrying on the rare clash; one per call."""
+    connection = session.connection()
     for _ in range(REFERENCE_TRIES):
-        contact = Contact(reference=new_reference(), call_id=call_id, school_urn=school_urn, caller=caller,
-                          created_at=created_at, promised_by=promised_by)
-        try:
-            # A savepoint, so a clash undoes only this insert and never the call's own changes.
-            with session.begin_nested():
-                session.add(contact)
-        except IntegrityError:
-            existing = get_contact_for_call(session, call_id) if call_id is not None else None
-            if existing is not None:
-                return existing
-            continue
-        return contact
+        values = {"reference": new_reference(), "call_id": call_id, "school_urn": school_urn, "caller": caller,
+                  "created_at": created_at, "promised_by": promised_by, "status": "received"}
+        row = connection.execute(_insert_contact(connection.dialect.name), values).first()
+        if row is not None:
+            return Contact(id=row.id, **values)
+        existing = get_contact_for_call(session, call_id) if call_id is not None else None
+        if existing is not None:
+            return existing
     raise RuntimeError("could not find an unused contact reference")
 
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_
+from sqlalchemy import bindparam, or_
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -12,15 +13,20 @@ from db.models import Call, Contact, Trial
 from trials.definition import TrialDefinition, TrialDefinitionError, check_schedule
 
 
+# Built once: every new call asks for the running trial, and almost always there is none.
+ACTIVE_TRIAL_ID = (
+    sa_select(Trial.id)
+    .where(Trial.starts_at <= bindparam("now"), Trial.ends_at > bindparam("now"),
+           or_(Trial.stopped_at.is_(None), Trial.stopped_at > bindparam("now")))
+    .order_by(Trial.starts_at.desc())
+    .limit(1)
+)
+
+
 def get_active_trial(session: Session, now: datetime) -> Trial | None:
     """The trial playing at `now`, if any (one indexed query; only one trial runs at a time)."""
-    return session.exec(
-        select(Trial)
-        .where(Trial.starts_at <= now, Trial.ends_at > now,
-               or_(Trial.stopped_at.is_(None), Trial.stopped_at > now))
-        .order_by(Trial.starts_at.desc())
-        .limit(1)
-    ).first()
+    trial_id = session.connection().execute(ACTIVE_TRIAL_ID, {"now": now}).scalar()
+    return None if trial_id is None else session.get(Trial, trial_id)
 
 
 def get_trial(session: Session, trial_id: int) -> Trial | None:

@@ -58,7 +58,7 @@ def test_an_exception_in_any_step_connects_to_mash(app, twilio, path, monkeypatc
         raise RuntimeError("injected failure")
 
     monkeypatch.setattr("ivr.voice.views.save_step", explode)
-    monkeypatch.setattr("ivr.voice.views.save_call", explode)
+    monkeypatch.setattr("ivr.voice.views.save_new_call", explode)
     doc = twilio.twiml(path, call_params(Digits="1", DialCallStatus="busy"))
     assert dialled(doc) == [MASH]
 

@@ -13,19 +13,21 @@ log = logging.getLogger("trials")
 
 
 def assign_trial_variant(session, call, now: datetime) -> None:
-    """Record the running trial's variant on a new call; on any error the call hears the default wording."""
+    """Record the running trial's variant on a new call; on any error the call hears the default wording.
+
+    Runs before the call's row is written, so rolling back a failed query loses nothing.
+    """
     if call.trial_id is not None:
         return  # a repeated webhook: keep the first assignment
     try:
-        # A savepoint, so a failed query leaves the call's own transaction usable.
-        with session.begin_nested():
-            trial = get_active_trial(session, now)
+        trial = get_active_trial(session, now)
         if trial is None:
             return
         variant = choose_variant(trial.id, trial.allocation, call.caller)
         make_wording(trial.variants[variant])  # never assign a wording that cannot be played
         call.trial_id, call.variant = trial.id, variant
     except Exception as exc:
+        session.rollback()
         call.trial_id, call.variant = None, None
         log.error("trial assignment failed; the call hears the default wording", exc_info=True,
                   extra={"call_sid": call.call_sid, "event": "trial_assignment_failed", "error": type(exc).__name__})

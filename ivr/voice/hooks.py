@@ -9,7 +9,7 @@ from trials.assign import assign_trial_variant, variant_wording
 
 
 def on_incoming(session, call) -> None:
-    """A new call: identify the school from caller ID and assign a trial variant (never asks anything)."""
+    """A new call, before its row is inserted: school from caller ID and trial variant (never asks anything)."""
     from ivr.voice.identify import identify_by_caller_id
 
     identify_by_caller_id(session, call)

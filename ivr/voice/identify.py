@@ -5,7 +5,7 @@ from flask import request, url_for
 from twilio.twiml.voice_response import Say, VoiceResponse
 
 from db.models import SchoolMatch
-from db.schools import get_school, get_schools_by_number
+from db.schools import get_school, get_school_urns_by_number
 from ivr.twilio_auth import twilio_signed
 from ivr.voice import bp, twiml
 from ivr.voice.failsafe import live_call
@@ -23,8 +23,8 @@ URN_TIMEOUT_S = 8
 def identify_by_caller_id(session, call) -> None:
     """Match the caller ID against the register and record the result; never asks the caller anything."""
     caller = call.caller
-    schools = [] if not caller or caller == WITHHELD else get_schools_by_number(session, caller)
-    found = identify_from_matches(caller, [s.urn for s in schools])
+    urns = [] if not caller or caller == WITHHELD else get_school_urns_by_number(session, caller)
+    found = identify_from_matches(caller, urns)
     call.school_urn, call.school_match = found.urn, found.method
 
 

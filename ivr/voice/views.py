@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from flask import request
 
-from db.calls import (count_failure, get_or_create_call, request_key, save_call, save_call_end, save_recording,
+from db.calls import (count_failure, get_or_create_call, request_key, save_call_end, save_new_call, save_recording,
                       save_route, save_step, save_transfer)
-from ivr.voice.steps import commit, connect, is_open_now, mark_replay, settings, take_message
-from db.models import Route
+from db.models import Call, Route, utcnow
 from db.session import get_session
 from ivr.twilio_auth import twilio_signed
 from ivr.voice import bp, hooks, twiml
 from ivr.voice.failsafe import live_call, quiet_webhook, record_failsafe
+from ivr.voice.steps import commit, connect, is_open_now, mark_replay, settings, take_message
 from routing.menu import SERVICE_NAMES, decide_menu, parse_attempt
 from routing.phone import caller_number
 from routing.transfer import decide_after_dial, decide_after_offer
@@ -41,10 +41,12 @@ def incoming():
     """Answer a new call: record it and play the menu."""
     session = get_session()
     in_hours = is_open_now()
-    call = save_call(session, request.form["CallSid"], caller_number(request.form.get("From")),
-                     request.form.get("To"), in_hours)
-    save_step(session, call, "incoming", request_key(request.full_path, request.form))
+    call = Call(call_sid=request.form["CallSid"], caller=caller_number(request.form.get("From")),
+                called=request.form.get("To"), in_hours=in_hours, started_at=utcnow())
+    # School and trial variant are settled before the insert, so the first webhook is one INSERT.
     hooks.on_incoming(session, call)
+    call = save_new_call(session, call)
+    save_step(session, call, "incoming", request_key(request.full_path, request.form))
     session.commit()
     return twiml.menu(settings(), hooks.wording_for(session, call), in_hours, attempt=1)
 
