@@ -11,7 +11,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from callbacks import messages, outbox
 from db.contacts import get_contact_by_reference
 from db.models import Callback, Contact
-from db.session import get_session
+from db.session import get_session, get_write_session
 from ivr.twilio_auth import twilio_signed
 from ivr.voice import bp, hooks, twiml
 from ivr.voice.failsafe import live_call, quiet_webhook
@@ -155,7 +155,7 @@ def _number_arg(name: str) -> int | None:
 
 def _follow_status(sid_field: str, make_change) -> tuple:
     """Apply a status callback to its callback (our id in the URL, else Twilio's SID) for the attempt named."""
-    session = get_session()
+    session = get_write_session()
     sid = request.form.get(sid_field)
     callback_id = _number_arg("callback")
     callback = session.get(Callback, callback_id) if callback_id is not None else None

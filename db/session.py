@@ -72,6 +72,19 @@ def get_session() -> Session:
     return g.db_session
 
 
+def get_write_session() -> Session:
+    """This request's session, for a webhook that will write: on SQLite it takes the write lock first.
+
+    A SQLite transaction that reads and then writes fails at once (no busy wait) if another writer
+    committed in between; BEGIN IMMEDIATE waits its turn under busy_timeout instead.
+    """
+    session = get_session()
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    return session
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session outside a request (CLI, worker) that commits or rolls back."""

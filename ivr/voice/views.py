@@ -6,7 +6,7 @@ from flask import request
 from db.calls import (count_failure, get_or_create_call, request_key, save_call_end, save_new_call, save_recording,
                       save_route, save_step, save_transfer)
 from db.models import Call, Route, utcnow
-from db.session import get_session
+from db.session import get_write_session
 from ivr.twilio_auth import twilio_signed
 from ivr.voice import bp, hooks, twiml
 from ivr.voice.failsafe import live_call, quiet_webhook, record_failsafe
@@ -27,7 +27,7 @@ def _service_arg(default: str = Route.MASH) -> str:
 
 def _call_and_step(step: str, digits: str | None = None, detail: str | None = None):
     """The call for this webhook and whether this is the first delivery of the step."""
-    session = get_session()
+    session = get_write_session()
     call = get_or_create_call(session, request.form["CallSid"], is_open_now())
     is_new = save_step(session, call, step, request_key(request.full_path, request.form), digits, detail)
     mark_replay(is_new)
@@ -39,7 +39,7 @@ def _call_and_step(step: str, digits: str | None = None, detail: str | None = No
 @live_call
 def incoming():
     """Answer a new call: record it and play the menu."""
-    session = get_session()
+    session = get_write_session()
     in_hours = is_open_now()
     call = Call(call_sid=request.form["CallSid"], caller=caller_number(request.form.get("From")),
                 called=request.form.get("To"), in_hours=in_hours, started_at=utcnow())
@@ -135,7 +135,7 @@ def recording():
 @quiet_webhook
 def status():
     """Twilio's call status callback: close the call; no route means ABANDONED."""
-    session = get_session()
+    session = get_write_session()
     call_sid = request.form.get("CallSid")
     if not call_sid:
         return ("", 204)
