@@ -10,6 +10,7 @@ MAX_RETRIES = 3
 MAX_ATTEMPTS = 1 + MAX_RETRIES
 # Kinds that wait for working hours; the reference SMS goes straight after the call at any hour.
 IN_HOURS_KINDS = frozenset({"decision", "still_assessing", "closed"})
+ANY_HOUR_KINDS = ("reference",)
 
 
 def _utc(when: datetime) -> datetime:
@@ -31,9 +32,9 @@ def due_at(hours: OpeningHours, kind: str, now: datetime) -> datetime:
     return _utc(now)
 
 
-def may_send_now(hours: OpeningHours, kind: str, now: datetime) -> bool:
-    """Whether a callback of this kind may be sent at this moment (never at night)."""
-    return kind not in IN_HOURS_KINDS or hours.is_open(now)
+def sendable_kinds(hours: OpeningHours, now: datetime) -> tuple[str, ...] | None:
+    """The kinds the worker may send at this moment: all in hours (None), only any-hour kinds at night."""
+    return None if hours.is_open(now) else ANY_HOUR_KINDS
 
 
 def retry_at(hours: OpeningHours, attempts: int, last_attempt: datetime) -> datetime | None:

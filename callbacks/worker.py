@@ -1,7 +1,6 @@
 """The callback worker: APScheduler jobs that send due callbacks, beat a heartbeat and check promises."""
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import signal
@@ -15,7 +14,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import delete
 from sqlmodel import Session
 
-from callbacks import outbox, planner, sender
+from callbacks import outbox, planner, schedule, sender
+from db.retention import run_retention
 from db.models import Callback, WorkerHeartbeat
 from routing.hours import LONDON
 
@@ -73,7 +73,7 @@ class Worker:
         sent = 0
         while not self.stopping.is_set():
             now = self.now()
-            kinds = None if self.settings.opening_hours.is_open(now) else ("reference",)
+            kinds = schedule.sendable_kinds(self.settings.opening_hours, now)
             ids = outbox.claim_due(self.engine, self.worker_id, now, limit=self.batch, lease=self.lease, kinds=kinds)
             if not ids:
                 break
@@ -120,15 +120,8 @@ class Worker:
             return planner.schedule_overdue_updates(session, self.settings, self.now())
 
     def retention(self) -> None:
-        """The daily data-protection job, if the retention feature is installed."""
-        try:
-            module = importlib.import_module("db.retention")
-        except ModuleNotFoundError as exc:
-            if exc.name != "db.retention":
-                raise
-            log.info("no retention module; skipping", extra={"event": "retention_skipped"})
-            return
-        module.run_retention(self.engine, self.settings, self.now())
+        """The daily data-protection job: recordings deleted and numbers anonymised past RETENTION_DAYS."""
+        run_retention(self.engine, self.settings, self.now())
 
     def guarded(self, job):
         """Run a job, logging (never raising) its errors so the schedule keeps going."""

@@ -36,16 +36,6 @@ def get_contact_for_call(session: Session, call_id: int) -> Contact | None:
     return session.exec(select(Contact).where(Contact.call_id == call_id)).first()
 
 
-def get_contacts(session: Session, status: str | None = None, limit: int | None = None) -> list[Contact]:
-    """Contacts, newest first, optionally of one status."""
-    query = select(Contact).order_by(Contact.created_at.desc(), Contact.id.desc())
-    if status:
-        query = query.where(Contact.status == status)
-    if limit:
-        query = query.limit(limit)
-    return list(session.exec(query))
-
-
 def get_contact_listing(session: Session, status: str | None = None, limit: int | None = None) -> list[tuple]:
     """(reference, CallSid, school URN, status) per contact, newest first."""
     query = (select(Contact.reference, Call.call_sid, Contact.school_urn, Contact.status)

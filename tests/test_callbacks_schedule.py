@@ -49,8 +49,8 @@ def test_a_decision_made_in_hours_is_sent_at_once():
 
 def test_the_reference_text_goes_straight_after_the_call_even_at_night():
     assert schedule.due_at(HOURS, "reference", at(24, 23)) == at(24, 23)
-    assert schedule.may_send_now(HOURS, "reference", at(24, 23))
-    assert not schedule.may_send_now(HOURS, "decision", at(24, 23))
+    assert schedule.sendable_kinds(HOURS, at(24, 23)) == ("reference",)
+    assert schedule.sendable_kinds(HOURS, at(24, 11)) is None
 
 
 @pytest.mark.parametrize("attempts, last, retry", [

@@ -120,13 +120,3 @@ def failsafe(settings: Settings, in_hours: bool, attempt: int = 1) -> VoiceRespo
                   timeout=settings.dial_timeout, answer_on_bridge=True)
     d.number(lines[attempt - 1])
     return resp
-
-
-def twiml_bin(settings: Settings) -> VoiceResponse:
-    """The same safety net for a TwiML Bin, which cannot run code: MASH, then the numbers to ring."""
-    resp = VoiceResponse()
-    resp.dial(settings.mash_number, timeout=settings.dial_timeout, answer_on_bridge=True)
-    say(resp, settings, "If no one answered, ring the Emergency Duty Team on 01926 886922. "
-                        "If a child is in immediate danger, call 999.")
-    resp.hangup()
-    return resp

@@ -135,10 +135,10 @@ def recording():
 @quiet_webhook
 def status():
     """Twilio's call status callback: close the call; no route means ABANDONED."""
-    session = get_write_session()
     call_sid = request.form.get("CallSid")
     if not call_sid:
         return ("", 204)
+    session = get_write_session()
     call = get_or_create_call(session, call_sid, is_open_now())
     save_step(session, call, "status", request_key(request.full_path, request.form), None,
               request.form.get("CallStatus"))
