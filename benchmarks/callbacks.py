@@ -52,7 +52,8 @@ def seed_outbox(engine, n: int) -> None:
         session.add(contact)
         session.flush()
         session.add_all(Callback(contact_id=contact.id, kind="reference", channel="sms", to_number=MOBILE,
-                                 body=f"benchmark text {i}", due_at=now, dedupe_key=f"b{i}") for i in range(n))
+                                 body=f"benchmark text {i}", due_at=now, dedupe_key=f"b{i}", created_at=now,
+                                 updated_at=now) for i in range(n))
         session.commit()
 
 

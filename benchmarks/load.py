@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
@@ -118,10 +119,12 @@ def main() -> None:
         engine = create_engine(database_url)
         ivr_proc, ivr_base = serve("ivr.wsgi:app", env, args.workers, args.threads, logs / "ivr.log")
         try:
-            run_traffic(ivr_base, TOKEN, min(20, args.calls), 20, 1, settings=settings, seed=args.seed + 1)  # warm-up
+            now = datetime.now(timezone.utc)  # the served app runs on the real clock
+            run_traffic(ivr_base, TOKEN, min(20, args.calls), 20, 1, settings=settings, seed=args.seed + 1,
+                        now=now)  # warm-up
             before = (logged_failures(logs / "ivr.log"), calls_recorded(database_url))
             load = run_traffic(ivr_base, TOKEN, args.calls, args.calls, 1, engine=engine, settings=settings,
-                               seed=args.seed)
+                               seed=args.seed, now=now)
             failures = logged_failures(logs / "ivr.log") - before[0]
             recorded = calls_recorded(database_url) - before[1]
         finally:

@@ -6,14 +6,14 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from db.models import AuditEvent, utcnow
+from db.models import AuditEvent
 
 
 def save_audit_event(session: Session, actor: str, action: str, detail: str | None = None,
-                     at: datetime | None = None) -> AuditEvent:
+                     *, at: datetime) -> AuditEvent:
     """Add an audit-log line to the session (the caller commits it with the change it records)."""
     event = AuditEvent(actor=actor[:128], action=action[:64], detail=detail[:500] if detail else None,
-                       at=at or utcnow())
+                       at=at)
     session.add(event)
     return event
 

@@ -10,9 +10,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from db.models import Call, CallStep, Route, utcnow
-
-
+from db.models import Call, CallStep, Route
 
 def get_call_by_sid(session: Session, call_sid: str) -> Call | None:
     """The call with this CallSid, if recorded."""
@@ -38,15 +36,15 @@ def save_new_call(session: Session, call: Call) -> Call:
 
 
 def save_call(session: Session, call_sid: str, caller: str | None, called: str | None, in_hours: bool,
-              started_at: datetime | None = None) -> Call:
+              started_at: datetime) -> Call:
     """Create the call row once; a repeated webhook returns the existing row."""
     return save_new_call(session, Call(call_sid=call_sid, caller=caller, called=called, in_hours=in_hours,
-                                       started_at=started_at or utcnow()))
+                                       started_at=started_at))
 
 
-def get_or_create_call(session: Session, call_sid: str, in_hours: bool) -> Call:
+def get_or_create_call(session: Session, call_sid: str, in_hours: bool, now: datetime) -> Call:
     """The call for a mid-flow webhook, created if its first webhook was never recorded."""
-    return get_call_by_sid(session, call_sid) or save_call(session, call_sid, None, None, in_hours)
+    return get_call_by_sid(session, call_sid) or save_call(session, call_sid, None, None, in_hours, now)
 
 
 def request_key(path: str, form: dict) -> str:
@@ -64,13 +62,13 @@ def _insert_step(dialect: str):
     return insert(table).on_conflict_do_nothing(index_elements=["call_id", "dedupe_key"]).returning(table.c.id)
 
 
-def save_step(session: Session, call: Call, step: str, key: str, digits: str | None = None,
+def save_step(session: Session, call: Call, step: str, key: str, at: datetime, digits: str | None = None,
               detail: str | None = None) -> bool:
     """Record a step once; return False when this exact request was already recorded."""
     if call.id is None:
         session.flush()
     connection = session.connection()
-    params = {"call_id": call.id, "step": step, "digits": digits, "detail": detail, "at": utcnow(),
+    params = {"call_id": call.id, "step": step, "digits": digits, "detail": detail, "at": at,
               "dedupe_key": key}
     # RETURNING, not rowcount: psycopg reports -1 for an INSERT that SQLAlchemy gave an implicit RETURNING.
     return connection.execute(_insert_step(connection.dialect.name), params).first() is not None
@@ -84,12 +82,12 @@ def count_failure(call: Call, reason: str | None) -> None:
         call.invalid_count += 1
 
 
-def save_route(call: Call, route: str, service: str | None = None) -> None:
+def save_route(call: Call, route: str, at: datetime, service: str | None = None) -> None:
     """Set the call's route; the first routing time is kept for time-to-route."""
     call.route = route
     call.service = service or call.service or route
     if call.routed_at is None:
-        call.routed_at = utcnow()
+        call.routed_at = at
 
 
 def save_transfer(call: Call, dial_status: str | None, duration: str | None) -> None:
@@ -101,24 +99,24 @@ def save_transfer(call: Call, dial_status: str | None, duration: str | None) -> 
         call.transfer_duration_s = None
 
 
-def save_recording(call: Call, url: str | None, service: str, urgent: bool) -> None:
+def save_recording(call: Call, url: str | None, service: str, urgent: bool, at: datetime) -> None:
     """Store the link to a message (never the audio) and route the call to VOICEMAIL."""
     if url:
         call.recording_url = url[:500]
     call.urgent_flag = call.urgent_flag or urgent
-    save_route(call, Route.VOICEMAIL, service)
+    save_route(call, Route.VOICEMAIL, at, service)
     call.service = service
 
 
 def save_failsafe(session: Session, call_sid: str, caller: str | None, called: str | None, route: str,
-                  dial_status: str | None = None) -> Call:
+                  at: datetime, dial_status: str | None = None) -> Call:
     """Mark a call the fail-safe answered: routed straight to MASH or EDT, counted apart from abandonment."""
-    call = get_call_by_sid(session, call_sid) or save_call(session, call_sid, caller, called, route == Route.MASH)
+    call = get_call_by_sid(session, call_sid) or save_call(session, call_sid, caller, called, route == Route.MASH, at)
     call.failsafe = True
     if call.caller is None and caller:
         call.caller = caller
     if call.route in (None, Route.ABANDONED):
-        save_route(call, route)
+        save_route(call, route, at)
     if dial_status:
         save_transfer(call, dial_status, None)
     session.commit()
@@ -128,13 +126,13 @@ def save_failsafe(session: Session, call_sid: str, caller: str | None, called: s
 TERMINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 
 
-def save_call_end(call: Call, call_status: str | None, duration: str | None) -> None:
+def save_call_end(call: Call, call_status: str | None, duration: str | None, at: datetime) -> None:
     """Close the call from Twilio's status callback; no route chosen means ABANDONED."""
     if (call_status or "").strip().lower() not in TERMINAL_STATUSES:
         return  # ringing or in-progress callbacks (if the console sends them) do not end the call
     call.call_status = call_status.strip().lower()
     if call.ended_at is None:
-        call.ended_at = utcnow()
+        call.ended_at = at
     try:
         call.duration_s = int(duration) if duration not in (None, "") else call.duration_s
     except ValueError:

@@ -150,12 +150,12 @@ def get_first_call_day(session: Session) -> date | None:
     return london_day(first) if first is not None else None
 
 
-def save_day_stats(session: Session, day: date) -> bool:
+def save_day_stats(session: Session, day: date, now: datetime) -> bool:
     """Build one settled day's rows; False if another process built it first."""
     try:
         # The StatDay row is the claim: a second builder of the same day fails on its primary key.
         newest = session.exec(select(func.max(Call.id))).one() or 0
-        session.add(StatDay(day=day, max_call_id=newest))
+        session.add(StatDay(day=day, max_call_id=newest, built_at=now))
         session.flush()
         for table in DAILY_TABLES:
             session.execute(delete(table).where(table.day == day))
@@ -215,7 +215,7 @@ def save_settled_stats(session: Session, first: date, last: date, now: datetime)
         if day in built:
             continue
         try:
-            count += save_day_stats(session, day)
+            count += save_day_stats(session, day, now)
         except SQLAlchemyError:
             # A locked or slow database must not break the dashboard: unbuilt days are read from the calls.
             session.rollback()

@@ -1,16 +1,11 @@
 """SQLModel tables: calls and their steps, schools, contacts, callbacks, staff, trials."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Optional
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
-
-
-def utcnow() -> datetime:
-    """Aware UTC now: times are stored in UTC and shown in Europe/London."""
-    return datetime.now(timezone.utc)
 
 
 class Route:
@@ -48,7 +43,7 @@ class School(SQLModel, table=True):
     pupils: Optional[int] = None
     # Per-school override of the callback channel ("sms" or "voice"); None means by number type.
     callback_channel: Optional[str] = None
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime 
 
 
 class SchoolPhone(SQLModel, table=True):
@@ -72,7 +67,7 @@ class Call(SQLModel, table=True):
     call_sid: str = Field(unique=True, index=True, max_length=64)
     caller: Optional[str] = Field(default=None, index=True)  # E.164, "withheld", or None once anonymised
     called: Optional[str] = None
-    started_at: datetime = Field(default_factory=utcnow, index=True)
+    started_at: datetime = Field(index=True)
     ended_at: Optional[datetime] = None
     duration_s: Optional[int] = None
     in_hours: bool = True
@@ -103,7 +98,7 @@ class CallStep(SQLModel, table=True):
     step: str
     digits: Optional[str] = None
     detail: Optional[str] = None
-    at: datetime = Field(default_factory=utcnow)
+    at: datetime 
     # Hash of the request, so a webhook Twilio delivers twice records one step.
     dedupe_key: str = Field(max_length=64)
 
@@ -116,7 +111,7 @@ class Contact(SQLModel, table=True):
     call_id: Optional[int] = Field(default=None, foreign_key="call.id", unique=True)
     school_urn: Optional[int] = Field(default=None, foreign_key="school.urn", index=True)
     caller: Optional[str] = None
-    created_at: datetime = Field(default_factory=utcnow, index=True)
+    created_at: datetime = Field(index=True)
     status: str = Field(default="received", index=True)
     outcome: Optional[str] = None
     reason: Optional[str] = None
@@ -133,7 +128,7 @@ class ContactEvent(SQLModel, table=True):
     outcome: Optional[str] = None
     reason: Optional[str] = None
     actor: str
-    at: datetime = Field(default_factory=utcnow)
+    at: datetime 
 
 
 class Callback(SQLModel, table=True):
@@ -156,8 +151,8 @@ class Callback(SQLModel, table=True):
     last_error: Optional[str] = None
     # One row per (contact, kind, occasion): a repeated webhook or a second worker cannot schedule it twice.
     dedupe_key: Optional[str] = Field(default=None, unique=True, max_length=96)
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime 
+    updated_at: datetime 
 
 
 class User(SQLModel, table=True):
@@ -169,7 +164,7 @@ class User(SQLModel, table=True):
     role: str = "staff"  # staff, supervisor, admin
     failed_logins: int = 0
     locked_until: Optional[datetime] = None
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime 
 
 
 class ApiToken(SQLModel, table=True):
@@ -178,7 +173,7 @@ class ApiToken(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(unique=True)
     token_hash: str = Field(unique=True, index=True)
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime 
     last_used_at: Optional[datetime] = None
 
 
@@ -186,7 +181,7 @@ class AuditEvent(SQLModel, table=True):
     """An audit-log line: logins, status changes, admin actions."""
 
     id: Optional[int] = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=utcnow, index=True)
+    at: datetime = Field(index=True)
     actor: str
     action: str
     detail: Optional[str] = None
@@ -196,7 +191,7 @@ class WorkerHeartbeat(SQLModel, table=True):
     """The last time each worker process was alive."""
 
     worker_id: str = Field(primary_key=True, max_length=128)
-    last_seen: datetime = Field(default_factory=utcnow)
+    last_seen: datetime 
 
 
 # The dashboard's pre-aggregated figures, one set of rows per settled London day (see db/stats.py):
@@ -205,7 +200,7 @@ class StatDay(SQLModel, table=True):
     """A London day whose Daily* rows are built; deleting it makes the dashboard rebuild that day."""
 
     day: date = Field(primary_key=True)
-    built_at: datetime = Field(default_factory=utcnow)
+    built_at: datetime 
     max_call_id: int = 0  # calls with a higher id were stored later: if one started this day, rebuild it
     # The follow-up rate of the day's contacts, kept once their 14-day windows have all ended.
     follow_up_contacts: Optional[int] = None
@@ -280,4 +275,4 @@ class Trial(SQLModel, table=True):
     starts_at: datetime
     ends_at: datetime
     stopped_at: Optional[datetime] = None
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -10,7 +11,7 @@ from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
-from db.models import School, SchoolPhone, utcnow
+from db.models import School, SchoolPhone
 
 if TYPE_CHECKING:
     from schools.importer import SchoolRecord
@@ -116,7 +117,7 @@ def _apply(school: School, record: SchoolRecord) -> bool:
     return bool(changed)
 
 
-def save_school_batch(session: Session, records: Sequence[SchoolRecord]) -> BatchCounts:
+def save_school_batch(session: Session, records: Sequence[SchoolRecord], now: datetime) -> BatchCounts:
     """Upsert a batch of GIAS records; a closed school keeps its row but loses its switchboard number."""
     counts = BatchCounts()
     urns = [r.urn for r in records]
@@ -129,7 +130,7 @@ def save_school_batch(session: Session, records: Sequence[SchoolRecord]) -> Batc
             counts.skipped += 1
         elif school is None:
             session.add(School(urn=record.urn, name=record.name, la_code=record.la_code, phase=record.phase,
-                               postcode=record.postcode, pupils=record.pupils))
+                               postcode=record.postcode, pupils=record.pupils, updated_at=now))
             if record.phone:
                 new_phones.append(SchoolPhone(urn=record.urn, number=record.phone, label=SWITCHBOARD))
             counts.added += 1
@@ -139,7 +140,7 @@ def save_school_batch(session: Session, records: Sequence[SchoolRecord]) -> Batc
                 wanted = record.phone if record.is_open else None
                 changed = _sync_switchboard(session, school.urn, phones.get(school.urn, []), wanted) or changed
             if changed:
-                school.updated_at = utcnow()
+                school.updated_at = now
                 counts.updated += 1
             else:
                 counts.unchanged += 1

@@ -34,12 +34,12 @@ def _count(session, model) -> int:
     return session.exec(select(func.count()).select_from(model)).one()
 
 
-def seed_schools(engine) -> str:
+def seed_schools(engine, now) -> str:
     """Load the shipped Warwickshire schools once."""
     from schools import DEMO_SCHOOLS_CSV, import_schools
 
     with session_scope(engine) as session:
-        report = import_schools(session, DEMO_SCHOOLS_CSV)
+        report = import_schools(session, DEMO_SCHOOLS_CSV, now=now)
     return report.summary()
 
 
@@ -62,10 +62,11 @@ def seed_calls(app, calls: int, days: int, seed: int) -> str:
     from simulator.traffic import PlannedClock, run_traffic
 
     settings = replace(app.config["SETTINGS"], public_base_url=None)
-    clock = PlannedClock()
+    clock = PlannedClock(app.config["CLOCK"])
+    now = clock()
     app.config.update(CLOCK=clock, SETTINGS=settings)
     with serve(app) as url:
-        summary = run_traffic(url, settings.twilio_auth_token, calls, 4, days,
+        summary = run_traffic(url, settings.twilio_auth_token, calls, 4, days, now=now,
                               engine=app.extensions["db_engine"], seed=seed, settings=settings, clock=clock)
     return f"{summary.calls} calls through the webhooks, {summary.errors} errors"
 
@@ -109,7 +110,7 @@ def seed_command(calls: int, days: int, seed: int):
     now = app.config["CLOCK"]()
     with session_scope(engine) as session:
         existing_calls = _count(session, Call)
-    click.echo("Schools: " + seed_schools(engine))
+    click.echo("Schools: " + seed_schools(engine, now))
     for name in seed_accounts(engine, now):
         click.echo(f"Demo account created: {name}")
     if existing_calls:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from sqlmodel import Session
@@ -17,7 +18,7 @@ DEMO_SCHOOLS_CSV = Path(__file__).resolve().parent.parent / "data" / "warwickshi
 BATCH_SIZE = 500
 
 
-def import_schools(session: Session, path: str | Path, la_code: str | None = None, *,
+def import_schools(session: Session, path: str | Path, la_code: str | None = None, *, now: datetime,
                    batch_size: int = BATCH_SIZE,
                    progress: Callable[[ImportReport], None] | None = None) -> ImportReport:
     """Upsert a GIAS CSV into the register, committing every batch; running it twice changes nothing."""
@@ -36,17 +37,17 @@ def import_schools(session: Session, path: str | Path, la_code: str | None = Non
             report.dropped.extend(Dropped(item.row, item.urn, note) for note in item.notes)
             batch.append(item)
             if len(batch) >= batch_size:
-                _save(session, batch, report, progress)
+                _save(session, batch, report, progress, now)
                 batch = []
-    _save(session, batch, report, progress)
+    _save(session, batch, report, progress, now)
     return report
 
 
-def _save(session: Session, batch: list[SchoolRecord], report: ImportReport, progress) -> None:
+def _save(session: Session, batch: list[SchoolRecord], report: ImportReport, progress, now: datetime) -> None:
     """Write one batch and commit it, so a national file never sits in one huge transaction."""
     if not batch:
         return
-    counts = save_school_batch(session, batch)
+    counts = save_school_batch(session, batch, now)
     session.commit()
     report.added += counts.added
     report.updated += counts.updated

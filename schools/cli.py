@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from db.schools import delete_school_phone, get_school, get_school_phones, get_schools, get_schools_by_number
@@ -43,7 +44,7 @@ def import_command(file: Path, la_code: str | None):
     """Add or update schools from a GIAS CSV (the national download or an extract)."""
     with session_scope(get_engine()) as session:
         try:
-            report = import_schools(session, file, la_code)
+            report = import_schools(session, file, la_code, now=current_app.config["CLOCK"]())
         except GiasFormatError as exc:
             raise click.ClickException(f"{file}: {exc}") from None
     click.echo(f"Read {file} ({report.encoding})")

@@ -92,13 +92,19 @@ class _Document:
 _END = object()  # the call is over
 
 
+def real_clock() -> datetime:
+    """The real time in UTC: a remote app stamps its rows by it."""
+    return datetime.now(timezone.utc)
+
+
 class SimulatedCall:
     """One inbound call driven over HTTP like Twilio: signed webhooks, TwiML followed verb by verb."""
 
     def __init__(self, base_url: str, auth_token: str, caller: Caller, from_number: str, to_number: str,
                  account_sid: str = "AC" + "0" * 32, call_sid: str | None = None,
                  directory: ServiceDirectory | None = None, listener: Callable[[str], None] | None = None,
-                 http: requests.Session | None = None, on_request: Callable[[float], None] | None = None):
+                 http: requests.Session | None = None, on_request: Callable[[float], None] | None = None,
+                 clock: Callable[[], datetime] = real_clock):
         self.base_url = base_url.rstrip("/") + "/"
         self.validator = RequestValidator(auth_token)
         self.caller = caller
@@ -108,6 +114,7 @@ class SimulatedCall:
         self.to_number = to_number
         self.http = http or requests.Session()
         self.on_request = on_request
+        self.clock = clock  # when each request was sent, by the clock the app stamps with
         self.elapsed_s = 0.0
         self.transcript = Transcript(self.call_sid, self.from_number, to_number, directory, listener)
         self._verbs = {"Say": self._say, "Play": self._play, "Pause": self._pause, "Gather": self._gather,
@@ -160,7 +167,7 @@ class SimulatedCall:
             body = params
             signature = self.validator.compute_signature(url, params)
         headers = {"X-Twilio-Signature": signature, "User-Agent": "TwilioProxy/1.1 (mash-ivr simulator)"}
-        sent_at, started = datetime.now(timezone.utc), perf_counter()
+        sent_at, started = self.clock(), perf_counter()
         try:
             resp = self.http.request(method, url, data=body, headers=headers, timeout=TWILIO_TIMEOUT_S)
         except requests.ConnectionError as exc:

@@ -141,7 +141,8 @@ def run_command(base_url, auth_token, database_url, files):
     from simulator.scenarios import Target, run_paths
 
     s = settings()
-    target = Target(base_url, auth_token or s.twilio_auth_token, s, database_engine(database_url, base_url))
+    target = Target(base_url, auth_token or s.twilio_auth_token, s, database_engine(database_url, base_url),
+                    current_app.config["CLOCK"])
     click.echo(f"Scenarios against {base_url} "
                + ("(recorded calls read from the database)" if target.engine is not None
                   else "(no database access: routes are inferred from the transcripts)"))
@@ -182,22 +183,23 @@ def traffic_command(calls, concurrency, days, seed, base_url, auth_token, databa
     from simulator.traffic import PlannedClock, default_calls, run_traffic
 
     s = settings()
+    now = current_app.config["CLOCK"]()
     calls = calls or default_calls(days)
     progress = _progress_printer(calls)
     click.echo(f"Traffic: {calls} calls over the past {days} days, {concurrency} at a time")
     if base_url is None:
         app = current_app._get_current_object()
-        clock = PlannedClock()
+        clock = PlannedClock(app.config["CLOCK"])
         # This process's own app instance: its clock follows each call's planned time, and it checks
         # signatures against the loopback URL it is served on.
         s = replace(s, public_base_url=None)
         app.config.update(CLOCK=clock, SETTINGS=s)
         with serve(app) as url:
-            summary = run_traffic(url, s.twilio_auth_token, calls, concurrency, days,
+            summary = run_traffic(url, s.twilio_auth_token, calls, concurrency, days, now=now,
                                   engine=app.extensions["db_engine"], seed=seed, progress=progress,
                                   settings=s, clock=clock)
     else:
-        summary = run_traffic(base_url, auth_token or s.twilio_auth_token, calls, concurrency, days,
+        summary = run_traffic(base_url, auth_token or s.twilio_auth_token, calls, concurrency, days, now=now,
                               engine=database_engine(database_url, base_url), seed=seed, progress=progress,
                               settings=s)
     for line in summary.lines():

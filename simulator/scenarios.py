@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
@@ -53,8 +53,8 @@ class Target:
     base_url: str
     auth_token: str
     settings: object  # ivr.config.Settings: numbers, hours, account and phone number, as the app has them
-    engine: object | None = None  # the app's database, to compare the recorded call; None when unreachable
-    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    engine: object | None  # the app's database, to compare the recorded call; None when unreachable
+    clock: Callable[[], datetime]  # the app's clock, to tell whether it is open now
 
     def is_open(self) -> bool:
         """Whether the app's OPENING_HOURS say it is open now."""

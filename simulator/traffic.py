@@ -4,12 +4,13 @@ from __future__ import annotations
 import random
 import statistics
 import threading
+import time
 import uuid
 from bisect import bisect_right
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Callable
 
 import requests
@@ -20,7 +21,7 @@ from db.models import Route
 from db.session import session_scope
 from db.traffic import get_reference_for_call_sid, get_traffic_schools, save_backdated_call
 from simulator.behaviour import Behaviour, CallerBehaviour, ModelCaller
-from simulator.caller import SimulatedCall, SimulatorError
+from simulator.caller import SimulatedCall, SimulatorError, real_clock
 from simulator.model import (ADVICE, CALLS_PER_YEAR, EARLY_HELP, FOLLOW_UP, SCHOOL, Calendar, PlannedCall,
                              SchoolInfo, TrafficModel, build_population, plan_calls)
 from simulator.transcript import Exchange, ServiceDirectory, Transcript
@@ -41,7 +42,8 @@ class PlannedClock:
     CallSid picks the call's planned start, plus the simulated seconds the call has lasted so far.
     """
 
-    def __init__(self):
+    def __init__(self, base: Callable[[], datetime]):
+        self._base = base  # the app's own clock, for requests that are not a planned call's
         self._calls: dict[str, tuple[datetime, Callable[[], float]]] = {}
         self._lock = threading.Lock()
 
@@ -57,18 +59,17 @@ class PlannedClock:
         call_sid = request.form.get("CallSid") if has_request_context() else None
         entry = self._calls.get(call_sid) if call_sid else None
         if entry is None:
-            return datetime.now(timezone.utc)
+            return self._base()
         start, elapsed = entry
         return start + timedelta(seconds=elapsed())
 
 
 @dataclass(frozen=True)
 class Timeline:
-    """Maps the app's wall-clock stamps for one call onto its planned start plus simulated time."""
+    """Maps a remote app's own stamps for one call onto its planned start plus simulated time."""
 
     start: datetime
     exchanges: tuple[Exchange, ...]
-    app_used_planned_clock: bool
 
     def __call__(self, t: datetime | None) -> datetime | None:
         if t is None or not self.exchanges:
@@ -78,7 +79,7 @@ class Timeline:
             k = max(0, bisect_right(walls, t) - 1)
             return self.start + timedelta(seconds=self.exchanges[k].sim_s) + (t - walls[k])
         # Outside the call: a value the app computed from its clock (a promised time, a due time).
-        return t if self.app_used_planned_clock else t + (self.start - walls[0])
+        return t + (self.start - walls[0])
 
 
 @dataclass
@@ -137,9 +138,10 @@ class _Outcome:
 class _Runner:
     """Runs planned calls on a thread pool; each thread keeps its own HTTP session."""
 
-    def __init__(self, base_url, auth_token, settings, engine, clock, behaviour, model):
+    def __init__(self, base_url, auth_token, settings, engine, clock, behaviour, model, app_clock):
         self.base_url, self.auth_token, self.settings = base_url, auth_token, settings
         self.engine, self.clock, self.behaviour, self.model = engine, clock, behaviour, model
+        self.app_clock = app_clock
         self.directory = ServiceDirectory.from_settings(settings)
         self.latencies: list[float] = []
         self.sids: dict[int, str] = {}
@@ -166,7 +168,8 @@ class _Runner:
         caller = ModelCaller(profile, random.Random(planned.seed), self.model, self.behaviour, self.directory)
         sim = SimulatedCall(self.base_url, self.auth_token, caller, profile.caller_id,
                             self.settings.twilio_phone_number, account_sid=self.settings.twilio_account_sid,
-                            call_sid=call_sid, directory=self.directory, http=self._http(), on_request=self._latency)
+                            call_sid=call_sid, directory=self.directory, http=self._http(), on_request=self._latency,
+                            clock=self.app_clock)
         if self.clock is not None:
             self.clock.plan(call_sid, planned.at, lambda: sim.elapsed_s)
         error = None
@@ -181,10 +184,13 @@ class _Runner:
 
     def _finish(self, planned: PlannedCall, transcript: Transcript, error: str | None) -> _Outcome:
         route, backdated = transcript.inferred_route(), False
-        if self.engine is not None and transcript.exchanges:
-            timeline = Timeline(planned.at, tuple(transcript.exchanges), self.clock is not None)
+        if self.engine is not None and transcript.exchanges and self.clock is None:
+            # A remote app stamps by its own clock: move its rows to the planned time afterwards.
+            timeline = Timeline(planned.at, tuple(transcript.exchanges))
             with session_scope(self.engine) as session:
                 backdated = save_backdated_call(session, transcript.call_sid, timeline)
+        if self.engine is not None and transcript.exchanges:
+            with session_scope(self.engine) as session:
                 call = get_call_by_sid(session, transcript.call_sid)
                 route = (call.route if call is not None else None) or route
         failsafe = any("/voice/fallback" in x.url for x in transcript.exchanges)
@@ -201,13 +207,14 @@ def load_schools(engine) -> list[SchoolInfo]:
 def run_traffic(base_url: str, auth_token: str, calls: int, concurrency: int, days: int, engine=None,
                 seed: int | None = None, progress: Progress | None = None, *, behaviour: Behaviour | None = None,
                 model: TrafficModel | None = None, settings=None, clock: PlannedClock | None = None,
-                now: datetime | None = None) -> TrafficSummary:
-    """Make `calls` modelled calls to the app at base_url, `concurrency` at a time, dated over the past `days`.
+                now: datetime, app_clock: Callable[[], datetime] = real_clock) -> TrafficSummary:
+    """Make `calls` modelled calls to the app at base_url, `concurrency` at a time, dated over the `days` before `now`.
 
-    With `engine` (the app's database) schools are read from the register and each call is back-dated to
-    its planned time. Pass `clock` when the app's CLOCK is that PlannedClock, so calls are also answered as
-    at their planned time (in or out of hours); without it the app answers by its real clock, so planned
-    times are drawn only from hours in the same state (open or closed) as now.
+    Pass `clock` when the app's CLOCK is that PlannedClock: each call is then answered and stamped as at
+    its planned time (in or out of hours). Without it the app answers by its own clock, so planned times
+    are drawn only from hours in the same state (open or closed) as now, and with `engine` (the app's
+    database) each call's rows are back-dated to its planned time afterwards, read against `app_clock`:
+    the clock that app stamps by (the real time, unless a test serves it on its own clock).
     """
     if settings is None:
         from ivr.config import load_settings
@@ -215,7 +222,6 @@ def run_traffic(base_url: str, auth_token: str, calls: int, concurrency: int, da
         settings = load_settings()
     model = model or TrafficModel()
     rng = random.Random(seed)
-    now = now or datetime.now(timezone.utc)
     summary = TrafficSummary()
     schools = load_schools(engine) if engine is not None else []
     if not schools:
@@ -226,8 +232,9 @@ def run_traffic(base_url: str, auth_token: str, calls: int, concurrency: int, da
                              "opening hours; run traffic in-process (no --base-url) for both")
     population = build_population(schools, model, rng)
     plan = plan_calls(model, population, calls, Calendar(now, days, settings.opening_hours, only_open), rng)
-    runner = _Runner(base_url, auth_token, settings, engine, clock, behaviour or CallerBehaviour(), model)
-    started = datetime.now(timezone.utc)
+    runner = _Runner(base_url, auth_token, settings, engine, clock, behaviour or CallerBehaviour(), model,
+                     app_clock)
+    started = time.perf_counter()
     outcomes: list[_Outcome] = []
     # Follow-ups go second, so the calls they follow up have opened their contacts (and references).
     for batch in ([p for p in plan if p.parent is None], [p for p in plan if p.parent is not None]):
@@ -236,7 +243,7 @@ def run_traffic(base_url: str, auth_token: str, calls: int, concurrency: int, da
                 outcomes.append(future.result())
                 if progress is not None:
                     progress(len(outcomes), len(plan), sum(o.error is not None for o in outcomes))
-    summary.elapsed_s = (datetime.now(timezone.utc) - started).total_seconds()
+    summary.elapsed_s = time.perf_counter() - started
     _summarise(summary, outcomes, runner.latencies, population, engine is not None)
     return summary
 

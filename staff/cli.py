@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import getpass
 import sys
-from datetime import datetime, timezone
+from datetime import datetime
 
 import click
 from flask import current_app
@@ -22,7 +22,7 @@ def _actor() -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return current_app.config["CLOCK"]()
 
 
 def _when(moment: datetime | None) -> str:

@@ -13,7 +13,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from db.contacts import save_contact
 from db.models import Callback, Contact, ContactEvent, School, SchoolPhone
 from simulator.twilio_api import TwilioStandIn
-from tests.conftest import TEST_ENV
+from tests.conftest import IN_HOURS, TEST_ENV
 from tests.twilio_client import TwilioClient
 
 # The made-up ranges (020 7946 0xxx, 0121 496 0xxx) are all landlines, and Ofcom's drama mobiles
@@ -30,7 +30,7 @@ IVR_NUMBER = TEST_ENV["TWILIO_PHONE_NUMBER"]
 def add_school(session: Session, urn: int = SCHOOL_URN, numbers: dict | None = None,
                channel: str | None = None) -> School:
     """A school with its registered numbers ({number: label})."""
-    school = School(urn=urn, name=f"School {urn}", callback_channel=channel)
+    school = School(urn=urn, name=f"School {urn}", callback_channel=channel, updated_at=IN_HOURS)
     session.add(school)
     session.flush()
     for number, label in (numbers if numbers is not None else {SWITCHBOARD: "switchboard"}).items():

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -30,6 +32,16 @@ TEST_ENV = {
 # A Tuesday morning in GMT, well inside opening hours.
 IN_HOURS = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 OUT_OF_HOURS = datetime(2026, 11, 24, 22, 0, tzinfo=timezone.utc)
+
+
+class TickingClock:
+    """A clock that starts at a set moment and runs on in real seconds: a test's stand-in for a live clock."""
+
+    def __init__(self, start: datetime):
+        self.start, self._t0 = start, time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self._t0)
 
 
 def _postgres_reachable() -> str | None:
@@ -117,6 +129,10 @@ def app(settings_env, clock):
     else:
         SQLModel.metadata.create_all(engine)
     yield application
+    # The fail-safe records calls on background threads: let them finish before the tables are reused.
+    for thread in threading.enumerate():
+        if thread.name == "failsafe-recorder":
+            thread.join(timeout=60)
     engine.dispose()
 
 

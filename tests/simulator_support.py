@@ -7,7 +7,7 @@ from sqlmodel import Session
 from schools import DEMO_SCHOOLS_CSV, import_schools
 from simulator.scenarios import Target
 from simulator.server import serve
-from tests.conftest import TEST_ENV
+from tests.conftest import IN_HOURS, TEST_ENV
 
 TOKEN = TEST_ENV["TWILIO_AUTH_TOKEN"]
 
@@ -31,7 +31,7 @@ def live_url(app):
 def demo_schools(engine):
     """The demo schools register that `make run` loads (125484 is Atherstone Nursery School)."""
     with Session(engine) as session:
-        import_schools(session, DEMO_SCHOOLS_CSV)
+        import_schools(session, DEMO_SCHOOLS_CSV, now=IN_HOURS)
         session.commit()
 
 

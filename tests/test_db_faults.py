@@ -16,7 +16,7 @@ from db.models import Call, CallStep, Route
 from db.session import create_all
 from ivr import create_app
 from ivr.config import load_settings
-from tests.conftest import TEST_ENV
+from tests.conftest import IN_HOURS, TEST_ENV
 from tests.twilio_client import TwilioClient, call_params, dialled, next_url
 
 MASH = TEST_ENV["MASH_NUMBER"]
@@ -203,7 +203,7 @@ def _fill_until_full(engine) -> None:
     """Store calls until SQLite reports the database full."""
     with Session(engine) as session:
         for n in range(100_000):
-            session.add(Call(call_sid=f"CA{n:032d}", caller="withheld", route=Route.MASH))
+            session.add(Call(call_sid=f"CA{n:032d}", caller="withheld", route=Route.MASH, started_at=IN_HOURS))
             try:
                 session.commit()
             except Exception as exc:

@@ -24,7 +24,7 @@ class World:
 
     def __init__(self, session: Session):
         self.session = session
-        session.add_all([School(urn=SCHOOL, name="A"), School(urn=OTHER_SCHOOL, name="B")])
+        session.add_all([School(urn=SCHOOL, name="A", updated_at=START), School(urn=OTHER_SCHOOL, name="B", updated_at=START)])
         session.commit()
 
     def call(self, when, route=Route.MASH, urn=SCHOOL, caller=DSL, service=None) -> Call:

@@ -8,7 +8,7 @@ from db.models import Route, SchoolMatch
 from db.schools import save_school_phone
 from routing.identify import UrnStep, decide_confirm, decide_urn_entry
 from schools import DEMO_SCHOOLS_CSV, import_schools
-from tests.conftest import OUT_OF_HOURS, TEST_ENV
+from tests.conftest import IN_HOURS, OUT_OF_HOURS, TEST_ENV
 from tests.test_call_failsafe import broken_db_twilio  # noqa: F401  (fixture)
 from tests.test_call_flow import press, recorded_call, recorded_steps, start
 from tests.twilio_client import call_params, dialled, next_url, said
@@ -29,7 +29,7 @@ URN_PROMPT = "Please type your school's 6-digit URN, then press hash. Or press s
 def register(engine):
     """The shared Warwickshire register, plus a DSL's mobile registered by hand."""
     with Session(engine, expire_on_commit=False) as session:
-        import_schools(session, DEMO_SCHOOLS_CSV)
+        import_schools(session, DEMO_SCHOOLS_CSV, now=IN_HOURS)
         save_school_phone(session, ATHERSTONE, DSL_MOBILE, "dsl")
         session.commit()
 

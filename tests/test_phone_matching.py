@@ -14,6 +14,7 @@ from db.schools import get_schools_by_number
 from routing.identify import identify_from_matches
 from routing.phone import WITHHELD, caller_number, normalise_number
 from schools import DEMO_SCHOOLS_CSV, import_schools
+from tests.conftest import IN_HOURS
 from tests.test_call_flow import recorded_call, start
 
 with open(DEMO_SCHOOLS_CSV, encoding="utf-8", newline="") as _f:
@@ -53,7 +54,7 @@ def registered_number_written_any_way(draw) -> tuple[str, str]:
 @pytest.fixture
 def register(engine):
     with Session(engine, expire_on_commit=False) as session:
-        import_schools(session, DEMO_SCHOOLS_CSV)
+        import_schools(session, DEMO_SCHOOLS_CSV, now=IN_HOURS)
 
 
 @given(registered_number_written_any_way())

@@ -172,7 +172,7 @@ def test_a_sent_callback_past_retention_loses_its_number_but_a_pending_one_keeps
         contact = session.exec(select(Contact).where(Contact.reference == "123456")).one()
         for state in ("delivered", "scheduled"):
             session.add(Callback(contact_id=contact.id, kind="decision", channel="sms", to_number=CALLER,
-                                 body="Reference 123456: decided.", due_at=OLD, state=state, created_at=OLD,
+                                 body="Reference 123456: decided.", due_at=OLD, state=state, created_at=OLD, updated_at=OLD,
                                  dedupe_key=f"retention-{state}"))
         session.commit()
     run_retention(calls, settings, NOW)

@@ -12,6 +12,7 @@ from db.schools import get_school, get_schools_by_number
 from schools import DEMO_SCHOOLS_CSV, GiasFormatError, import_schools
 from schools.cli import schools_group
 from schools.importer import detect_encoding
+from tests.conftest import IN_HOURS
 
 DATA = Path(__file__).with_name("data")
 NATIONAL = DATA / "edubasealldata_sample.csv"  # the national download's 139 columns, in Windows-1252
@@ -21,7 +22,7 @@ FEDERATION = "+441926290646"
 
 def run_import(engine, path, la_code=None, **kwargs):
     with Session(engine, expire_on_commit=False) as session:
-        return import_schools(session, path, la_code, **kwargs)
+        return import_schools(session, path, la_code, now=IN_HOURS, **kwargs)
 
 
 def schools(engine) -> dict[int, School]:

@@ -21,7 +21,7 @@ from simulator.model import (ADVICE, COMPARISON_DAYS, SCHOOL, URGENT, Calendar, 
 from simulator.server import serve
 from simulator.traffic import PlannedClock, Timeline, default_calls, run_traffic
 from simulator.transcript import Exchange
-from tests.conftest import IN_HOURS
+from tests.conftest import IN_HOURS, TickingClock
 from tests.simulator_support import TOKEN, demo_schools, live_url, settings_env  # noqa: F401  (fixtures)
 
 HOURS = OpeningHours.parse("Mon-Thu 08:30-17:30; Fri 08:30-17:00")
@@ -100,13 +100,11 @@ def test_the_timeline_maps_the_apps_stamps_onto_the_planned_time():
     planned = IN_HOURS - timedelta(days=2)
     exchanges = tuple(Exchange("POST", "/x", 200, 1.0, wall + timedelta(milliseconds=10 * i), sim)
                       for i, sim in enumerate([0.0, 30.0, 95.0]))
-    timeline = Timeline(planned, exchanges, app_used_planned_clock=True)
+    timeline = Timeline(planned, exchanges)
     assert timeline(wall + timedelta(milliseconds=12)) == planned + timedelta(seconds=30, milliseconds=2)
     assert timeline(wall + timedelta(milliseconds=25)) == planned + timedelta(seconds=95, milliseconds=5)
-    promised = planned + timedelta(days=1)  # computed by the app from its planned clock: left alone
-    assert timeline(promised) == promised
-    real_clock = Timeline(planned, exchanges, app_used_planned_clock=False)
-    assert real_clock(wall + timedelta(days=1)) == planned + timedelta(days=1)
+    # A promised time the remote app computed from its own clock moves by the same shift.
+    assert timeline(wall + timedelta(days=1)) == planned + timedelta(days=1)
 
 
 def _calls(engine) -> list[Call]:
@@ -115,16 +113,17 @@ def _calls(engine) -> list[Call]:
 
 
 def test_traffic_through_the_served_app_is_answered_and_dated_at_each_calls_planned_time(app, engine, demo_schools):
-    clock = PlannedClock()
+    clock = PlannedClock(app.config["CLOCK"])
     app.config["CLOCK"] = clock
     with serve(app) as url:
         summary = run_traffic(url, TOKEN, 60, 4, 14, engine=engine, seed=11, settings=app.config["SETTINGS"],
                               clock=clock, now=IN_HOURS)
-    assert (summary.calls, summary.errors, summary.backdated) == (60, 0, 60)
+    # The app stamped every row from its planned clock: nothing needed moving afterwards.
+    assert (summary.calls, summary.errors, summary.backdated) == (60, 0, 0)
     calls = _calls(engine)
     assert len(calls) == 60 and sum(summary.routes.values()) == 60
     assert all(IN_HOURS - timedelta(days=14) <= c.started_at < IN_HOURS for c in calls)
-    # The app answered each call as at its planned time: its hours match the back-dated start.
+    # The app answered each call as at its planned time: its hours match the recorded start.
     assert all(c.in_hours == HOURS.is_open(c.started_at) for c in calls)
     assert {True, False} <= {c.in_hours for c in calls}
     # Each call lasts its simulated length (to the second it was rounded to), not the milliseconds it took.
@@ -137,8 +136,10 @@ def test_traffic_through_the_served_app_is_answered_and_dated_at_each_calls_plan
 
 
 def test_traffic_to_an_app_on_its_own_clock_is_dated_only_in_its_current_hours(app, engine, live_url):
+    app_clock = TickingClock(IN_HOURS)  # the app's own clock runs on, as a real one does
+    app.config["CLOCK"] = app_clock
     summary = run_traffic(live_url, TOKEN, 20, 4, 7, engine=engine, seed=5, settings=app.config["SETTINGS"],
-                          now=IN_HOURS)
+                          now=IN_HOURS, app_clock=app_clock)
     assert summary.errors == 0
     assert any("dated in opening hours" in note for note in summary.notes)
     assert all(c.in_hours and HOURS.is_open(c.started_at) for c in _calls(engine))
@@ -175,7 +176,8 @@ def test_a_wording_effect_can_be_built_into_the_behaviour():
 
 
 def test_a_refused_signature_counts_every_call_as_an_error(app, engine, live_url):
-    summary = run_traffic(live_url, "wrong-token", 5, 2, 3, engine=engine, seed=1, settings=app.config["SETTINGS"])
+    summary = run_traffic(live_url, "wrong-token", 5, 2, 3, engine=engine, seed=1, settings=app.config["SETTINGS"],
+                          now=IN_HOURS)
     assert summary.errors == 5 and "HTTP 403" in summary.error_samples[0]
 
 

@@ -1,7 +1,7 @@
 """A trial end to end: simulated traffic through real HTTP with a known built-in effect, and the analysis finds it."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from sqlmodel import Session, func, select
 
@@ -11,6 +11,7 @@ from simulator.behaviour import CallerBehaviour, default_menu_weights, is_menu
 from simulator.model import ADVICE, EARLY_HELP, URGENT, TrafficModel
 from simulator.server import serve
 from simulator.traffic import PlannedClock, run_traffic
+from tests.conftest import IN_HOURS
 from tests.simulator_support import TOKEN, demo_schools, settings_env  # noqa: F401  (fixtures)
 from tests.trial_support import make_trial
 from trials.report import results_for
@@ -41,13 +42,13 @@ def row(results, measure: str, variant: str):
 
 
 def test_simulated_traffic_through_a_trial_shows_the_built_in_effect(app, engine, demo_schools):
-    today = datetime.now(timezone.utc).astimezone(LONDON).date()
-    trial_id = make_trial(engine, datetime.now(timezone.utc), start=str(today - timedelta(days=DAYS + 1)),
+    today = IN_HOURS.astimezone(LONDON).date()
+    trial_id = make_trial(engine, IN_HOURS, start=str(today - timedelta(days=DAYS + 1)),
                           end=str(today + timedelta(days=1)))
-    clock = PlannedClock()  # each call is answered as at its planned time, in or out of hours
+    clock = PlannedClock(app.config["CLOCK"])  # each call is answered as at its planned time, in or out of hours
     app.config["CLOCK"] = clock
     with serve(app) as url:
-        summary = run_traffic(url, TOKEN, CALLS, 8, DAYS, engine=engine, seed=20261124,
+        summary = run_traffic(url, TOKEN, CALLS, 8, DAYS, now=IN_HOURS, engine=engine, seed=20261124,
                               behaviour=CallerBehaviour(menu_weights=menu_weights), model=MODEL,
                               settings=app.config["SETTINGS"], clock=clock)
     assert summary.errors == 0 and summary.failsafe_calls == 0, summary.lines()

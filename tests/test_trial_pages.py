@@ -27,7 +27,7 @@ def sign_in(app, engine, clock):
     """A browser-like client signed in with the given role."""
 
     def signed_in(role: str = "admin"):
-        with Session(engine) as session:
+        with app.app_context(), Session(engine) as session:
             create_user(session, f"{role}1", PASSWORD, role, clock.now)
         client = app.test_client()
         token = csrf_token(client.get("/login").data)
@@ -174,7 +174,7 @@ def seed_calls(engine, trial_id: int, clock) -> None:
             session.add(call)
             session.flush()
             if to_mash:
-                session.add(Contact(reference=f"{100000 + n}", call_id=call.id,
+                session.add(Contact(reference=f"{100000 + n}", call_id=call.id, created_at=clock.now,
                                     outcome="no_further_action" if n < 2 else None))
         session.commit()
 

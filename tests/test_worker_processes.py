@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -45,13 +45,13 @@ def test_the_daily_job_runs_the_retention_feature(app, engine, clock):
 
 @pytest.fixture
 def due_texts(engine, live):
-    """ROWS text callbacks, each with its own body, all due now (real time: workers run on the real clock)."""
+    """ROWS text callbacks, each with its own body, due since a fixed past moment (workers run on the real clock)."""
     live.stand_in.latency = 0.01  # the real API takes a moment; this lets a worker be caught mid-run
-    now = datetime.now(timezone.utc)
     with Session(engine, expire_on_commit=False) as session:
         contact = add_contact(session, IN_HOURS, caller=MOBILE, urn=None)
         session.add_all(Callback(contact_id=contact.id, kind="reference", channel="sms", to_number=MOBILE,
-                                 body=f"test text {i:04d}", due_at=now - timedelta(minutes=1), dedupe_key=f"t{i}")
+                                 body=f"test text {i:04d}", due_at=IN_HOURS, dedupe_key=f"t{i}",
+                                 created_at=IN_HOURS, updated_at=IN_HOURS)
                         for i in range(ROWS))
         session.commit()
     return {f"test text {i:04d}" for i in range(ROWS)}

@@ -34,10 +34,11 @@ def _discard_session() -> None:
             log.debug("could not roll back after a failure", exc_info=True)
 
 
-def _record(app, call_sid: str, caller: str | None, called: str | None, route: str, dial_status: str | None) -> None:
+def _record(app, call_sid: str, caller: str | None, called: str | None, route: str, at,
+            dial_status: str | None) -> None:
     try:
         with Session(app.extensions["db_engine"], expire_on_commit=False) as session:
-            save_failsafe(session, call_sid, caller, called, route, dial_status)
+            save_failsafe(session, call_sid, caller, called, route, at, dial_status)
     except Exception as exc:
         log.warning("fail-safe call not recorded; reconcile from the log", extra={
             "call_sid": call_sid, "event": "failsafe_unrecorded", "error": type(exc).__name__})
@@ -53,7 +54,7 @@ def record_failsafe(dial_status: str | None = None) -> None:
         caller = caller_number(request.form.get("From"))
         threading.Thread(target=_record, name="failsafe-recorder", daemon=True, args=(
             current_app._get_current_object(), call_sid, caller, str(request.form.get("To") or "")[:32] or None,
-            route, dial_status)).start()
+            route, current_app.config["CLOCK"](), dial_status)).start()
     except Exception:
         log.warning("could not start recording a fail-safe call", exc_info=True, extra={"event": "failsafe_unrecorded"})
 

@@ -15,9 +15,16 @@ def settings():
     return current_app.config["SETTINGS"]
 
 
+def now():
+    """This request's moment from the app's clock, read once so every stamp and the hours agree."""
+    if "now" not in g:
+        g.now = current_app.config["CLOCK"]()
+    return g.now
+
+
 def is_open_now() -> bool:
     """Whether the services are open at this moment."""
-    return settings().opening_hours.is_open(current_app.config["CLOCK"]())
+    return settings().opening_hours.is_open(now())
 
 
 def mark_replay(is_new: bool) -> None:
@@ -35,7 +42,7 @@ def commit(session) -> None:
 
 def connect(session, call, route: str, attempt: int = 1, service: str | None = None):
     """Route the call and transfer it; a MASH route opens a contact."""
-    save_route(call, route, service)
+    save_route(call, route, now(), service)
     hooks.on_routed(session, call)
     commit(session)
     return twiml.dial(settings(), route, attempt)
@@ -43,7 +50,7 @@ def connect(session, call, route: str, attempt: int = 1, service: str | None = N
 
 def take_message(session, call, service: str, urgent: bool, reason: str | None = None):
     """Ask for a short message for a service."""
-    save_route(call, Route.VOICEMAIL, service)
+    save_route(call, Route.VOICEMAIL, now(), service)
     call.service = service
     commit(session)
     name = SERVICE_NAMES.get(service, "MASH")

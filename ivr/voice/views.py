@@ -5,12 +5,12 @@ from flask import request
 
 from db.calls import (count_failure, get_or_create_call, request_key, save_call_end, save_new_call, save_recording,
                       save_route, save_step, save_transfer)
-from db.models import Call, Route, utcnow
+from db.models import Call, Route
 from db.session import get_write_session
 from ivr.twilio_auth import twilio_signed
 from ivr.voice import bp, hooks, twiml
 from ivr.voice.failsafe import live_call, quiet_webhook, record_failsafe
-from ivr.voice.steps import commit, connect, is_open_now, mark_replay, settings, take_message
+from ivr.voice.steps import commit, connect, is_open_now, mark_replay, now, settings, take_message
 from routing.menu import SERVICE_NAMES, decide_menu, parse_attempt
 from routing.phone import caller_number
 from routing.transfer import decide_after_dial, decide_after_offer
@@ -28,8 +28,8 @@ def _service_arg(default: str = Route.MASH) -> str:
 def _call_and_step(step: str, digits: str | None = None, detail: str | None = None):
     """The call for this webhook and whether this is the first delivery of the step."""
     session = get_write_session()
-    call = get_or_create_call(session, request.form["CallSid"], is_open_now())
-    is_new = save_step(session, call, step, request_key(request.full_path, request.form), digits, detail)
+    call = get_or_create_call(session, request.form["CallSid"], is_open_now(), now())
+    is_new = save_step(session, call, step, request_key(request.full_path, request.form), now(), digits, detail)
     mark_replay(is_new)
     return session, call, is_new
 
@@ -42,11 +42,11 @@ def incoming():
     session = get_write_session()
     in_hours = is_open_now()
     call = Call(call_sid=request.form["CallSid"], caller=caller_number(request.form.get("From")),
-                called=request.form.get("To"), in_hours=in_hours, started_at=utcnow())
+                called=request.form.get("To"), in_hours=in_hours, started_at=now())
     # School and trial variant are settled before the insert, so the first webhook is one INSERT.
     hooks.on_incoming(session, call)
     call = save_new_call(session, call)
-    save_step(session, call, "incoming", request_key(request.full_path, request.form))
+    save_step(session, call, "incoming", request_key(request.full_path, request.form), now())
     session.commit()
     return twiml.menu(settings(), hooks.wording_for(session, call), in_hours, attempt=1)
 
@@ -66,7 +66,7 @@ def menu():
         commit(session)
         return twiml.menu(settings(), hooks.wording_for(session, call), in_hours, attempt + 1, decision.reason)
     if decision.action == "status_check":
-        save_route(call, Route.STATUS_CHECK)
+        save_route(call, Route.STATUS_CHECK, now())
         commit(session)
         return hooks.status_check(session, call, in_hours)
     if decision.action == "choose":
@@ -121,7 +121,7 @@ def recording():
     service = _service_arg()
     urgent = request.args.get("urgent") == "1"
     session, call, _ = _call_and_step("recording", None, service)
-    save_recording(call, request.form.get("RecordingUrl"), service, urgent)
+    save_recording(call, request.form.get("RecordingUrl"), service, urgent, now())
     commit(session)
     if urgent:
         text = "Thank you. Your message has been passed to MASH as urgent. If a child is in immediate danger, call 999. Goodbye."
@@ -139,10 +139,10 @@ def status():
     if not call_sid:
         return ("", 204)
     session = get_write_session()
-    call = get_or_create_call(session, call_sid, is_open_now())
-    save_step(session, call, "status", request_key(request.full_path, request.form), None,
+    call = get_or_create_call(session, call_sid, is_open_now(), now())
+    save_step(session, call, "status", request_key(request.full_path, request.form), now(), None,
               request.form.get("CallStatus"))
-    save_call_end(call, request.form.get("CallStatus"), request.form.get("CallDuration"))
+    save_call_end(call, request.form.get("CallStatus"), request.form.get("CallDuration"), now())
     hooks.on_call_ended(session, call)
     session.commit()
     return ("", 204)
