@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 from db import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from db import write_gate
 
 # A live call must not wait on a locked or unreachable database: fail fast and fail safe.
 SQLITE_BUSY_MS = 2000
@@ -39,6 +40,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
+        write_gate.install(engine, SQLITE_BUSY_MS / 1000)
         return engine
     # Keep any options already in the URL (such as a search_path) beside the statement timeout.
     url_options = make_url(url).query.get("options", "")
@@ -76,12 +78,12 @@ def get_write_session() -> Session:
     """This request's session, for a webhook that will write: on SQLite it takes the write lock first.
 
     A SQLite transaction that reads and then writes fails at once (no busy wait) if another writer
-    committed in between; BEGIN IMMEDIATE waits its turn under busy_timeout instead.
+    committed in between; BEGIN IMMEDIATE waits its turn, queued behind this process's other writers.
     """
     session = get_session()
     connection = session.connection()
     if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        write_gate.begin_immediate(connection)
     return session
 
 

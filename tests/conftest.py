@@ -8,7 +8,8 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import create_engine, text
+from flask import g, has_request_context, request
+from sqlalchemy import create_engine, event, text
 from sqlmodel import SQLModel
 
 from ivr import create_app
@@ -118,6 +119,20 @@ def clock():
     return Clock()
 
 
+def watch_webhook_transactions(app) -> list[str]:
+    """Every Twilio webhook that committed more than once: each must be one transaction, taken as a writer."""
+    engine, overs = app.extensions["db_engine"], []
+
+    def counted(_connection) -> None:
+        if has_request_context() and request.path.startswith("/voice"):
+            g.test_commits = g.get("test_commits", 0) + 1
+            if g.test_commits == 2:
+                overs.append(request.full_path)
+
+    event.listen(engine, "commit", counted)
+    return overs
+
+
 @pytest.fixture
 def app(settings_env, clock):
     """An app with a fresh, empty schema."""
@@ -128,7 +143,9 @@ def app(settings_env, clock):
         _truncate_all(engine)
     else:
         SQLModel.metadata.create_all(engine)
+    overs = watch_webhook_transactions(application)
     yield application
+    assert not overs, f"webhooks that committed twice: {sorted(set(overs))}"
     # The fail-safe records calls on background threads: let them finish before the tables are reused.
     for thread in threading.enumerate():
         if thread.name == "failsafe-recorder":

@@ -31,10 +31,11 @@ def identify_by_caller_id(session, call) -> None:
 def identify_or_connect(session, call, service: str, in_hours: bool) -> VoiceResponse:
     """An advice route: name the school found by caller ID and connect, or ask for the URN first."""
     if asks_for_urn(service, call.school_urn):
+        commit(session)
         return urn_prompt(service, attempt=1)
-    resp = connect_service(session, call, service, in_hours)
     known = service in ASKING_SERVICES and call.school_urn is not None
-    school = get_school(session, call.school_urn) if known else None
+    school = get_school(session, call.school_urn) if known else None  # read before the step commits
+    resp = connect_service(session, call, service, in_hours)
     if school is not None:
         _say_first(resp, KNOWN_CALLER.format(name=school.name))
     return resp

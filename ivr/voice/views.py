@@ -70,8 +70,7 @@ def menu():
         commit(session)
         return hooks.status_check(session, call, in_hours)
     if decision.action == "choose":
-        call.service = decision.route
-        commit(session)
+        call.service = decision.route  # committed with the step the chosen service takes
         return hooks.service_chosen(session, call, decision.route, in_hours)
     return connect(session, call, decision.route)
 
@@ -87,14 +86,14 @@ def dial_result():
     session, call, _ = _call_and_step("dial_result", status, service)
     save_transfer(call, status, request.form.get("DialCallDuration"))
     decision = decide_after_dial(service, status, attempt)
+    if decision.action == "message":
+        return take_message(session, call, service, urgent=True)  # one transaction: it commits the transfer too
     commit(session)
     if decision.action == "done":
         return twiml.goodbye(settings(), "Thank you for calling. Goodbye.")
     if decision.action == "retry":
         return twiml.dial(settings(), service, attempt + 1,
                           intro=f"Sorry, {SERVICE_NAMES[service]} did not answer. Trying once more.")
-    if decision.action == "message":
-        return take_message(session, call, service, urgent=True)
     return twiml.offer_mash_or_message(settings(), service, is_open_now())
 
 
