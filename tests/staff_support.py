@@ -13,6 +13,7 @@ from sqlmodel import select
 from db.models import Call, Callback, Contact, School
 from db.session import session_scope
 from staff.auth import create_user
+from tests.conftest import IN_HOURS
 
 PASSWORD = "correct horse battery"
 SCHOOLS = [(100001, "Abbey Primary School", 200), (100002, "Brook Academy", 1000),
@@ -77,7 +78,8 @@ def sid_for(call_id: int) -> str:
 def seed_month(engine) -> None:
     """Store the schools, calls, contacts and callbacks above."""
     with session_scope(engine) as session:
-        session.add_all(School(urn=urn, name=name, pupils=pupils) for urn, name, pupils in SCHOOLS)
+        session.add_all(School(urn=urn, name=name, pupils=pupils, updated_at=utc(CALLS[0][1]))
+                        for urn, name, pupils in SCHOOLS)
         session.flush()
         for call_id, start, in_hours, route, service, urn, transfer, to_route, no_input, invalid in CALLS:
             started = utc(start)
@@ -102,13 +104,13 @@ def seed_month(engine) -> None:
             contact = contacts[reference]
             session.add(Callback(contact_id=contact.id, kind="reference", channel="sms", to_number=contact.caller,
                                  body=f"MASH reference {reference}", due_at=contact.created_at, state=state,
-                                 attempts=1, created_at=contact.created_at))
+                                 attempts=1, created_at=contact.created_at, updated_at=contact.created_at))
 
 
-def add_user(engine, username: str, role: str = "staff", password: str = PASSWORD) -> None:
-    """An account to sign in with."""
-    with session_scope(engine) as session:
-        create_user(session, username, password, role, datetime.now(timezone.utc), actor="test")
+def add_user(app, username: str, role: str = "staff", password: str = PASSWORD) -> None:
+    """An account to sign in with, hashed as the app hashes (cheaply under IVR_ENV=test)."""
+    with app.app_context(), session_scope(app.extensions["db_engine"]) as session:
+        create_user(session, username, password, role, IN_HOURS, actor="test")
 
 
 def form_token(client, path: str) -> str:
@@ -128,7 +130,7 @@ def sign_in(client, username: str, password: str = PASSWORD, next_path: str = ""
 def signed_in_client(app, role: str = "supervisor", username: str | None = None):
     """A test client signed in as a new account with this role."""
     username = username or f"{role}-user"
-    add_user(app.extensions["db_engine"], username, role)
+    add_user(app, username, role)
     client = app.test_client()
     response = sign_in(client, username)
     assert response.status_code == 302, response.data

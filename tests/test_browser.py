@@ -52,8 +52,8 @@ def server(app):
     """The app served by a real HTTP server on loopback, with the seeded month and two accounts."""
     engine = app.extensions["db_engine"]
     seed_month(engine)
-    add_user(engine, "supervisor", "supervisor")
-    add_user(engine, "staffer", "staff")
+    add_user(app, "supervisor", "supervisor")
+    add_user(app, "staffer", "staff")
     http = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
@@ -67,7 +67,7 @@ def tab(browser, server):
     """A fresh browser context (its own cookies) with one page."""
     context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(60_000)  # a loaded 2-core machine is slow, never wrong
     yield page
     context.close()
 

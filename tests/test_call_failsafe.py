@@ -52,15 +52,19 @@ def test_the_failure_is_logged_with_the_call_sid_for_reconciliation(broken_db_tw
 
 
 @pytest.mark.parametrize("path", LIVE_STEPS)
-def test_an_exception_in_any_step_connects_to_mash(app, twilio, path, monkeypatch):
+def test_an_exception_in_any_step_connects_to_mash_through_the_fail_safe(app, twilio, path, monkeypatch, caplog):
     # A bug anywhere in the step (here: the query layer) must not reach the caller.
     def explode(*_args, **_kwargs):
         raise RuntimeError("injected failure")
 
     monkeypatch.setattr("ivr.voice.views.save_step", explode)
     monkeypatch.setattr("ivr.voice.views.save_new_call", explode)
-    doc = twilio.twiml(path, call_params(Digits="1", DialCallStatus="busy"))
+    with caplog.at_level(logging.ERROR, logger="ivr"):
+        doc = twilio.twiml(path, call_params(Digits="1", DialCallStatus="busy"))
     assert dialled(doc) == [MASH]
+    # Several steps reach MASH anyway: prove it was the fail-safe that answered, for this call.
+    failsafe = [r for r in caplog.records if getattr(r, "event", None) == "failsafe"]
+    assert [(r.call_sid, r.error) for r in failsafe] == [(call_params()["CallSid"], "RuntimeError")]
 
 
 def wait_for_call(engine, sid: str, seconds: float = 10.0) -> Call:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,8 @@ from sqlmodel import Session
 from db.models import Callback, Contact
 from db.session import create_all, make_engine
 from simulator.twilio_api import TwilioStandIn
-from tests.conftest import TEST_ENV
+from tests.conftest import IN_HOURS, TEST_ENV
+from tests.processes import base_url, loopback_socket, start_gunicorn
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -35,12 +35,6 @@ DEADLINE_S = 240
 CALLBACK_ID = re.compile(r"(?:callback=|/voice/callback/)(\d+)")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def seed_due_callbacks(engine, now: datetime) -> None:
     """1,000 contacts, each with one callback already due."""
     with Session(engine) as session:
@@ -52,7 +46,8 @@ def seed_due_callbacks(engine, now: datetime) -> None:
             session.add(Callback(contact_id=contact.id, kind="decision", channel="voice" if voice else "sms",
                                  to_number=f"+4420794{60000 + n % 1000:05d}",
                                  body=f"MASH contact {contact.reference}: decided, no further action.",
-                                 due_at=now - timedelta(minutes=1), dedupe_key=f"scale-out:{n}"))
+                                 due_at=now - timedelta(minutes=1), dedupe_key=f"scale-out:{n}",
+                                 created_at=now, updated_at=now))
         session.commit()
 
 
@@ -91,18 +86,20 @@ def test_two_workers_send_each_of_1000_due_callbacks_exactly_once_even_when_one_
                                                                                           tmp_path):
     engine = make_engine(pg_empty_schema_url)
     create_all(engine)
-    seed_due_callbacks(engine, datetime.now(timezone.utc))
+    seed_due_callbacks(engine, IN_HOURS)  # long due by the workers' own (real) clock
     stand_in = TwilioStandIn(TEST_ENV["TWILIO_ACCOUNT_SID"], TEST_ENV["TWILIO_AUTH_TOKEN"], delay=0.01).start()
-    port = free_port()
+    sock = loopback_socket()
+    base = base_url(sock)
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PUBLIC_BASE_URL")}
     env.update(TEST_ENV, IVR_ENV="production", DATABASE_URL=pg_empty_schema_url, OPENING_HOURS="always",
-               PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", TWILIO_API_BASE_URL=stand_in.url)
+               PUBLIC_BASE_URL=base, TWILIO_API_BASE_URL=stand_in.url)
     ivr = str(Path(sys.executable).with_name("ivr"))
-    web = start([sys.executable, "-m", "gunicorn", "--workers", str(WEB_PROCESSES), "--threads", "4",
-                 "--no-control-socket", "--bind", f"127.0.0.1:{port}", "ivr.wsgi:app"], env, tmp_path / "web.log")
+    web_log = tmp_path / "web.log"
+    web = (start_gunicorn(sock, env, "--workers", str(WEB_PROCESSES), "--threads", "4", "ivr.wsgi:app",
+                          output=web_log.open("wb")), web_log)
     processes = [web]
     try:
-        wait_for(lambda: _answers(f"http://127.0.0.1:{port}/health"), "the web processes", 30, running=(web,))
+        wait_for(lambda: _answers(base + "/health"), "the web processes", DEADLINE_S, running=(web,))
         doomed, survivor = (start([ivr, "worker", "--interval", "0.2", "--batch", "5", "--lease", str(LEASE_S)], env,
                                   tmp_path / f"worker{n}.log") for n in (1, 2))
         processes += [doomed, survivor]
@@ -125,6 +122,7 @@ def test_two_workers_send_each_of_1000_due_callbacks_exactly_once_even_when_one_
         for proc, _ in processes:
             proc.wait(20)
         stand_in.stop()
+        sock.close()
 
     sends = sends_per_callback(stand_in)
     with Session(engine) as session:

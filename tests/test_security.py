@@ -176,7 +176,7 @@ def test_every_staff_page_works_under_the_content_security_policy(app, engine):
 
 @pytest.mark.browser
 def test_chromium_reports_no_content_security_policy_violation_on_the_staff_pages(app, tab, server):
-    add_user(app.extensions["db_engine"], "admin", "admin")
+    add_user(app, "admin", "admin")
     violations = []
     tab.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
     _sign_in(tab, server, "admin", "/dashboard")

@@ -23,7 +23,7 @@ def _audit(engine, action: str) -> list[AuditEvent]:
 # Sign-in
 
 def test_signing_in_opens_todays_calls_and_is_audited(app, engine):
-    add_user(engine, "sam", "staff")
+    add_user(app, "sam", "staff")
     client = app.test_client()
     response = sign_in(client, "Sam")
     assert response.status_code == 302 and response.headers["Location"] == "/"
@@ -32,7 +32,7 @@ def test_signing_in_opens_todays_calls_and_is_audited(app, engine):
 
 
 def test_the_session_cookie_is_httponly_samesite_and_secure_behind_https(app, engine):
-    add_user(engine, "sam", "staff")
+    add_user(app, "sam", "staff")
     response = sign_in(app.test_client(), "sam")
     cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("mash_ivr_session="))
     flags = {part.strip().lower() for part in cookie.split(";")}
@@ -40,7 +40,7 @@ def test_the_session_cookie_is_httponly_samesite_and_secure_behind_https(app, en
 
 
 def test_a_wrong_password_is_refused_and_audited(app, engine):
-    add_user(engine, "sam", "staff")
+    add_user(app, "sam", "staff")
     client = app.test_client()
     response = sign_in(client, "sam", "not the password")
     assert response.status_code == 401
@@ -50,7 +50,7 @@ def test_a_wrong_password_is_refused_and_audited(app, engine):
 
 
 def test_five_failed_sign_ins_lock_the_account_for_15_minutes(app, engine, clock):
-    add_user(engine, "sam", "staff")
+    add_user(app, "sam", "staff")
     client = app.test_client()
     for _ in range(5):
         assert sign_in(client, "sam", "wrong password!").status_code == 401
@@ -63,7 +63,7 @@ def test_five_failed_sign_ins_lock_the_account_for_15_minutes(app, engine, clock
 
 
 def test_many_failures_from_one_address_are_throttled_for_every_account(app, engine):
-    add_user(engine, "sam", "staff")
+    add_user(app, "sam", "staff")
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = "192.0.2.7"
     for attempt in range(20):
@@ -75,7 +75,7 @@ def test_many_failures_from_one_address_are_throttled_for_every_account(app, eng
 
 
 def test_after_sign_in_the_page_asked_for_opens_but_never_another_site(app, engine):
-    add_user(engine, "sam", "supervisor")
+    add_user(app, "sam", "supervisor")
     client = app.test_client()
     assert client.get("/dashboard?hours=in").headers["Location"] == "/login?next=/dashboard?hours%3Din"
     assert sign_in(client, "sam", next_path="/dashboard?hours=in").headers["Location"] == "/dashboard?hours=in"

@@ -6,8 +6,12 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from db.models import ApiToken, AuditEvent, User
+from ivr import create_app
+from ivr.config import load_settings
 from staff.api import token_hash
+from staff.auth import hash_password
 from staff.cli import tokens_group, users_group
+from tests.conftest import TEST_ENV
 from tests.staff_support import PASSWORD, sign_in
 
 
@@ -96,3 +100,21 @@ def test_token_names_are_unique_and_revoking_an_unknown_token_fails(app):
     assert again.exit_code == 1 and "already exists" in again.output
     missing = _run(app, tokens_group, ["revoke", "nothing"])
     assert missing.exit_code == 1 and "no token named" in missing.output
+
+
+PRODUCTION_PARAMETERS = "$argon2id$v=19$m=65536,t=3,p=4$"  # RFC 9106's low-memory profile
+
+
+def test_outside_the_test_configuration_passwords_are_hashed_with_rfc_9106_parameters(clock):
+    for env in ("development", "production"):
+        app = create_app(load_settings(dict(TEST_ENV, IVR_ENV=env, DATABASE_URL="sqlite://",
+                                            SECRET_KEY="a-long-random-production-secret-key-0123456789")))
+        with app.app_context():
+            assert hash_password(PASSWORD).startswith(PRODUCTION_PARAMETERS), env
+    assert hash_password(PASSWORD).startswith(PRODUCTION_PARAMETERS)  # no app at all: the production cost
+
+
+def test_only_the_test_configuration_hashes_cheaply(app):
+    with app.app_context():
+        cheap = hash_password(PASSWORD)
+    assert cheap.startswith("$argon2id$") and not cheap.startswith(PRODUCTION_PARAMETERS)
