@@ -80,10 +80,20 @@ def machine_text(reference: str, urgent_number: str) -> str:
             f"Please ring {spoken_digits(national(urgent_number))} and quote this reference. Goodbye.")
 
 
+def may_hear_outcome(caller: str | None, school_urn: int | None, contact_caller: str | None,
+                     contact_school_urn: int | None) -> bool:
+    """Only the number or the identified school that made a contact hears its outcome (references can be guessed)."""
+    same_number = bool(caller) and caller.startswith("+") and caller == contact_caller
+    same_school = school_urn is not None and school_urn == contact_school_urn
+    return same_number or same_school
+
+
 def status_speech(reference: str, status: str, outcome: str | None, expected_by: datetime | None,
-                  now: datetime) -> str:
-    """Option 4: a contact's status in plain words (the outcome's label, never the free-text reason)."""
+                  now: datetime, *, with_outcome: bool) -> str:
+    """Option 4: a contact's status in plain words; its outcome's label only `with_outcome`, never a reason."""
     said = f"Contact reference {spoken_digits(reference)}"
+    if status in ("decided", "closed") and outcome and not with_outcome:
+        return f"{said} has a decision. It has been sent to the school that made the contact."
     if status in ("decided", "closed") and outcome:
         state = "is closed" if status == "closed" else "has a decision"
         return f"{said} {state}. The outcome is: {OUTCOME_LABELS.get(outcome, OUTCOME_LABELS['other'])}."

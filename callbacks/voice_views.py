@@ -68,7 +68,9 @@ def status_check():
     contact = get_contact_by_reference(session, digits) if len(digits) == REFERENCE_DIGITS else None
     session.commit()
     if contact is not None:
-        text = messages.status_speech(contact.reference, contact.status, contact.outcome, contact.promised_by, _now())
+        allowed = messages.may_hear_outcome(call.caller, call.school_urn, contact.caller, contact.school_urn)
+        text = messages.status_speech(contact.reference, contact.status, contact.outcome, contact.promised_by, _now(),
+                                      with_outcome=allowed)
         return status_and_offer(text, in_hours)
     if attempt < 2:
         problem = "Sorry, I did not hear a reference." if not digits else "Sorry, that reference was not found."

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 from datetime import datetime
 
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -45,12 +44,6 @@ def save_call(session: Session, call_sid: str, caller: str | None, called: str |
 def get_or_create_call(session: Session, call_sid: str, in_hours: bool, now: datetime) -> Call:
     """The call for a mid-flow webhook, created if its first webhook was never recorded."""
     return get_call_by_sid(session, call_sid) or save_call(session, call_sid, None, None, in_hours, now)
-
-
-def request_key(path: str, form: dict) -> str:
-    """A stable hash of a webhook request, to spot Twilio's repeated deliveries."""
-    items = sorted((k, str(v)) for k, v in form.items() if k not in {"Timestamp", "SequenceNumber"})
-    return hashlib.sha256(repr((path, items)).encode()).hexdigest()
 
 
 @functools.cache

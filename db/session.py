@@ -26,7 +26,7 @@ def make_engine(url: str) -> Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_MS / 1000}
+            url, hide_parameters=True, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_MS / 1000}
         )
 
         @event.listens_for(engine, "connect")
@@ -47,6 +47,7 @@ def make_engine(url: str) -> Engine:
     options = f"{url_options} -c statement_timeout={PG_STATEMENT_TIMEOUT_MS}".strip()
     return create_engine(
         make_url(url).difference_update_query(["options"]),
+        hide_parameters=True,  # a logged error never quotes the values: numbers, reasons
         pool_pre_ping=True,
         pool_size=5,
         max_overflow=10,

@@ -9,6 +9,7 @@ from flask import Flask
 from ivr.config import Settings, load_settings
 
 log = logging.getLogger("ivr")
+MAX_BODY_BYTES = 64 * 1024
 
 
 def utc_clock() -> datetime:
@@ -26,6 +27,8 @@ def create_app(settings: Settings | None = None, environ: dict | None = None) ->
         SECRET_KEY=settings.secret_key,
         CLOCK=utc_clock,
         TESTING=settings.env == "test",
+        # Twilio's webhooks and the staff forms are a few KiB: a larger body is refused (413) unread.
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
     )
     from ivr import logs
 

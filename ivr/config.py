@@ -1,6 +1,7 @@
 """Settings read from the environment (and an optional .env file), validated at start-up."""
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ from routing.hours import OpeningHours, OpeningHoursError
 DEFAULT_SECRET_KEY = "dev-only-change-me"
 DEFAULT_HOURS = "Mon-Thu 08:30-17:30; Fri 08:30-17:00"
 TWILIO_API_DEFAULT = "https://api.twilio.com"
+DEFAULT_FORWARDED_ALLOW_IPS = ("127.0.0.1", "::1")  # gunicorn's own default: a proxy on the same host
 
 
 class ConfigError(RuntimeError):
@@ -39,6 +41,21 @@ def _bool(env: dict, name: str, default: bool) -> bool:
     if lowered in {"0", "false", "no", "off"}:
         return False
     raise ConfigError(f"{name}: {raw!r} is not a yes/no value (use true or false)")
+
+
+def _networks(env: dict, name: str) -> tuple[str, ...]:
+    """A comma list of addresses or networks (CIDR), or "*"; each is checked."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return DEFAULT_FORWARDED_ALLOW_IPS
+    items = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for item in items:
+        if item != "*":
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ConfigError(f"{name}: {item!r} is not an IP address or network (e.g. 10.0.0.0/8)") from None
+    return items
 
 
 def _int(env: dict, name: str, default: int, minimum: int = 0) -> int:
@@ -87,6 +104,8 @@ class Settings:
     retention_days: int = 400
     decision_promise_working_days: int = 1
     proxy_fix_hops: int = 1  # proxies in front of the app whose X-Forwarded-* headers are trusted
+    # Addresses whose X-Forwarded-* headers are believed (gunicorn reads the same variable); "*" trusts any.
+    forwarded_allow_ips: tuple[str, ...] = DEFAULT_FORWARDED_ALLOW_IPS
 
 
 def _env_with_dotenv(environ: dict | None) -> dict:
@@ -160,4 +179,5 @@ def load_settings(environ: dict | None = None, instance_path: str = "instance") 
         signature_check=signature_check,
         retention_days=_int(env, "RETENTION_DAYS", 400, minimum=1),
         proxy_fix_hops=_int(env, "PROXY_FIX_HOPS", 1, minimum=0),
+        forwarded_allow_ips=_networks(env, "FORWARDED_ALLOW_IPS"),
     )

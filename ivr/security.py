@@ -1,6 +1,8 @@
 """Security headers on every response, and proxy headers trusted only behind a known proxy."""
 from __future__ import annotations
 
+import ipaddress
+
 from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -44,6 +46,34 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+class TrustedProxyFix:
+    """ProxyFix for requests from the trusted proxies only: anyone else's X-Forwarded-* headers are ignored.
+
+    Without it a client that reaches the app directly could name any address in X-Forwarded-For and so
+    step round the per-address sign-in throttle.
+    """
+
+    def __init__(self, wsgi_app, allowed: tuple[str, ...], hops: int):
+        self.direct = wsgi_app
+        self.fixed = ProxyFix(wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+        self.any = "*" in allowed
+        self.networks = [ipaddress.ip_network(a, strict=False) for a in allowed if a != "*"]
+
+    def trusted(self, address: str | None) -> bool:
+        """Whether a peer address is one of the trusted proxies."""
+        if self.any:
+            return True
+        try:
+            ip = ipaddress.ip_address(address or "")
+        except ValueError:
+            return False
+        return any(ip in network for network in self.networks)
+
+    def __call__(self, environ, start_response):
+        app = self.fixed if self.trusted(environ.get("REMOTE_ADDR")) else self.direct
+        return app(environ, start_response)
+
+
 def init_app(app: Flask) -> None:
     """Add the headers to every response; trust X-Forwarded-* only behind PUBLIC_BASE_URL's proxy."""
     settings = app.config["SETTINGS"]
@@ -53,4 +83,4 @@ def init_app(app: Flask) -> None:
         app.config["SESSION_COOKIE_SECURE"] = True
     hops = settings.proxy_fix_hops
     if settings.public_base_url and hops:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+        app.wsgi_app = TrustedProxyFix(app.wsgi_app, settings.forwarded_allow_ips, hops)

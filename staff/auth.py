@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -137,10 +138,13 @@ def _now() -> datetime:
     return current_app.config["CLOCK"]()
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site, never another origin."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
+def safe_next(target: str | None) -> str:
+    """Only a path on this site, never another origin: control characters go first, since browsers drop them."""
+    path = "".join(c for c in (target or "") if c.isprintable() and not c.isspace() or c == " ")
+    parts = urlsplit(path)
+    if (path.startswith("/") and not path.startswith("//") and "\\" not in path
+            and not parts.scheme and not parts.netloc):
+        return path
     return url_for("staff.home")
 
 
@@ -191,7 +195,7 @@ def login():
     session.clear()  # a fresh session at sign-in: nothing set before it survives (session fixation)
     session.permanent = True
     session.update(uid=user.id, auth=_fingerprint(user))
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(safe_next(request.form.get("next")))
 
 
 @bp.route("/logout", methods=["GET", "POST"])

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from urllib.parse import urlsplit
 
 import requests
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -15,6 +14,7 @@ from db.models import Call, School
 from db.session import get_session
 from db.daily_stats import london_day
 from db.stats import get_mash_calls
+from routing.recording import recording_audio_url
 from staff.errors import error_pages
 from staff.auth import current_user, login_required
 from staff.stats import CALLBACK_LABELS, ROUTE_LABELS, TRANSFER_LABELS
@@ -85,15 +85,6 @@ def contact(reference: str):
     return redirect(url_for("staff.contact", reference=reference))
 
 
-def recording_source(url: str, settings) -> str | None:
-    """The MP3 address of a Twilio recording link, only on Twilio's API (or the configured stand-in)."""
-    allowed = {"https://api.twilio.com", settings.twilio_api_base_url.rstrip("/")}
-    origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
-    if origin not in allowed or ".." in url:
-        return None
-    return url if url.rsplit("/", 1)[-1].count(".") else url + ".mp3"
-
-
 @bp.get("/calls/<int:call_id>/recording")
 @login_required()
 def recording(call_id: int):
@@ -103,21 +94,24 @@ def recording(call_id: int):
     if call is None or not call.recording_url or call.recording_deleted:
         abort(404, description="There is no message for this call (it may have been deleted after the "
                                "retention period).")
-    source = recording_source(call.recording_url, settings)
+    source = recording_audio_url(call.recording_url, settings.twilio_account_sid, settings.twilio_api_base_url)
     if source is None:
         abort(404, description="The message link is not a Twilio recording.")
     try:
+        # Never follow a redirect: our credentials go to the checked address and nowhere else.
         upstream = requests.get(source, auth=(settings.twilio_account_sid, settings.twilio_auth_token),
-                                stream=True, timeout=RECORDING_TIMEOUT_S)
+                                stream=True, timeout=RECORDING_TIMEOUT_S, allow_redirects=False)
     except requests.RequestException:
         abort(502, description="Twilio could not be reached to fetch the message. Try again shortly.")
-    if upstream.status_code != 200:
+    mimetype = upstream.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if upstream.status_code != 200 or not mimetype.startswith("audio/"):
         upstream.close()
-        abort(502, description=f"Twilio answered {upstream.status_code} for this message.")
+        abort(502, description=f"Twilio answered {upstream.status_code} ({mimetype or 'no type'}), not audio, "
+                               "for this message.")
     save_audit_event(db, current_user().username, "recording_played", f"call {call.id}",
                      at=current_app.config["CLOCK"]())
     db.commit()
-    response = Response(upstream.iter_content(64 * 1024), mimetype=upstream.headers.get("Content-Type", "audio/mpeg"))
+    response = Response(upstream.iter_content(64 * 1024), mimetype=mimetype)
     response.call_on_close(upstream.close)
     return response
 

@@ -13,7 +13,7 @@ from sqlmodel import select
 from db.models import Call, Callback, Contact, School
 from db.session import session_scope
 from staff.auth import create_user
-from tests.conftest import IN_HOURS
+from tests.conftest import IN_HOURS, TEST_ENV
 
 PASSWORD = "correct horse battery"
 SCHOOLS = [(100001, "Abbey Primary School", 200), (100002, "Brook Academy", 1000),
@@ -89,7 +89,7 @@ def seed_month(engine) -> None:
                 route=route, service=service or route, transfer_status=transfer, school_urn=urn,
                 routed_at=started + timedelta(seconds=to_route) if to_route is not None else None,
                 no_input_count=no_input, invalid_count=invalid, urgent_flag=route == "VOICEMAIL",
-                recording_url=("https://api.twilio.com/2010-04-01/Accounts/AC00/Recordings/RE0006"
+                recording_url=(f"https://api.twilio.com/2010-04-01/Accounts/{TEST_ENV['TWILIO_ACCOUNT_SID']}/Recordings/RE{6:032d}"
                                if route == "VOICEMAIL" else None)))
         session.flush()
         calls = {int(call.call_sid[2:]): call for call in session.exec(select(Call))}

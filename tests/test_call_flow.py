@@ -14,6 +14,7 @@ MASH = TEST_ENV["MASH_NUMBER"]
 INFOLINE = TEST_ENV["DSL_INFOLINE_NUMBER"]
 EARLY_HELP = TEST_ENV["EARLY_HELP_NUMBER"]
 EDT = TEST_ENV["EDT_NUMBER"]
+RECORDING = f"https://api.twilio.com/2010-04-01/Accounts/{TEST_ENV['TWILIO_ACCOUNT_SID']}/Recordings/RE{'1' * 32}"
 
 
 def recorded_call(engine, sid: str = call_params()["CallSid"]) -> Call:
@@ -145,10 +146,10 @@ def test_mash_not_answering_twice_takes_an_urgent_message_flagged_for_staff(twil
     record = message.find("Record")
     assert record is not None and record.get("finishOnKey") == "#"
     assert "urgent" in said(message)
-    thanks = press(twilio, message, RecordingUrl="https://api.twilio.com/rec/RE123", RecordingDuration="30")
+    thanks = press(twilio, message, RecordingUrl=RECORDING, RecordingDuration="30")
     assert thanks.find("Hangup") is not None and "passed to MASH as urgent" in said(thanks)
     call = recorded_call(engine)
-    assert call.urgent_flag and call.recording_url == "https://api.twilio.com/rec/RE123"
+    assert call.urgent_flag and call.recording_url == RECORDING
     assert call.route == Route.VOICEMAIL and call.service == Route.MASH
 
 
@@ -168,7 +169,7 @@ def test_a_busy_infoline_lets_the_caller_leave_a_message_by_staying_on_the_line(
     message = press(twilio, offer, None)
     assert message.find("Record") is not None
     assert "DSL Infoline" in said(message)
-    press(twilio, message, RecordingUrl="https://api.twilio.com/rec/RE9")
+    press(twilio, message, RecordingUrl=RECORDING)
     call = recorded_call(engine)
     assert call.route == Route.VOICEMAIL and call.service == Route.DSL_INFOLINE and not call.urgent_flag
 

@@ -214,7 +214,7 @@ class _Recordings(BaseHTTPRequestHandler):
             self.send_response(401)
             self.end_headers()
             return
-        self.send_response(200 if self.path.endswith("/Recordings/RE0006.mp3") else 404)
+        self.send_response(200 if self.path.endswith(f"/Recordings/RE{6:032d}.mp3") else 404)
         self.send_header("Content-Type", "audio/mpeg")
         self.end_headers()
         self.wfile.write(b"ID3-fake-mp3")
@@ -236,7 +236,7 @@ def twilio_media(settings_env):
 
 def test_a_message_plays_through_the_app_with_twilio_credentials(twilio_media, app, engine):
     _add_call(engine, "CA" + "d" * 32, "2026-11-24 09:00", route="VOICEMAIL", service="MASH",
-              recording_url=f"{twilio_media}/2010-04-01/Accounts/AC00/Recordings/RE0006")
+              recording_url=f"{twilio_media}/2010-04-01/Accounts/{'AC' + '0' * 32}/Recordings/RE{6:032d}")
     client = signed_in_client(app, "staff", "sam")
     src = page(client.get("/calls")).xpath("//audio/@src")[0]
     response = client.get(src)

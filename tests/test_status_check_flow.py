@@ -9,7 +9,7 @@ from sqlmodel import Session
 from callbacks.contacts import save_status
 from db.calls import get_call_by_sid
 from db.models import Route
-from tests.callback_support import add_contact, add_school
+from tests.callback_support import SWITCHBOARD, add_contact, add_school
 from tests.conftest import IN_HOURS, OUT_OF_HOURS, TEST_ENV
 from tests.test_call_flow import press, start
 from tests.twilio_client import call_params, dialled, said
@@ -22,8 +22,8 @@ def contact(engine):
         return add_contact(session, IN_HOURS, promised_by=datetime(2026, 11, 25, 17, 30, tzinfo=timezone.utc))
 
 
-def option_4(twilio):
-    return press(twilio, start(twilio), "4")
+def option_4(twilio, **extra):
+    return press(twilio, start(twilio, **extra), "4", **extra)
 
 
 def route_of(engine) -> str:
@@ -52,7 +52,7 @@ def test_a_decided_contact_gives_the_outcome_in_plain_words_but_never_the_writte
     with Session(engine) as session:
         save_status(session, contact.reference, "decided", outcome="no_further_action", reason="Parent spoken to",
                     actor="Sam Staff", settings=app.config["SETTINGS"], now=IN_HOURS)
-    doc = press(twilio, option_4(twilio), contact.reference + "#")
+    doc = press(twilio, option_4(twilio, caller=SWITCHBOARD), contact.reference + "#", caller=SWITCHBOARD)
     assert "has a decision. The outcome is: no further action." in said(doc)
     assert "Parent spoken to" not in said(doc)
 

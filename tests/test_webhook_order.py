@@ -13,7 +13,7 @@ from tests.twilio_client import TwilioClient, call_params, dialled, next_url
 
 MASH = TEST_ENV["MASH_NUMBER"]
 SID = call_params()["CallSid"]
-RECORDING = "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE" + "4" * 32
+RECORDING = f"https://api.twilio.com/2010-04-01/Accounts/{'AC' + '0' * 32}/Recordings/RE" + "4" * 32
 
 
 def recorded(engine) -> tuple[Call, list[str]]:

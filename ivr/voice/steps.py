@@ -1,7 +1,10 @@
 """Shared call steps: connect a route, take a message, connect a chosen service."""
 from __future__ import annotations
 
-from flask import current_app, g
+import hashlib
+import hmac
+
+from flask import current_app, g, request
 
 from db.calls import save_route
 from db.models import Route
@@ -25,6 +28,18 @@ def now():
 def is_open_now() -> bool:
     """Whether the services are open at this moment."""
     return settings().opening_hours.is_open(now())
+
+
+# Left out of a step's key: Twilio's delivery stamps differ between retries, and the caller's number
+# must not be recoverable from a key that outlives its anonymisation.
+UNKEYED_FIELDS = frozenset({"Timestamp", "SequenceNumber", "From", "Caller"})
+
+
+def step_key() -> str:
+    """This webhook request's key, to spot Twilio's repeated deliveries: an HMAC keyed with the app's secret."""
+    items = sorted((k, str(v)) for k, v in request.form.items() if k not in UNKEYED_FIELDS)
+    message = repr((request.full_path, items)).encode()
+    return hmac.new(current_app.secret_key.encode(), message, hashlib.sha256).hexdigest()
 
 
 def mark_replay(is_new: bool) -> None:

@@ -1,21 +1,25 @@
 """Twilio Voice webhooks: thin views over routing decisions and db query functions."""
 from __future__ import annotations
 
+import logging
+
 from flask import request
 
-from db.calls import (count_failure, get_or_create_call, request_key, save_call_end, save_new_call, save_recording,
+from db.calls import (count_failure, get_or_create_call, save_call_end, save_new_call, save_recording,
                       save_route, save_step, save_transfer)
 from db.models import Call, Route
 from db.session import get_write_session
 from ivr.twilio_auth import twilio_signed
 from ivr.voice import bp, hooks, twiml
 from ivr.voice.failsafe import live_call, quiet_webhook, record_failsafe
-from ivr.voice.steps import commit, connect, is_open_now, mark_replay, now, settings, take_message
+from ivr.voice.steps import commit, connect, is_open_now, mark_replay, now, settings, step_key, take_message
 from routing.menu import SERVICE_NAMES, decide_menu, parse_attempt
 from routing.phone import caller_number
+from routing.recording import recording_audio_url
 from routing.transfer import decide_after_dial, decide_after_offer
 
 ROUTES = set(SERVICE_NAMES)
+log = logging.getLogger("ivr.voice")
 
 
 
@@ -29,7 +33,7 @@ def _call_and_step(step: str, digits: str | None = None, detail: str | None = No
     """The call for this webhook and whether this is the first delivery of the step."""
     session = get_write_session()
     call = get_or_create_call(session, request.form["CallSid"], is_open_now(), now())
-    is_new = save_step(session, call, step, request_key(request.full_path, request.form), now(), digits, detail)
+    is_new = save_step(session, call, step, step_key(), now(), digits, detail)
     mark_replay(is_new)
     return session, call, is_new
 
@@ -46,7 +50,7 @@ def incoming():
     # School and trial variant are settled before the insert, so the first webhook is one INSERT.
     hooks.on_incoming(session, call)
     call = save_new_call(session, call)
-    save_step(session, call, "incoming", request_key(request.full_path, request.form), now())
+    save_step(session, call, "incoming", step_key(), now())
     session.commit()
     return twiml.menu(settings(), hooks.wording_for(session, call), in_hours, attempt=1)
 
@@ -112,6 +116,16 @@ def unanswered():
     return take_message(session, call, service, urgent=False)
 
 
+def recording_link(url: str | None) -> str | None:
+    """The RecordingUrl if it is one of our account's recordings; anything else is logged and not kept."""
+    s = settings()
+    if url and recording_audio_url(url, s.twilio_account_sid, s.twilio_api_base_url) is None:
+        log.warning("a RecordingUrl that is not one of our recordings was not stored",
+                    extra={"call_sid": request.form.get("CallSid"), "event": "recording_url_refused"})
+        return None
+    return url
+
+
 @bp.post("/recording")
 @twilio_signed
 @live_call
@@ -120,7 +134,7 @@ def recording():
     service = _service_arg()
     urgent = request.args.get("urgent") == "1"
     session, call, _ = _call_and_step("recording", None, service)
-    save_recording(call, request.form.get("RecordingUrl"), service, urgent, now())
+    save_recording(call, recording_link(request.form.get("RecordingUrl")), service, urgent, now())
     commit(session)
     if urgent:
         text = "Thank you. Your message has been passed to MASH as urgent. If a child is in immediate danger, call 999. Goodbye."
@@ -139,7 +153,7 @@ def status():
         return ("", 204)
     session = get_write_session()
     call = get_or_create_call(session, call_sid, is_open_now(), now())
-    save_step(session, call, "status", request_key(request.full_path, request.form), now(), None,
+    save_step(session, call, "status", step_key(), now(), None,
               request.form.get("CallStatus"))
     save_call_end(call, request.form.get("CallStatus"), request.form.get("CallDuration"), now())
     hooks.on_call_ended(session, call)
