@@ -52,16 +52,19 @@ def list_command(status: str | None, limit: int | None):
 @click.argument("reference")
 @click.argument("status")
 @click.option("--outcome", help=f"With 'decided': one of {', '.join(OUTCOMES)} (or nfa).")
-@click.option("--reason", help="Needed for no further action; sent to the DSL, so never a child's details.")
+@click.option("--reason-code", help="The standard reason the DSL is told (`ivr reasons list`); needed for no further action.")
+@click.option("--note", "--reason", "note", help="Staff's own note: kept inside, never sent.")
 @click.option("--actor", help="Who is making the change (default: cli:<your login name>).")
 @with_appcontext
-def set_status_command(reference: str, status: str, outcome: str | None, reason: str | None, actor: str | None):
+def set_status_command(reference: str, status: str, outcome: str | None, reason_code: str | None, note: str | None,
+                       actor: str | None):
     """Move contact REFERENCE to STATUS (received, being_assessed, decided, closed); schedules the callback."""
     app = current_app._get_current_object()
     who = actor or f"cli:{getpass.getuser()}"
     try:
         with session_scope(app.extensions["db_engine"]) as session:
-            contact = save_status(session, reference, status, outcome=outcome, reason=reason, actor=who,
+            contact = save_status(session, reference, status, outcome=outcome, reason_code=reason_code, note=note,
+                                  actor=who,
                                   settings=app.config["SETTINGS"], now=app.config["CLOCK"]())
             summary = f"{contact.reference} is now {contact.status}" + (f" ({contact.outcome})" if contact.outcome
                                                                       and contact.status == "decided" else "")

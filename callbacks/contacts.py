@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
@@ -12,6 +14,7 @@ from callbacks.schedule import promised_by
 from callbacks.words import NO_FURTHER_ACTION, OUTCOME_LABELS, OUTCOMES, STATUS_LABELS, STATUSES
 from db.contacts import get_contact_by_reference, save_contact_for_call
 from db.models import AuditEvent, Call, Contact, ContactEvent, Route
+from db.reasons import get_reasons
 from routing.phone import mask_number
 
 __all__ = ["STATUSES", "STATUS_LABELS", "OUTCOMES", "OUTCOME_LABELS", "ContactError", "check_change", "save_status",
@@ -32,8 +35,22 @@ def _key(value: str | None) -> str:
     return re.sub(r"[\s\-]+", "_", (value or "").strip().lower())
 
 
-def check_change(current: str, status: str, outcome: str | None, reason: str | None) -> tuple[str, str | None, str | None]:
-    """Validate a status change and return (status, outcome, reason) in canonical form, or raise ContactError."""
+@dataclass(frozen=True)
+class Change:
+    """A checked status change: the new status, its outcome, the standard reason sent, and staff's own note."""
+
+    status: str
+    outcome: str | None = None
+    reason_code: str | None = None
+    note: str | None = None
+
+
+def check_change(current: str, status: str, outcome: str | None, note: str | None, reason_code: str | None,
+                 standard_codes: Collection[str]) -> Change:
+    """Validate a status change in canonical form, or raise ContactError.
+
+    What the DSL is told is only ever a standard reason (by its code); the note is free text for staff only.
+    """
     new = _key(status)
     if new not in STATUSES:
         raise ContactError(f"Unknown status '{status}'. Use one of: {', '.join(STATUSES)}.")
@@ -41,39 +58,48 @@ def check_change(current: str, status: str, outcome: str | None, reason: str | N
         raise ContactError(f"A contact cannot move back from {STATUS_LABELS[current]} to {STATUS_LABELS[new]}.")
     if new == current:
         raise ContactError(f"The contact is already {STATUS_LABELS[new]}.")
-    clean_reason = " ".join((reason or "").split()) or None
-    if clean_reason and len(clean_reason) > MAX_REASON:
-        raise ContactError(f"The reason is too long: keep it under {MAX_REASON} characters, with no child's details.")
+    clean_note = " ".join((note or "").split()) or None
+    if clean_note and len(clean_note) > MAX_REASON:
+        raise ContactError(f"The note is too long: keep it under {MAX_REASON} characters.")
+    code = (reason_code or "").strip() or None
+    if code is not None and code not in standard_codes:
+        raise ContactError(f"Unknown standard reason '{code}'. Use one of: {', '.join(standard_codes)}.")
     if new != "decided":
-        if outcome:
-            raise ContactError("An outcome can only be recorded with the status decided.")
-        return new, None, clean_reason
+        if outcome or code:
+            raise ContactError("An outcome and its reason can only be recorded with the status decided.")
+        return Change(new, note=clean_note)
     if not outcome:
         raise ContactError(f"A decision needs an outcome. Use one of: {', '.join(OUTCOMES)}.")
     chosen = OUTCOME_ALIASES.get(_key(outcome), _key(outcome))
     if chosen not in OUTCOMES:
         raise ContactError(f"Unknown outcome '{outcome}'. Use one of: {', '.join(OUTCOMES)}.")
-    if chosen == NO_FURTHER_ACTION and not clean_reason:
-        raise ContactError("No further action needs a reason (it is sent to the DSL, so no child's details).")
-    return new, chosen, clean_reason
+    if chosen == NO_FURTHER_ACTION and code is None:
+        raise ContactError("No further action needs a standard reason: choose the one the DSL will be told.")
+    return Change(new, chosen, code, clean_note)
 
 
 def save_status(session: Session, reference: str, status: str, *, outcome: str | None = None,
-                reason: str | None = None, actor: str, settings, now: datetime) -> Contact:
-    """Move a contact to a new status, keep who and when, audit it and schedule the callbacks; all or nothing."""
+                reason_code: str | None = None, note: str | None = None, actor: str, settings,
+                now: datetime) -> Contact:
+    """Move a contact to a new status, keep who and when, audit it and schedule the callbacks; all or nothing.
+
+    `reason_code` names the standard reason the DSL is told; `note` is staff's own and never leaves.
+    """
     contact = get_contact_by_reference(session, reference) if reference else None
     if contact is None:
         raise ContactError(f"No contact has the reference '{reference}'.")
     if not (actor or "").strip():
         raise ContactError("Say who is making the change.")
-    new, outcome, reason = check_change(contact.status, status, outcome, reason)
-    old = contact.status
+    change = check_change(contact.status, status, outcome, note, reason_code,
+                          [r.code for r in get_reasons(session, now)])
+    new, outcome, old = change.status, change.outcome, contact.status
     try:
         contact.status = new
         if new == "decided":
-            contact.outcome, contact.reason, contact.decided_at = outcome, reason, now
-        session.add(ContactEvent(contact_id=contact.id, status=new, outcome=outcome, reason=reason,
-                                 actor=actor.strip(), at=now))
+            contact.outcome, contact.reason_code, contact.decided_at = outcome, change.reason_code, now
+            contact.reason = change.note
+        session.add(ContactEvent(contact_id=contact.id, status=new, outcome=outcome, reason=change.note,
+                                 reason_code=change.reason_code, actor=actor.strip(), at=now))
         detail = f"contact {contact.reference}: {old} -> {new}" + (f" ({outcome})" if outcome else "")
         session.add(AuditEvent(actor=actor.strip(), action="contact_status", detail=detail, at=now))
         planner.after_status_change(session, contact, settings, now)

@@ -126,6 +126,16 @@ def not_sent(error: str, transient: bool, hours, now: datetime) -> Callable[[Cal
     return decide
 
 
+def held(error: str, until: datetime, now: datetime) -> Callable[[Callback], dict | None]:
+    """Twilio refused our credentials: keep the row for later, without counting the attempt against it."""
+    def decide(row: Callback) -> dict | None:
+        if row.state != "sending":
+            return None
+        return {"state": "scheduled", "due_at": until, "claimed_by": None, "claimed_at": None,
+                "attempts": row.attempts - 1, "last_error": error[:500], "updated_at": now}
+    return decide
+
+
 def _is_current(row: Callback, sid: str | None, attempt: int | None) -> bool:
     """A status callback counts only for the attempt in flight (repeats and earlier attempts are ignored)."""
     return (row.state in IN_FLIGHT and (attempt is None or attempt == row.attempts)

@@ -12,6 +12,7 @@ from callbacks import channel as channels
 from callbacks import messages, schedule
 from db.contacts import get_contact_for_call, get_school_numbers
 from db.models import Call, Callback, Contact, School
+from db.reasons import get_reason
 
 log = logging.getLogger("callbacks.planner")
 
@@ -48,7 +49,10 @@ def schedule_update(session: Session, contact: Contact, kind: str, settings, now
         return _enqueue(session, Callback(contact_id=contact.id, kind=kind, channel="none", to_number="", body="",
                                           due_at=now, state="failed", last_error=f"Not sent: {dest.why}.",
                                           dedupe_key=key, created_at=now, updated_at=now))
-    update_ = messages.Update(kind, contact.reference, contact.outcome, contact.reason, expected_by)
+    # Only a standard reason's wording ever leaves: staff's own note (contact.reason) stays inside.
+    standard = get_reason(session, contact.reason_code)
+    update_ = messages.Update(kind, contact.reference, contact.outcome, standard.text if standard else None,
+                              expected_by)
     urgent = settings.twilio_phone_number
     body = messages.sms_text(update_, urgent) if dest.channel == "sms" else messages.voice_text(update_, urgent)
     return _enqueue(session, Callback(contact_id=contact.id, kind=kind, channel=dest.channel, to_number=dest.number,

@@ -63,6 +63,20 @@ def send(client: Client, settings, callback: Callback, urls: CallbackUrls) -> st
     return call.sid
 
 
+CREDENTIALS_REFUSED = "credentials"
+UNSUBSCRIBED = "unsubscribed"
+UNSUBSCRIBED_CODE = 21610
+
+
+def refusal(exc: Exception) -> str | None:
+    """A refusal that is about us or the number, not this message: bad credentials (401/403) or an opt-out."""
+    if not isinstance(exc, TwilioRestException):
+        return None
+    if exc.status in (401, 403):
+        return CREDENTIALS_REFUSED
+    return UNSUBSCRIBED if exc.code == UNSUBSCRIBED_CODE else None
+
+
 def describe_failure(exc: Exception) -> tuple[str, bool]:
     """A short error text, and whether trying again later may help (network faults, 429 and 5xx)."""
     if isinstance(exc, TwilioRestException):

@@ -15,8 +15,9 @@ from sqlalchemy import delete
 from sqlmodel import Session
 
 from callbacks import outbox, planner, schedule, sender
-from db.retention import run_retention
+from callbacks.retention import run_retention
 from db.models import Callback, WorkerHeartbeat
+from db.suppressions import is_suppressed, save_suppression
 from routing.hours import LONDON
 
 log = logging.getLogger("callbacks.worker")
@@ -27,6 +28,7 @@ PROMISE_CHECK_INTERVAL_S = 60
 BATCH = 10
 LOCAL_BASE_URL = "http://127.0.0.1:5000"
 HEARTBEAT_KEEP = timedelta(days=7)
+CREDENTIALS_HOLD = timedelta(minutes=5)  # how long rows wait after Twilio refused our credentials
 
 
 def _drop_overlap_notice(record: logging.LogRecord) -> bool:
@@ -45,6 +47,8 @@ class Worker:
         self.lease = lease
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"[:128]
         self.stopping = threading.Event()
+        self.problem: str | None = None  # why Twilio refuses to send for us, while it does
+        self.refused_now = False  # this send run met that refusal: it stops
         self._client = None
         base = urlsplit(self.settings.public_base_url or LOCAL_BASE_URL)
         self._urls = app.url_map.bind(base.netloc, url_scheme=base.scheme)
@@ -70,7 +74,7 @@ class Worker:
 
     def send_due(self) -> int:
         """Claim due callbacks in small batches and send each; out of hours only reference texts go."""
-        sent = 0
+        sent, self.refused_now = 0, False
         while not self.stopping.is_set():
             now = self.now()
             kinds = schedule.sendable_kinds(self.settings.opening_hours, now)
@@ -78,10 +82,12 @@ class Worker:
             if not ids:
                 break
             for position, callback_id in enumerate(ids):
-                if self.stopping.is_set():
+                if self.stopping.is_set() or self.refused_now:
                     outbox.release(self.engine, ids[position:], self.worker_id, self.now())
                     return sent
                 sent += self.send_one(callback_id)
+            if self.refused_now:
+                return sent  # Twilio refuses our credentials: the rest wait for the next run
         return sent
 
     def send_one(self, callback_id: int) -> int:
@@ -92,25 +98,54 @@ class Worker:
             session.commit()  # no transaction (and no SQLite lock) may be held across the HTTP request
             about = {"callback_id": callback_id, "kind": callback.kind, "channel": callback.channel,
                      "attempt": callback.attempts}
+            if callback.channel == "sms" and is_suppressed(session, callback.to_number):
+                session.rollback()
+                outbox.save_change(session, callback_id, outbox.not_sent(
+                    "Not sent: the number unsubscribed from our texts (Twilio error 21610).", False,
+                    self.settings.opening_hours, self.now()))
+                return 0
+            session.rollback()
             try:
                 sid = sender.send(self.client, self.settings, callback, self.urls(callback))
             except Exception as exc:
                 error, transient = sender.describe_failure(exc)
+                if self.refused(session, callback, callback_id, exc, error):
+                    return 0
                 log.warning("callback not sent", extra=about | {"event": "callback_not_sent", "transient": transient,
                                                                 "error": type(exc).__name__})
                 outbox.save_change(session, callback_id,
                                    outbox.not_sent(error, transient, self.settings.opening_hours, self.now()))
                 return 0
             outbox.save_change(session, callback_id, outbox.sent(self.worker_id, sid, self.now()))
+        if self.problem:
+            self.problem = None
+            log.warning("Twilio accepts our credentials again", extra={"event": "twilio_credentials_accepted"})
         log.info("callback sent", extra=about | {"event": "callback_sent", "to_number": callback.to_number,
                                                  "twilio_sid": sid})
         return 1
+
+    def refused(self, session, callback: Callback, callback_id: int, exc: Exception, error: str) -> bool:
+        """Handle a refusal about our credentials (hold every row, raise one alert) or an opt-out (suppress)."""
+        kind = sender.refusal(exc)
+        now = self.now()
+        if kind == sender.CREDENTIALS_REFUSED:
+            outbox.save_change(session, callback_id, outbox.held(error, now + CREDENTIALS_HOLD, now))
+            if self.problem is None:
+                log.error("Twilio refuses our credentials: callbacks are held until it accepts them", extra={
+                    "event": "twilio_credentials_refused", "callback_id": callback_id, "error": error})
+            self.problem, self.refused_now = f"Twilio refuses our credentials: {error}"[:300], True
+            self.heartbeat()
+            return True
+        if kind == sender.UNSUBSCRIBED and callback.channel == "sms":
+            save_suppression(session, callback.to_number, "unsubscribed (Twilio error 21610)", now)
+            session.commit()
+        return False
 
     def heartbeat(self) -> None:
         """Record that this worker is alive (GET /health reads it); forget workers gone a week."""
         now = self.now()
         with Session(self.engine) as session:
-            session.merge(WorkerHeartbeat(worker_id=self.worker_id, last_seen=now))
+            session.merge(WorkerHeartbeat(worker_id=self.worker_id, last_seen=now, problem=self.problem))
             session.exec(delete(WorkerHeartbeat).where(WorkerHeartbeat.last_seen < now - HEARTBEAT_KEEP))
             session.commit()
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from db.models import AuditEvent
@@ -25,8 +24,3 @@ def get_audit_events(session: Session, limit: int = 200, action: str | None = No
         query = query.where(AuditEvent.action == action)
     return list(session.exec(query))
 
-
-def get_audit_count(session: Session, action: str, detail: str, since: datetime) -> int:
-    """How many lines with this action and detail were written since a time (e.g. failures from one IP)."""
-    return session.exec(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == action, AuditEvent.detail == detail, AuditEvent.at >= since)).one()

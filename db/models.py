@@ -43,7 +43,7 @@ class School(SQLModel, table=True):
     pupils: Optional[int] = None
     # Per-school override of the callback channel ("sms" or "voice"); None means by number type.
     callback_channel: Optional[str] = None
-    updated_at: datetime 
+    updated_at: datetime
 
 
 class SchoolPhone(SQLModel, table=True):
@@ -82,6 +82,7 @@ class Call(SQLModel, table=True):
     no_input_count: int = 0
     invalid_count: int = 0
     recording_url: Optional[str] = None
+    twilio_log_deleted: bool = False  # the call's own log at Twilio (with From) deleted by retention
     recording_deleted: bool = False
     urgent_flag: bool = False  # an urgent message MASH must act on
     trial_id: Optional[int] = Field(default=None, foreign_key="trial.id", index=True)
@@ -98,7 +99,7 @@ class CallStep(SQLModel, table=True):
     step: str
     digits: Optional[str] = None
     detail: Optional[str] = None
-    at: datetime 
+    at: datetime
     # Hash of the request, so a webhook Twilio delivers twice records one step.
     dedupe_key: str = Field(max_length=64)
 
@@ -114,7 +115,8 @@ class Contact(SQLModel, table=True):
     created_at: datetime = Field(index=True)
     status: str = Field(default="received", index=True)
     outcome: Optional[str] = None
-    reason: Optional[str] = None
+    reason: Optional[str] = None  # staff's own note: stays inside, never sent
+    reason_code: Optional[str] = Field(default=None, max_length=40)  # the standard reason the DSL is told
     promised_by: Optional[datetime] = None
     decided_at: Optional[datetime] = None
 
@@ -126,9 +128,19 @@ class ContactEvent(SQLModel, table=True):
     contact_id: int = Field(foreign_key="contact.id", index=True)
     status: str
     outcome: Optional[str] = None
-    reason: Optional[str] = None
+    reason: Optional[str] = None  # staff's own note: stays inside, never sent
+    reason_code: Optional[str] = Field(default=None, max_length=40)
     actor: str
-    at: datetime 
+    at: datetime
+
+
+class StandardReason(SQLModel, table=True):
+    """A reason that may be sent to a DSL with a decision; admins add and retire them (never free text)."""
+
+    code: str = Field(primary_key=True, max_length=40)
+    text: str = Field(max_length=160)
+    active: bool = True
+    created_at: datetime
 
 
 class Callback(SQLModel, table=True):
@@ -151,8 +163,8 @@ class Callback(SQLModel, table=True):
     last_error: Optional[str] = None
     # One row per (contact, kind, occasion): a repeated webhook or a second worker cannot schedule it twice.
     dedupe_key: Optional[str] = Field(default=None, unique=True, max_length=96)
-    created_at: datetime 
-    updated_at: datetime 
+    created_at: datetime
+    updated_at: datetime
 
 
 class User(SQLModel, table=True):
@@ -164,7 +176,15 @@ class User(SQLModel, table=True):
     role: str = "staff"  # staff, supervisor, admin
     failed_logins: int = 0
     locked_until: Optional[datetime] = None
-    created_at: datetime 
+    created_at: datetime
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed sign-ins from one client address in its current window, counted in one atomic statement."""
+
+    address: str = Field(primary_key=True, max_length=64)
+    window_started_at: datetime
+    failures: int = 0
 
 
 class ApiToken(SQLModel, table=True):
@@ -173,7 +193,7 @@ class ApiToken(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(unique=True)
     token_hash: str = Field(unique=True, index=True)
-    created_at: datetime 
+    created_at: datetime
     last_used_at: Optional[datetime] = None
 
 
@@ -191,7 +211,17 @@ class WorkerHeartbeat(SQLModel, table=True):
     """The last time each worker process was alive."""
 
     worker_id: str = Field(primary_key=True, max_length=128)
-    last_seen: datetime 
+    last_seen: datetime
+    # Set while Twilio refuses the worker's credentials (GET /health reports it), cleared by the next send.
+    problem: Optional[str] = Field(default=None, max_length=300)
+
+
+class SmsSuppression(SQLModel, table=True):
+    """A number that unsubscribed (Twilio error 21610): nothing more is texted to it."""
+
+    number: str = Field(primary_key=True, max_length=32)
+    reason: str = Field(max_length=200)
+    since: datetime
 
 
 # The dashboard's pre-aggregated figures, one set of rows per settled London day (see db/stats.py):
@@ -200,7 +230,7 @@ class StatDay(SQLModel, table=True):
     """A London day whose Daily* rows are built; deleting it makes the dashboard rebuild that day."""
 
     day: date = Field(primary_key=True)
-    built_at: datetime 
+    built_at: datetime
     max_call_id: int = 0  # calls with a higher id were stored later: if one started this day, rebuild it
     # The follow-up rate of the day's contacts, kept once their 14-day windows have all ended.
     follow_up_contacts: Optional[int] = None
@@ -275,4 +305,4 @@ class Trial(SQLModel, table=True):
     starts_at: datetime
     ends_at: datetime
     stopped_at: Optional[datetime] = None
-    created_at: datetime 
+    created_at: datetime

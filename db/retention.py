@@ -1,21 +1,15 @@
-"""Data retention: past RETENTION_DAYS, delete recordings and caller numbers, keep the statistics."""
+"""Query functions for data retention: what is past RETENTION_DAYS, and clearing it while statistics stay."""
 from __future__ import annotations
 
-import logging
-import re
 from datetime import datetime, timedelta
-from typing import Callable
 
-from sqlalchemy import select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import func, or_, select, update
+from sqlmodel import Session
 
-from db.models import Call, Callback, Contact
-from db.session import session_scope
+from db.models import Call, Callback, Contact, ContactEvent
 
-log = logging.getLogger(__name__)
-# Callbacks still waiting to go out keep their number; anything else past the cutoff loses it.
+# Callbacks still waiting to go out keep what they need to go; anything else past the cutoff loses it.
 PENDING_CALLBACK_STATES = ("scheduled", "sending")
-RECORDING_SID = re.compile(r"/Recordings/(RE[0-9a-fA-F]{32})")
 BATCH = 500
 
 
@@ -24,76 +18,68 @@ def retention_cutoff(now: datetime, days: int) -> datetime:
     return now - timedelta(days=days)
 
 
-def twilio_recording_deleter(settings) -> Callable[[str], None]:
-    """Delete the audio behind a recording link at Twilio (TWILIO_API_BASE_URL); already gone counts as deleted."""
-    from twilio.base.exceptions import TwilioRestException
-
-    from callbacks.sender import make_client
-
-    client = make_client(settings)
-
-    def delete(url: str) -> None:
-        match = RECORDING_SID.search(url)
-        if match is None:
-            return  # not a Twilio recording: the link is all there is to delete
-        try:
-            client.recordings(match.group(1)).delete()
-        except TwilioRestException as exc:
-            if exc.status != 404:
-                raise
-
-    return delete
+def get_old_recordings(session: Session, cutoff: datetime) -> list[tuple[int, str]]:
+    """(call id, recording link) of every message older than the cutoff still linked."""
+    return list(session.execute(select(Call.id, Call.recording_url)
+                                .where(Call.started_at < cutoff, Call.recording_url.is_not(None))).all())
 
 
-def _delete_recordings(engine: Engine, cutoff: datetime, delete: Callable[[str], None]) -> tuple[list[int], int]:
-    """Delete old recordings at Twilio; returns the calls whose audio is gone and how many must wait a day."""
-    with session_scope(engine) as session:
-        old = session.execute(select(Call.id, Call.recording_url)
-                              .where(Call.started_at < cutoff, Call.recording_url.is_not(None))).all()
-    gone, kept = [], 0
-    for call_id, url in old:
-        try:
-            delete(url)
-            gone.append(call_id)
-        except Exception as exc:  # Twilio down or refusing: keep the link so tomorrow's run tries again
-            kept += 1
-            log.warning("recording not deleted; will retry at the next run", extra={
-                "event": "retention_recording_kept", "call_id": call_id, "error": type(exc).__name__})
-    return gone, kept
+def get_old_outbound_sids(session: Session, cutoff: datetime) -> list[tuple[int, str]]:
+    """(callback id, Twilio SID) of every text or call we sent before the cutoff that Twilio may still hold."""
+    return list(session.execute(select(Callback.id, Callback.twilio_sid).where(
+        Callback.created_at < cutoff, Callback.twilio_sid.is_not(None),
+        Callback.state.not_in(PENDING_CALLBACK_STATES))).all())
 
 
-def run_retention(engine: Engine, settings, now: datetime,
-                  delete_recording: Callable[[str], None] | None = None) -> dict:
-    """Delete recordings (audio at Twilio, then the link) and anonymise caller numbers past settings.retention_days.
+def get_old_inbound_sids(session: Session, cutoff: datetime) -> list[tuple[int, str]]:
+    """(call id, CallSid) of every answered call before the cutoff whose log Twilio may still hold."""
+    return list(session.execute(select(Call.id, Call.call_sid).where(
+        Call.started_at < cutoff, Call.twilio_log_deleted.is_(False))).all())
 
-    Routes, times, schools, steps, contacts and their outcomes stay, so every statistic still adds up.
-    Safe to run repeatedly: a second run the same day changes nothing.
-    """
-    cutoff = retention_cutoff(now, settings.retention_days)
-    gone, kept = _delete_recordings(engine, cutoff, delete_recording or twilio_recording_deleter(settings))
-    with session_scope(engine) as session:
-        for start in range(0, len(gone), BATCH):
-            session.execute(update(Call).where(Call.id.in_(gone[start:start + BATCH]))
-                            .values(recording_url=None, recording_deleted=True))
-        calls = session.execute(
-            update(Call).where(Call.started_at < cutoff, Call.caller.is_not(None)).values(caller=None)
-        ).rowcount
-        contacts = session.execute(
-            update(Contact).where(Contact.created_at < cutoff, Contact.caller.is_not(None)).values(caller=None)
-        ).rowcount
-        # A callback goes to the number the contact came from: that is the caller's number too.
-        callbacks = session.execute(
-            update(Callback).where(Callback.created_at < cutoff, Callback.to_number != "",
-                                   Callback.state.not_in(PENDING_CALLBACK_STATES))
-            .values(to_number="")
-        ).rowcount
-    result = {
-        "cutoff": cutoff.isoformat(),
-        "recordings_deleted": len(gone),
-        "recordings_kept_for_retry": kept,
-        "calls_anonymised": calls,
-        "contacts_anonymised": contacts,
-        "callbacks_anonymised": callbacks,
+
+def save_recordings_deleted(session: Session, call_ids: list[int]) -> None:
+    """Forget the links of recordings deleted at Twilio."""
+    for start in range(0, len(call_ids), BATCH):
+        session.execute(update(Call).where(Call.id.in_(call_ids[start:start + BATCH]))
+                        .values(recording_url=None, recording_deleted=True))
+
+
+def save_outbound_deleted(session: Session, callback_ids: list[int]) -> None:
+    """Forget the SIDs of texts and calls deleted at Twilio (so they are not asked for again)."""
+    for start in range(0, len(callback_ids), BATCH):
+        session.execute(update(Callback).where(Callback.id.in_(callback_ids[start:start + BATCH]))
+                        .values(twilio_sid=None))
+
+
+def save_inbound_deleted(session: Session, call_ids: list[int]) -> None:
+    """Mark the call logs deleted at Twilio."""
+    for start in range(0, len(call_ids), BATCH):
+        session.execute(update(Call).where(Call.id.in_(call_ids[start:start + BATCH])).values(twilio_log_deleted=True))
+
+
+def _old(cutoff: datetime) -> dict:
+    """For each kind of personal data kept in our tables: (model, condition selecting what is past retention, values)."""
+    done_callback = [Callback.created_at < cutoff, Callback.state.not_in(PENDING_CALLBACK_STATES)]
+    return {
+        "calls_anonymised": (Call, [Call.started_at < cutoff, Call.caller.is_not(None)], {"caller": None}),
+        "contacts_anonymised": (Contact, [Contact.created_at < cutoff,
+                                          or_(Contact.caller.is_not(None), Contact.reason.is_not(None))],
+                                {"caller": None, "reason": None}),
+        "contact_notes_cleared": (ContactEvent, [ContactEvent.at < cutoff, ContactEvent.reason.is_not(None)],
+                                  {"reason": None}),
+        # A callback's number is the caller's; its text and its error may quote the number or the reason.
+        "callbacks_anonymised": (Callback, done_callback + [or_(Callback.to_number != "", Callback.body != "",
+                                                               Callback.last_error.is_not(None))],
+                                 {"to_number": "", "body": "", "last_error": None}),
     }
-    log.info("retention run", extra={"event": "retention", **result})
-    return result
+
+
+def save_anonymised(session: Session, cutoff: datetime, dry_run: bool = False) -> dict[str, int]:
+    """Clear numbers, message texts, errors and staff notes past the cutoff; counts per kind (only counted on a dry run)."""
+    counts = {}
+    for kind, (model, where, values) in _old(cutoff).items():
+        if dry_run:
+            counts[kind] = session.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
+        else:
+            counts[kind] = session.execute(update(model).where(*where).values(**values)).rowcount
+    return counts

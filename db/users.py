@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import case, func, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from db.models import ApiToken, User
+from db.models import ApiToken, LoginThrottle, User
 
 
 def get_user(session: Session, user_id: int) -> User | None:
@@ -55,3 +58,46 @@ def save_token(session: Session, name: str, token_hash: str, now: datetime) -> A
 def delete_token(session: Session, token: ApiToken) -> None:
     """Revoke an API token (the caller commits)."""
     session.delete(token)
+
+
+def save_sign_in_attempt(session: Session, user_id: int, now: datetime) -> int | None:
+    """Count an attempt on an unlocked account before its password is checked; None while it is locked.
+
+    One UPDATE ... RETURNING: parallel attempts each get their own number, so no more than the limit are
+    ever checked, however many arrive at once.
+    """
+    unlocked = (User.locked_until.is_(None)) | (User.locked_until <= now)
+    return session.execute(update(User).where(User.id == user_id, unlocked)
+                           .values(failed_logins=User.failed_logins + 1)
+                           .returning(User.failed_logins)).scalar()
+
+
+def save_account_lock(session: Session, user_id: int, until: datetime) -> None:
+    """Lock an account until a time; its count of failures starts again."""
+    session.execute(update(User).where(User.id == user_id).values(locked_until=until, failed_logins=0))
+
+
+def save_sign_in_success(session: Session, user_id: int) -> None:
+    """A right password: the account's count of failures starts again."""
+    session.execute(update(User).where(User.id == user_id).values(failed_logins=0, locked_until=None))
+
+
+def save_address_attempt(session: Session, address: str, now: datetime, window_start: datetime) -> int:
+    """Count an attempt from a client address in its window (a new window once the old one began before
+    window_start); returns the count including this one, in one atomic upsert."""
+    insert = (sqlite_insert if session.connection().dialect.name == "sqlite" else postgresql_insert)(LoginThrottle)
+    stale = LoginThrottle.window_started_at < window_start
+    statement = insert.values(address=address, window_started_at=now, failures=1).on_conflict_do_update(
+        index_elements=["address"],
+        set_={"failures": case((stale, 1), else_=LoginThrottle.failures + 1),
+              "window_started_at": case((stale, now), else_=LoginThrottle.window_started_at)},
+    ).returning(LoginThrottle.failures)
+    return session.execute(statement).scalar_one()
+
+
+def save_address_success(session: Session, address: str) -> None:
+    """A right password: its attempt from this address was not a failure."""
+    session.execute(update(LoginThrottle).where(LoginThrottle.address == address)
+                    .values(failures=func.max(LoginThrottle.failures - 1, 0)
+                            if session.connection().dialect.name == "sqlite"
+                            else func.greatest(LoginThrottle.failures - 1, 0)))

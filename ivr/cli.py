@@ -111,6 +111,8 @@ def register_feature_commands(group: click.Group) -> None:
 FEATURE_COMMANDS: list[tuple[str, str]] = [
     ("callbacks.cli", "worker_command"),
     ("callbacks.cli", "contacts_group"),
+    ("staff.reasons", "reasons_group"),
+    ("callbacks.retention", "retention_group"),
     ("schools.cli", "schools_group"),
     ("staff.cli", "users_group"),
     ("staff.cli", "tokens_group"),

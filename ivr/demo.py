@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from sqlmodel import func, select
 
 from db.models import Call, Contact, User
+from db.reasons import DEFAULT_REASONS
 from db.session import session_scope
 
 # Demo accounts exist only where IVR_ENV is not production; the passwords are printed by `make run`.
@@ -19,9 +20,8 @@ DEMO_ACCOUNTS = (
     ("demo-supervisor", "supervisor", "demo-supervisor-password"),
     ("demo-admin", "admin", "demo-admin-password"),
 )
-# Plain words a member of staff might type; never a child's details.
-DEMO_REASONS = ("Threshold not met; school to continue to monitor", "Already known to the allocated social worker",
-                "Advice given to the DSL")
+# The standard reasons a new database starts with (what demo decisions are sent with).
+DEMO_REASONS = tuple(code for code, _ in DEFAULT_REASONS)
 DEMO_OUTCOMES = ("no_further_action", "early_help", "social_care_assessment", "strategy_discussion", "other")
 
 
@@ -84,10 +84,10 @@ def seed_decisions(engine, settings, now, seed: int) -> int:
         if rng.random() < 0.15:
             continue  # some stay open, so the pages show work in progress
         outcome = rng.choice(DEMO_OUTCOMES)
-        reason = rng.choice(DEMO_REASONS) if outcome == "no_further_action" else None
+        code = rng.choice(DEMO_REASONS) if outcome == "no_further_action" else None
         with session_scope(engine) as session:
             try:
-                save_status(session, reference, "decided", outcome=outcome, reason=reason, actor="demo-staff",
+                save_status(session, reference, "decided", outcome=outcome, reason_code=code, actor="demo-staff",
                             settings=settings, now=now)
                 decided += 1
             except ContactError:

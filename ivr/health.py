@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import func, text
@@ -31,20 +32,35 @@ def worker_status(last_seen, now) -> dict:
 
 @bp.get("/health")
 def health():
-    """200 when the database answers, 503 when it does not; the worker is reported, never fails it.
+    """200 when the database answers, 503 when it does not or Twilio refuses the worker's credentials.
 
-    A load balancer uses this to decide whether to send calls to this web process, which answers
-    calls without any worker, so a missing or stale worker heartbeat keeps 200 (alert on the
-    `worker` field instead).
+    For monitoring. A missing or stale worker heartbeat keeps 200 (alert on the `worker` field): this web
+    process answers calls without any worker. Load balancers use /health/live.
     """
-    session = get_session()
+    session, now = get_session(), current_app.config["CLOCK"]()
     try:
         session.exec(text("SELECT 1")).one()
         last_seen = session.exec(select(func.max(WorkerHeartbeat.last_seen))).one()
+        problems = session.exec(select(WorkerHeartbeat.problem).where(
+            WorkerHeartbeat.problem.is_not(None),
+            WorkerHeartbeat.last_seen >= now - timedelta(seconds=HEARTBEAT_STALE_S))).all()
     except Exception as exc:  # the point of the endpoint is to report this, not raise it
         session.rollback()
         log.warning("health check: database unreachable", extra={"event": "health", "error": type(exc).__name__})
         return jsonify({"status": "degraded", "database": f"unreachable: {type(exc).__name__}",
                         "worker": "unknown", "worker_last_heartbeat": None, "worker_heartbeat_age_s": None}), 503
-    body = {"status": "ok", "database": "ok", **worker_status(last_seen, current_app.config["CLOCK"]())}
+    body = {"status": "ok", "database": "ok", **worker_status(last_seen, now), "twilio": "ok"}
+    if problems:
+        # Callbacks are held, not lost: this is for the monitoring, not the load balancer (see /health/live).
+        return jsonify(body | {"status": "degraded", "twilio": problems[0]}), 503
     return jsonify(body), 200
+
+
+@bp.get("/health/live")
+def live():
+    """200 while this web process can answer calls, which it does even with the database down (fail-safe).
+
+    For the load balancer: /health's 503s (database, Twilio's refusals) must alert people, never take
+    the web processes that answer callers out of service.
+    """
+    return jsonify({"status": "ok"}), 200

@@ -72,6 +72,8 @@ class TwilioStandIn:
         self.messages: dict[str, dict] = {}
         self.webhooks: list[dict] = []
         self.scripted: dict[str, deque] = defaultdict(deque)
+        self.unsubscribed: set[str] = set()
+        self.deleted: list[str] = []  # SIDs deleted through the API (retention)  # numbers that texted STOP: Twilio refuses them with error 21610
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._pending = 0
@@ -107,7 +109,7 @@ class TwilioStandIn:
         """Everything received and sent so far (what GET /_stand-in/log answers)."""
         with self._lock:
             return json.loads(json.dumps({"calls": list(self.calls.values()), "messages": list(self.messages.values()),
-                                          "webhooks": list(self.webhooks)}))
+                                          "webhooks": list(self.webhooks), "deleted": list(self.deleted)}))
 
     def wait_idle(self, timeout: float = 30) -> bool:
         """Wait until every call and message has played out and posted its status callbacks."""
@@ -123,6 +125,8 @@ class TwilioStandIn:
             raise ApiError(404, 20404, f"The requested resource {path} was not found")
         self._check_auth(auth, parts[2])
         kind, sid = parts[3], (parts[4] if len(parts) > 4 else None)
+        if method == "DELETE":
+            return self._delete(kind, sid)
         store = {"Calls": self.calls, "Messages": self.messages}.get(kind)
         if store is None or len(parts) > 5:
             raise ApiError(404, 20404, f"The requested resource {path} was not found")
@@ -135,6 +139,21 @@ class TwilioStandIn:
             raise ApiError(405, 20004, "Method not allowed")
         time.sleep(self.latency)  # the real API takes a moment to answer a create
         return 201, (self._create_call(form) if kind == "Calls" else self._create_message(form))
+
+    def _delete(self, kind: str, sid: str | None) -> tuple[int, dict]:
+        """DELETE a call, message or recording (retention). Inbound calls and recordings were never made
+        here, so any well-formed SID of theirs is taken as existing; what we sent must be known."""
+        prefixes = {"Calls": "CA", "Messages": ("SM", "MM"), "Recordings": "RE"}
+        if kind not in prefixes or not sid or not sid.startswith(prefixes[kind]):
+            raise ApiError(404, 20404, f"The requested resource {kind}/{sid} was not found")
+        with self._lock:
+            store = {"Calls": self.calls, "Messages": self.messages}.get(kind)
+            if kind == "Messages" and sid not in store:
+                raise ApiError(404, 20404, f"The requested resource {kind}/{sid} was not found")
+            if store is not None:
+                store.pop(sid, None)
+            self.deleted.append(sid)
+        return 204, {}
 
     def _check_auth(self, header: str | None, account: str) -> None:
         expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
@@ -167,6 +186,8 @@ class TwilioStandIn:
         to, from_ = _e164(form.get("To"), "To", 21604), _e164(form.get("From"), "From", 21603)
         if not form.get("Body"):
             raise ApiError(400, 21602, "Message body is required.")
+        if to in self.unsubscribed:
+            raise ApiError(400, 21610, "Attempt to send to unsubscribed recipient")
         message = self._resource("Messages", _sid("SM"), form, to, from_)
         message.update({"body": form["Body"], "num_segments": str(len(form["Body"]) // 153 + 1), "num_media": "0",
                         "error_code": None, "error_message": None, "date_sent": None, "messaging_service_sid": None})
@@ -280,7 +301,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _reply(self, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
+        data = b"" if status == 204 else json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -311,6 +332,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self._serve("POST")
+
+    def do_DELETE(self) -> None:  # noqa: N802 (http.server's name)
+        self._serve("DELETE")
 
 
 @click.command("twilio-api")

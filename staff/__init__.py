@@ -15,6 +15,7 @@ SESSION_HOURS = 12  # a working day; then staff sign in again
 DEFAULT_NAV = (
     ("Calls", "staff.calls", "staff"),
     ("Dashboard", "dashboard.dashboard", "supervisor"),
+    ("Standard reasons", "reasons.index", "admin"),
     ("Audit log", "staff.audit", "admin"),
 )
 
@@ -44,7 +45,7 @@ def _template_context():
 
 def init_app(app: Flask) -> None:
     """Register the staff blueprints, CSRF checks, cookie settings, template helpers and error pages."""
-    from staff import api, auth, dashboard, filters, views
+    from staff import api, auth, dashboard, filters, reasons, views
 
     settings = app.config["SETTINGS"]
     app.config.update(
@@ -63,5 +64,5 @@ def init_app(app: Flask) -> None:
     app.before_request(_check_csrf)
     app.context_processor(_template_context)
     filters.init_app(app)
-    for blueprint in (auth.bp, views.bp, dashboard.bp, api.bp):
+    for blueprint in (auth.bp, views.bp, dashboard.bp, api.bp, reasons.bp):
         app.register_blueprint(blueprint)

@@ -11,10 +11,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import (Blueprint, abort, current_app, g, has_app_context, redirect, render_template, request, session,
                    url_for)
 
-from db.audit import get_audit_count, save_audit_event
+from db.audit import save_audit_event
 from db.models import User
-from db.session import get_session
-from db.users import get_user, get_user_by_name, save_user
+from db.session import get_session, get_write_session
+from db.users import (get_user, get_user_by_name, save_account_lock, save_address_attempt, save_address_success,
+                      save_sign_in_attempt, save_sign_in_success, save_user)
 from staff.errors import error_pages
 
 bp = Blueprint("auth", __name__)
@@ -156,15 +157,21 @@ def _refuse(message: str, status: int, username: str = "", retry_after: int | No
     return response
 
 
-def _record_failure(db, user: User | None, ip: str, now: datetime) -> None:
+def _record_failure(user: User | None, attempt: int | None, ip: str, now: datetime) -> None:
+    db = get_write_session()
     save_audit_event(db, user.username if user else "unknown-user", "login_failed", f"ip={ip}", at=now)
-    if user is not None:
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILURES:
-            user.failed_logins = 0
-            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-            save_audit_event(db, user.username, "account_locked", f"ip={ip}", at=now)
+    if user is not None and attempt is not None and attempt >= MAX_FAILURES:
+        save_account_lock(db, user.id, now + timedelta(minutes=LOCK_MINUTES))
+        save_audit_event(db, user.username, "account_locked", f"ip={ip}", at=now)
     db.commit()
+
+
+def _locked(db, user: User, now: datetime):
+    db.refresh(user)
+    until = user.locked_until if user.locked_until and user.locked_until > now else now + timedelta(minutes=LOCK_MINUTES)
+    minutes = max(1, int((until - now).total_seconds() // 60) + 1)
+    return _refuse(f"This account is locked after {MAX_FAILURES} failed sign-ins. Try again in {minutes} "
+                   "minutes, or ask an administrator to unlock it.", 429, user.username, retry_after=minutes * 60)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -175,21 +182,30 @@ def login():
     db, now = get_session(), _now()
     username = request.form.get("username", "").strip().lower()[:64]
     password = request.form.get("password", "")
-    ip = request.remote_addr or "unknown"
-    if get_audit_count(db, "login_failed", f"ip={ip}", now - IP_WINDOW) >= IP_MAX_FAILURES:
+    ip = (request.remote_addr or "unknown")[:64]
+    # Every attempt is counted before its password is checked, each in one atomic statement that is
+    # committed at once: parallel guesses cannot all pass a limit read before any of them was counted.
+    here = save_address_attempt(get_write_session(), ip, now, now - IP_WINDOW)
+    db.commit()
+    if here > IP_MAX_FAILURES:
         return _refuse("Too many failed sign-ins from this network. Try again in 15 minutes.", 429,
                        username, retry_after=int(IP_WINDOW.total_seconds()))
     user = get_user_by_name(db, username) if username else None
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        return _refuse(f"This account is locked after {MAX_FAILURES} failed sign-ins. Try again in {minutes} "
-                       "minutes, or ask an administrator to unlock it.", 429, username, retry_after=minutes * 60)
+    db.commit()  # end the read: the count below takes the write lock first
+    attempt = save_sign_in_attempt(get_write_session(), user.id, now) if user is not None else None
+    db.commit()
+    if user is not None and (attempt is None or attempt > MAX_FAILURES):
+        save_address_success(get_write_session(), ip)  # refused unchecked: not a failure from this address
+        db.commit()
+        return _locked(db, user, now)
     if not verify_password(user.password_hash if user else _dummy_hash(password_hasher()), password) or user is None:
-        _record_failure(db, user, ip, now)
+        _record_failure(user, attempt, ip, now)
         return _refuse("The username or password is not right.", 401, username)
+    db = get_write_session()
+    save_sign_in_success(db, user.id)
+    save_address_success(db, ip)
     if password_hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.failed_logins, user.locked_until = 0, None
     save_audit_event(db, user.username, "login", f"ip={ip}", at=now)
     db.commit()
     session.clear()  # a fresh session at sign-in: nothing set before it survives (session fixation)

@@ -11,6 +11,7 @@ from callbacks.contacts import OUTCOME_LABELS, OUTCOMES, STATUS_LABELS, STATUSES
 from db.audit import get_audit_events, save_audit_event
 from db.contacts import get_callbacks_for_contact, get_contact_by_reference, get_contact_events
 from db.models import Call, School
+from db.reasons import get_reason, get_reasons
 from db.session import get_session
 from db.daily_stats import london_day
 from db.stats import get_mash_calls
@@ -64,6 +65,7 @@ def _contact_page(reference: str, error: str | None = None, form: dict | None = 
         "contact.html", contact=contact, call=call, school=school, error=error, form=form or {},
         events=get_contact_events(db, contact), callbacks=get_callbacks_for_contact(db, contact),
         statuses=later, status_labels=STATUS_LABELS, outcomes=OUTCOMES, outcome_labels=OUTCOME_LABELS,
+        reasons=get_reasons(db, current_app.config["CLOCK"]()), sent_reason=get_reason(db, contact.reason_code),
         callback_states=CALLBACK_LABELS, route_labels=ROUTE_LABELS, transfer_labels=TRANSFER_LABELS,
     ), status
 
@@ -74,10 +76,11 @@ def contact(reference: str):
     """A contact: its history, its callbacks, and the form to move its status on."""
     if request.method == "GET":
         return _contact_page(reference)
-    form = {key: request.form.get(key, "").strip() for key in ("status", "outcome", "reason")}
+    form = {key: request.form.get(key, "").strip() for key in ("status", "outcome", "reason_code", "note")}
     try:
         saved = save_status(get_session(), reference, form["status"], outcome=form["outcome"] or None,
-                    reason=form["reason"] or None, actor=current_user().username,
+                    reason_code=form["reason_code"] or None, note=form["note"] or None,
+                    actor=current_user().username,
                     settings=current_app.config["SETTINGS"], now=current_app.config["CLOCK"]())
     except ContactError as exc:
         return _contact_page(reference, error=str(exc), form=form, status=400)

@@ -108,12 +108,14 @@ def test_staff_find_a_call_and_record_a_contacts_outcome(tab, server):
     assert tab.locator("h1").inner_text() == "Reference 400007"
     tab.get_by_label("New status").select_option("decided")
     tab.get_by_label("Outcome").select_option("early_help")
-    tab.get_by_label("Reason").fill("Family agreed to support")
+    tab.get_by_label("Reason sent to the DSL").select_option("early_help")
+    tab.get_by_label("Staff note").fill("Family agreed to support")
     tab.get_by_role("button", name="Save status").click()
     tab.wait_for_load_state()
     assert tab.locator("[role=status]").inner_text() == "Contact 400007 is now decided."
     assert tab.locator("#contact-status").inner_text() == "Decided: passed to Early Help"
-    assert "Family agreed to support" in tab.locator("#history").inner_text()
+    history = tab.locator("#history").inner_text()
+    assert "early_help" in history and "Family agreed to support" in history
     ARTIFACTS.mkdir(exist_ok=True)
     tab.screenshot(path=str(ARTIFACTS / "contact.png"), full_page=True)
 

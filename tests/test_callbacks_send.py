@@ -27,9 +27,9 @@ def contact(engine, live):
         return add_contact(session, IN_HOURS)
 
 
-def decide(app, engine, contact, outcome="early_help", reason=None, now=IN_HOURS):
+def decide(app, engine, contact, outcome="early_help", reason_code=None, now=IN_HOURS):
     with Session(engine) as session:
-        save_status(session, contact.reference, "decided", outcome=outcome, reason=reason, actor="Sam Staff",
+        save_status(session, contact.reference, "decided", outcome=outcome, reason_code=reason_code, actor="Sam Staff",
                     settings=app.config["SETTINGS"], now=now)
 
 
@@ -86,7 +86,7 @@ def test_a_decision_rings_the_school_and_a_person_hears_the_outcome_from_our_sig
 
 def test_an_answering_machine_is_left_the_reference_only(app, engine, live, contact):
     live.stand_in.answer = "machine"
-    decide(app, engine, contact, "no_further_action", reason="Threshold not met")
+    decide(app, engine, contact, "no_further_action", reason_code="below_threshold")
     send(app, live)
     heard = " ".join(live.stand_in.log()["calls"][0]["said"])
     assert " ".join(contact.reference) in heard

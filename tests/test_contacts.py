@@ -118,11 +118,11 @@ def test_staff_move_a_contact_forward_and_each_change_is_kept_with_who_and_when(
 
 
 def test_a_decision_schedules_one_callback_to_the_school(app, engine, contact):
-    change(app, engine, contact.reference, "decided", outcome="no_further_action", reason="Threshold not met")
+    change(app, engine, contact.reference, "decided", outcome="no_further_action", reason_code="below_threshold")
     [callback] = callbacks_of(engine, contact.id)
     assert (callback.kind, callback.channel, callback.to_number, callback.state) == (
         "decision", "voice", SWITCHBOARD, "scheduled")
-    assert "no further action" in callback.body and "Threshold not met" in callback.body
+    assert "no further action" in callback.body and "Not a safeguarding concern: see the threshold guide" in callback.body
 
 
 def test_closing_after_a_decision_sends_nothing_more(app, engine, contact):
@@ -132,7 +132,7 @@ def test_closing_after_a_decision_sends_nothing_more(app, engine, contact):
 
 
 def test_closing_without_a_decision_tells_the_dsl_it_is_closed(app, engine, contact):
-    change(app, engine, contact.reference, "closed", reason="Duplicate of another contact")
+    change(app, engine, contact.reference, "closed", note="Duplicate of another contact")
     [callback] = callbacks_of(engine, contact.id)
     assert callback.kind == "closed" and "contact is now closed" in callback.body
 
@@ -151,8 +151,9 @@ def test_a_contact_from_an_unknown_school_gets_no_callback_and_says_why(app, eng
     ("being_assessed", {}, "already being assessed"),
     ("decided", {"outcome": "sent to the moon"}, "Unknown outcome 'sent to the moon'"),
     ("decided", {}, "A decision needs an outcome"),
-    ("decided", {"outcome": "no_further_action"}, "No further action needs a reason"),
-    ("decided", {"outcome": "nfa", "reason": "   "}, "No further action needs a reason"),
+    ("decided", {"outcome": "no_further_action"}, "No further action needs a standard reason"),
+    ("decided", {"outcome": "nfa", "reason_code": "   "}, "No further action needs a standard reason"),
+    ("decided", {"outcome": "nfa", "reason_code": "Jane Doe aged 7"}, "Unknown standard reason"),
     ("closed", {"outcome": "early_help"}, "only be recorded with the status decided"),
     ("finished", {}, "Unknown status 'finished'"),
 ])
@@ -194,17 +195,19 @@ def test_contacts_list_prints_reference_callsid_urn_and_status(app, twilio, engi
 
 def test_set_status_moves_a_contact_and_names_the_actor(app, engine, contact):
     result = invoke(app, "set-status", contact.reference, "decided", "--outcome", "nfa",
-                    "--reason", "Threshold not met", "--actor", "Pat Lead")
+                    "--reason-code", "below_threshold", "--note", "Threshold not met", "--actor", "Pat Lead")
     assert result.exit_code == 0, result.output
     assert f"{contact.reference} is now decided (no_further_action)." in result.output
     [event] = events_of(engine, contact.id)
-    assert (event.actor, event.outcome, event.reason) == ("Pat Lead", "no_further_action", "Threshold not met")
+    assert (event.actor, event.outcome, event.reason_code, event.reason) == (
+        "Pat Lead", "no_further_action", "below_threshold", "Threshold not met")
 
 
 @pytest.mark.parametrize("args, message", [
     (["123456", "closed"], "No contact has the reference '123456'"),
     (["{ref}", "decided", "--outcome", "banana"], "Unknown outcome 'banana'"),
-    (["{ref}", "decided", "--outcome", "no_further_action"], "No further action needs a reason"),
+    (["{ref}", "decided", "--outcome", "no_further_action"], "No further action needs a standard reason"),
+    (["{ref}", "decided", "--outcome", "nfa", "--reason", "Jane Doe aged 7"], "needs a standard reason"),
 ])
 def test_set_status_errors_exit_non_zero_and_change_nothing(app, engine, contact, args, message):
     result = invoke(app, "set-status", *[a.format(ref=contact.reference) for a in args])

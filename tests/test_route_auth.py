@@ -5,7 +5,7 @@ import pytest
 
 from tests.staff_support import form_token
 
-PUBLIC = {"/login", "/health"}
+PUBLIC = {"/login", "/health", "/health/live"}
 PLACEHOLDERS = {"int": "1", "default": "123456", "string": "123456", "path": "x", "float": "1.0", "uuid": "0" * 32}
 
 

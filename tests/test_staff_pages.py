@@ -109,7 +109,7 @@ def test_navigation_shows_each_role_its_pages_and_features_can_add_theirs(app):
     assert supervisor.xpath("//nav[@aria-label='Main']//a/text()") == ["Calls", "Dashboard"]
     admin = page(signed_in_client(app, "admin").get("/calls"))
     links = admin.xpath("//nav[@aria-label='Main']//a/text()")
-    assert links[:3] == ["Calls", "Dashboard", "Audit log"] and links[-1] == "Reports"
+    assert links[:4] == ["Calls", "Dashboard", "Standard reasons", "Audit log"] and links[-1] == "Reports"
     assert admin.xpath("//nav//a[@aria-current='page']/text()") == ["Calls"]
 
 
@@ -172,13 +172,14 @@ def test_setting_a_decision_saves_it_keeps_who_and_schedules_a_callback(app, eng
     client = signed_in_client(app, "staff", "sam")
     token = form_token(client, "/contacts/400007")
     response = client.post("/contacts/400007", data={"csrf_token": token, "status": "decided",
-                                                      "outcome": "no_further_action", "reason": "Threshold not met"})
+                                                      "outcome": "no_further_action", "reason_code": "below_threshold",
+                                                      "note": "Threshold not met"})
     assert response.status_code == 302
     doc = page(client.get(response.headers["Location"]))
     assert "Contact 400007 is now decided." in doc.text_content()
     assert doc.get_element_by_id("contact-status").text_content().strip() == "Decided: no further action"
     history = table_rows(doc, "history")
-    assert history[-1][1:] == ["Decided", "no further action", "Threshold not met", "sam"]
+    assert history[-1][1:] == ["Decided", "no further action", "below_threshold (note: Threshold not met)", "sam"]
     with Session(engine) as session:
         contact = session.exec(select(Contact).where(Contact.reference == "400007")).one()
         assert contact.status == "decided"
@@ -192,9 +193,9 @@ def test_a_status_change_that_cannot_be_made_shows_why_and_changes_nothing(app, 
     client = signed_in_client(app, "staff")
     token = form_token(client, "/contacts/400001")
     response = client.post("/contacts/400001", data={"csrf_token": token, "status": "decided",
-                                                      "outcome": "no_further_action", "reason": ""})
+                                                      "outcome": "no_further_action", "reason_code": ""})
     assert response.status_code == 400
-    assert "needs a reason" in page(response).xpath("//div[@class='error-summary']")[0].text_content()
+    assert "needs a standard reason" in page(response).xpath("//div[@class='error-summary']")[0].text_content()
     with Session(engine) as session:
         assert not session.exec(select(ContactEvent)).all()
 

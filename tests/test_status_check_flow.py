@@ -50,7 +50,8 @@ def test_a_known_reference_is_read_back_with_its_status_and_the_expected_decisio
 def test_a_decided_contact_gives_the_outcome_in_plain_words_but_never_the_written_reason(app, twilio, engine,
                                                                                           contact):
     with Session(engine) as session:
-        save_status(session, contact.reference, "decided", outcome="no_further_action", reason="Parent spoken to",
+        save_status(session, contact.reference, "decided", outcome="no_further_action", reason_code="school_support",
+                    note="Parent spoken to",
                     actor="Sam Staff", settings=app.config["SETTINGS"], now=IN_HOURS)
     doc = press(twilio, option_4(twilio, caller=SWITCHBOARD), contact.reference + "#", caller=SWITCHBOARD)
     assert "has a decision. The outcome is: no further action." in said(doc)

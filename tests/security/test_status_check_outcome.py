@@ -22,7 +22,7 @@ def decided(app, engine):
         add_school(session, numbers={SWITCHBOARD: "switchboard", "+441214960123": "dsl"})
         contact = add_contact(session, IN_HOURS, caller=SWITCHBOARD, urn=SCHOOL_URN,
                               promised_by=datetime(2026, 11, 25, 17, 30, tzinfo=timezone.utc))
-        save_status(session, contact.reference, "decided", outcome="no_further_action", reason="Parent spoken to",
+        save_status(session, contact.reference, "decided", outcome="no_further_action", reason_code="school_support",
                     actor="Sam Staff", settings=app.config["SETTINGS"], now=IN_HOURS)
     return contact
 
