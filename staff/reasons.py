@@ -93,17 +93,22 @@ def list_command():
             click.echo(f"{reason.code:20} {'active ' if reason.active else 'retired'} {reason.text}")
 
 
+def _change(change, *args) -> None:
+    """Run one change from the command line in its own transaction; a refused one exits 1 and changes nothing."""
+    try:
+        with session_scope(current_app.extensions["db_engine"]) as session:
+            change(session, *args, "cli", current_app.config["CLOCK"]())
+    except ReasonError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @reasons_group.command("add")
 @click.argument("code")
 @click.argument("text")
 @with_appcontext
 def add_command(code: str, text: str):
     """Add a standard reason CODE with the wording TEXT that DSLs are sent."""
-    try:
-        with session_scope(current_app.extensions["db_engine"]) as session:
-            add_reason(session, code, text, "cli", current_app.config["CLOCK"]())
-    except ReasonError as exc:
-        raise click.ClickException(str(exc)) from None
+    _change(add_reason, code, text)
     click.echo(f"Added {code}.")
 
 
@@ -112,9 +117,5 @@ def add_command(code: str, text: str):
 @with_appcontext
 def retire_command(code: str):
     """Stop offering a standard reason (decisions already sent keep it)."""
-    try:
-        with session_scope(current_app.extensions["db_engine"]) as session:
-            set_active(session, code, False, "cli", current_app.config["CLOCK"]())
-    except ReasonError as exc:
-        raise click.ClickException(str(exc)) from None
+    _change(set_active, code, False)
     click.echo(f"Retired {code}.")
