@@ -181,7 +181,8 @@ def run(database: str, spread: str, small: int, large: int) -> dict:
         now = datetime.now(timezone.utc)
         rng = random.Random(7)
         with Session(engine) as session:
-            session.add_all(School(urn=900000 + n, name=f"School {n:03d}", pupils=rng.randrange(60, 1600), updated_at=now)
+            session.add_all(School(urn=900000 + n, name=f"School {n:03d}", pupils=rng.randrange(60, 1600),
+                                   updated_at=now)
                             for n in range(1, SCHOOLS + 1))
             create_user(session, "bench", "benchmark-password", "supervisor", now)
             session.execute(text("INSERT INTO apitoken (name, token_hash, created_at) VALUES ('bench', :h, :t)"),

@@ -52,7 +52,8 @@ def list_command(status: str | None, limit: int | None):
 @click.argument("reference")
 @click.argument("status")
 @click.option("--outcome", help=f"With 'decided': one of {', '.join(OUTCOMES)} (or nfa).")
-@click.option("--reason-code", help="The standard reason the DSL is told (`ivr reasons list`); needed for no further action.")
+@click.option("--reason-code",
+              help="The standard reason the DSL is told (`ivr reasons list`); needed for no further action.")
 @click.option("--note", "--reason", "note", help="Staff's own note: kept inside, never sent.")
 @click.option("--actor", help="Who is making the change (default: cli:<your login name>).")
 @with_appcontext

@@ -58,7 +58,7 @@ def save_inbound_deleted(session: Session, call_ids: list[int]) -> None:
 
 
 def _old(cutoff: datetime) -> dict:
-    """For each kind of personal data kept in our tables: (model, condition selecting what is past retention, values)."""
+    """Each kind of personal data in our tables: (model, what is past retention, the values that clear it)."""
     done_callback = [Callback.created_at < cutoff, Callback.state.not_in(PENDING_CALLBACK_STATES)]
     return {
         "calls_anonymised": (Call, [Call.started_at < cutoff, Call.caller.is_not(None)], {"caller": None}),
@@ -75,7 +75,7 @@ def _old(cutoff: datetime) -> dict:
 
 
 def save_anonymised(session: Session, cutoff: datetime, dry_run: bool = False) -> dict[str, int]:
-    """Clear numbers, message texts, errors and staff notes past the cutoff; counts per kind (only counted on a dry run)."""
+    """Clear numbers, message texts, errors and notes past the cutoff; counts per kind (a dry run only counts)."""
     counts = {}
     for kind, (model, where, values) in _old(cutoff).items():
         if dry_run:
