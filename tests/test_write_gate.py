@@ -53,6 +53,7 @@ def test_the_next_writer_gets_in_however_a_write_transaction_ends(engine, end):
     assert next_writer_gets_in(engine)
 
 
+@pytest.mark.timed_wait
 def test_a_writer_waiting_longer_than_a_live_call_may_gets_an_operational_error_for_the_fail_safe(engine, monkeypatch):
     gate, _ = engine.dialect.ivr_write_gate
     monkeypatch.setattr(engine.dialect, "ivr_write_gate", (gate, 0.05))
