@@ -82,6 +82,7 @@ def states(engine) -> dict:
         return dict(session.execute(select(Callback.state, func.count()).group_by(Callback.state)).all())
 
 
+@pytest.mark.timed_wait  # the survivor's scheduler must wake again after the dead worker's lease: a timed wait
 def test_two_workers_send_each_of_1000_due_callbacks_exactly_once_even_when_one_is_killed(pg_empty_schema_url,
                                                                                           tmp_path):
     engine = make_engine(pg_empty_schema_url)

@@ -138,6 +138,7 @@ def test_a_worker_stopped_mid_run_gives_back_its_work_and_the_next_one_finishes_
 
 
 @pytest.mark.slow
+@pytest.mark.timed_wait  # the survivor's scheduler must wake again after the lease: a timed wait
 def test_a_worker_killed_mid_run_loses_nothing(engine, live, due_texts, workers):
     first = workers.start(lease=2)
     wait_for(lambda: len(sent_bodies(live)) >= 20, "the first worker to get going")
