@@ -48,7 +48,9 @@ def due_texts(engine, live):
     """ROWS text callbacks, each with its own body, due since a fixed past moment (workers run on the real clock)."""
     live.stand_in.latency = 0.01  # the real API takes a moment; this lets a worker be caught mid-run
     with Session(engine, expire_on_commit=False) as session:
-        contact = add_contact(session, IN_HOURS, caller=MOBILE, urn=None)
+        # Promised far ahead: an overdue promise would make the workers queue an update of their own, a 101st
+        # row that could make "all sent" true while one of ours was still on its way.
+        contact = add_contact(session, IN_HOURS, caller=MOBILE, urn=None, promised_by=IN_HOURS + timedelta(days=3650))
         session.add_all(Callback(contact_id=contact.id, kind="reference", channel="sms", to_number=MOBILE,
                                  body=f"test text {i:04d}", due_at=IN_HOURS, dedupe_key=f"t{i}",
                                  created_at=IN_HOURS, updated_at=IN_HOURS)
@@ -103,7 +105,9 @@ def states(engine) -> Counter:
 
 
 def all_sent(engine) -> bool:
-    return sum(states(engine)[s] for s in DONE) == ROWS
+    counts = states(engine)
+    assert counts.total() == ROWS, f"the outbox should hold only the test's rows: {counts}"
+    return sum(counts[s] for s in DONE) == ROWS
 
 
 def sent_bodies(live) -> Counter:
