@@ -11,6 +11,7 @@ from routing.hours import LONDON
 
 SENDER = "Warwickshire MASH"
 DANGER = "If a child is in immediate danger, call 999."
+NO_REPLY = "Replies to this number are not read."  # texts may come from a one-way sender ID
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def _news(update: Update) -> str:
 def sms_text(update: Update, urgent_number: str) -> str:
     """The SMS: reference, news, next step, and the number to ring if it has become urgent."""
     return (f"{SENDER}, contact reference {update.reference}: {_news(update)} "
-            f"If the concern has become urgent, ring {national(urgent_number)}. {DANGER}")
+            f"If the concern has become urgent, ring {national(urgent_number)}. {DANGER} {NO_REPLY}")
 
 
 def voice_text(update: Update, urgent_number: str) -> str:

@@ -26,7 +26,6 @@ SEND_INTERVAL_S = 5
 HEARTBEAT_INTERVAL_S = 10
 PROMISE_CHECK_INTERVAL_S = 60
 BATCH = 10
-LOCAL_BASE_URL = "http://127.0.0.1:5000"
 HEARTBEAT_KEEP = timedelta(days=7)
 CREDENTIALS_HOLD = timedelta(minutes=5)  # how long rows wait after Twilio refused our credentials
 
@@ -50,7 +49,9 @@ class Worker:
         self.problem: str | None = None  # why Twilio refuses to send for us, while it does
         self.refused_now = False  # this send run met that refusal: it stops
         self._client = None
-        base = urlsplit(self.settings.public_base_url or LOCAL_BASE_URL)
+        if not self.settings.public_base_url:
+            raise ValueError("PUBLIC_BASE_URL is required: Twilio calls the worker's callbacks back on it")
+        base = urlsplit(self.settings.public_base_url)
         self._urls = app.url_map.bind(base.netloc, url_scheme=base.scheme)
 
     def now(self):

@@ -11,6 +11,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from ivr.config import normalise_database_url
 from simulator.caller import TRANSFER_OUTCOMES, ScriptedCaller, SimulatedCall, SimulatorError
 from simulator.scenario_file import DEFAULT_CALLER
 from simulator.transcript import ServiceDirectory
@@ -68,9 +69,7 @@ def database_engine(database_url: str, base_url: str):
         if urlsplit(base_url).hostname not in LOOPBACK:
             return None
         return current_app.extensions["db_engine"]
-    from ivr.config import load_settings
-
-    return make_engine(load_settings({"DATABASE_URL": database_url}).database_url)
+    return make_engine(normalise_database_url(database_url))
 
 
 def _keys(ctx, param, values):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 import time
 import uuid
@@ -183,14 +184,22 @@ class TwilioStandIn:
         return call
 
     def _create_message(self, form: dict) -> dict:
-        to, from_ = _e164(form.get("To"), "To", 21604), _e164(form.get("From"), "From", 21603)
+        to, service = _e164(form.get("To"), "To", 21604), form.get("MessagingServiceSid")
+        if service:
+            if not re.fullmatch(r"MG[0-9a-f]{32}", service):
+                raise ApiError(400, 21701, f"The Messaging Service Sid {service} is invalid.")
+            from_ = None  # the service picks a sender from its pool
+        elif re.fullmatch(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}", form.get("From") or ""):
+            from_ = form["From"]  # an alphanumeric sender ID
+        else:
+            from_ = _e164(form.get("From"), "From", 21603)
         if not form.get("Body"):
             raise ApiError(400, 21602, "Message body is required.")
         if to in self.unsubscribed:
             raise ApiError(400, 21610, "Attempt to send to unsubscribed recipient")
         message = self._resource("Messages", _sid("SM"), form, to, from_)
         message.update({"body": form["Body"], "num_segments": str(len(form["Body"]) // 153 + 1), "num_media": "0",
-                        "error_code": None, "error_message": None, "date_sent": None, "messaging_service_sid": None})
+                        "error_code": None, "error_message": None, "date_sent": None, "messaging_service_sid": service})
         self._remember(self.messages, message)
         self.listener(f"SMS {message['sid']} to {mask_number(to)}: {message['body']}")
         self._later(self._play_message, message["sid"])

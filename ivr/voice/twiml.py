@@ -108,6 +108,13 @@ def goodbye(settings: Settings, text: str) -> VoiceResponse:
     return resp
 
 
+def hangup() -> VoiceResponse:
+    """End the call without a word: the caller has already gone (Twilio asked for an action after hang-up)."""
+    resp = VoiceResponse()
+    resp.hangup()
+    return resp
+
+
 def failsafe(settings: Settings, in_hours: bool, attempt: int = 1) -> VoiceResponse:
     """Connect straight to MASH (EDT out of hours), then the other line; needs no database."""
     lines = [settings.mash_number, settings.edt_number] if in_hours else [settings.edt_number, settings.mash_number]
