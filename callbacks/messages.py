@@ -75,6 +75,12 @@ def voice_text(update: Update, urgent_number: str) -> str:
             f"If the concern has become urgent, ring {spoken_digits(national(urgent_number))}. {DANGER}")
 
 
+def offer_text(reference: str) -> str:
+    """The opening of a voice callback: who is calling and about what, but not the news until a key is pressed."""
+    return (f"Hello. This is an automated call from {SENDER} with an update on contact reference "
+            f"{spoken_digits(reference)}. To hear your update, press 1.")
+
+
 def machine_text(reference: str, urgent_number: str) -> str:
     """The short message left on an answering machine: the reference only."""
     return (f"This is {SENDER} with an update on contact reference {spoken_digits(reference)}. "

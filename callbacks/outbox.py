@@ -142,24 +142,43 @@ def _is_current(row: Callback, sid: str | None, attempt: int | None) -> bool:
             and (row.twilio_sid is None or row.twilio_sid == sid))
 
 
+HEARD_BY_PERSON = "heard: a person pressed for the update"
+MACHINE_MESSAGE = "heard: the reference was left"
+HEARD = (HEARD_BY_PERSON, MACHINE_MESSAGE)
+
+
+def heard(how: str, sid: str | None, attempt: int | None, now: datetime) -> Callable[[Callback], dict | None]:
+    """The call's TwiML reached the point that makes it delivered: a person pressed, or the machine message."""
+    def decide(row: Callback) -> dict | None:
+        if not _is_current(row, sid, attempt) or row.last_status == HEARD_BY_PERSON:
+            return None  # a person's press is never downgraded by a later replay of the short message
+        return {"last_status": how, "twilio_sid": sid or row.twilio_sid, "updated_at": now}
+    return decide
+
+
 def call_status(status: str, answered_by: str | None, sid: str | None, attempt: int | None, hours,
                 now: datetime) -> Callable[[Callback], dict | None]:
-    """A voice callback's status: answered -> delivered; busy/no answer/failed -> retry within hours, or failed."""
+    """A voice callback's status: delivered only once heard; a fax fails; otherwise retry within hours, or fail."""
     status = (status or "").strip().lower()
+    answered_by = (answered_by or "").strip().lower() or None
 
     def decide(row: Callback) -> dict | None:
         if not _is_current(row, sid, attempt):
             return None
         values = {"twilio_sid": sid or row.twilio_sid, "updated_at": now,
                   "last_status": f"{status} ({answered_by})" if answered_by else status}
-        if status in DELIVERED_CALL:
-            return values | {"state": "delivered"}
-        if status not in UNANSWERED_CALL:
-            return values
+        if status in DELIVERED_CALL and answered_by == "fax":
+            return values | {"state": "failed", "last_error": "a fax machine answered"}
+        if status in DELIVERED_CALL and row.last_status in HEARD:
+            return values | {"state": "delivered", "last_status": f"{values['last_status']}, {row.last_status}"}
+        if status not in UNANSWERED_CALL and status not in DELIVERED_CALL:
+            return values  # ringing, in progress: not the end yet
         retry = schedule.retry_at(hours, row.attempts, now)
+        unheard = "answered, but the update was not heard" if status in DELIVERED_CALL else status
         if retry is None:
-            return values | {"state": "failed", "last_error": f"{status} after {row.attempts} attempts"}
-        return values | {"state": "scheduled", "due_at": retry, "claimed_by": None, "claimed_at": None}
+            return values | {"state": "failed", "last_error": f"{unheard} after {row.attempts} attempts"}
+        return values | {"state": "scheduled", "due_at": retry, "claimed_by": None, "claimed_at": None,
+                         "last_error": unheard}
     return decide
 
 

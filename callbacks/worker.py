@@ -70,7 +70,7 @@ class Worker:
         def build(endpoint, **values):
             return self._urls.build(endpoint, values, force_external=True)
         ids = {"callback": callback.id, "attempt": callback.attempts}
-        return sender.CallbackUrls(build("voice.callback_twiml", callback_id=callback.id),
+        return sender.CallbackUrls(build("voice.callback_twiml", callback_id=callback.id, attempt=callback.attempts),
                                    build("voice.callback_status", **ids), build("voice.message_status", **ids))
 
     def send_due(self) -> int:

@@ -12,7 +12,7 @@ from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
 
 import click
 import phonenumbers
@@ -22,10 +22,14 @@ from twilio.request_validator import RequestValidator
 from routing.phone import mask_number
 
 API = "/2010-04-01"
-ANSWERS = ("human", "machine", "busy", "no-answer", "failed")
+ANSWERS = ("human", "human-silent", "unknown", "machine", "fax", "busy", "no-answer", "failed")
 SMS_OUTCOMES = ("delivered", "undelivered", "failed")
 SMS_ERRORS = {"undelivered": "30003", "failed": "30008"}
-ANSWERED_BY = {"human": "human", "machine": "machine_end_beep"}
+# What answering machine detection reports for each answer; "unknown" is Twilio's word when detection timed out.
+ANSWERED_BY = {"human": "human", "human-silent": "human", "unknown": "unknown", "machine": "machine_end_beep",
+               "fax": "fax"}
+PRESSES = {"human": "1"}  # the key a person presses at the first <Gather>; everyone else presses nothing
+MAX_DOCUMENTS = 10  # TwiML documents followed in one call, so a redirect loop cannot play forever
 LOG_PATH = "/_stand-in/log"
 ANSWER_PATH = "/_stand-in/answer"
 
@@ -57,6 +61,22 @@ def _e164(value: str | None, field: str, code: int) -> str:
     if parsed is None or not phonenumbers.is_valid_number(parsed):
         raise ApiError(400, 21211 if field == "To" else 21212, f"Invalid '{field}' Phone Number: {value}")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _play_document(doc: ET.Element, said: list[str], key: str | None):
+    """Play one TwiML document: ((next URL, method, digits) or None, the key still to press)."""
+    for element in doc:
+        if element.tag == "Say":
+            said.append(" ".join(element.itertext()).strip())
+        elif element.tag == "Gather":
+            said.extend(" ".join(e.itertext()).strip() for e in element.iter("Say"))
+            if key:
+                return (element.get("action") or "", element.get("method", "POST"), key), None
+        elif element.tag == "Redirect":
+            return ((element.text or "").strip(), element.get("method", "POST"), None), key
+        elif element.tag == "Hangup":
+            break
+    return None, key
 
 
 class TwilioStandIn:
@@ -258,14 +278,27 @@ class TwilioStandIn:
             self._update(self.calls, sid, events=record["events"] + [final["CallStatus"]])
 
     def _fetch_twiml(self, call: dict, params: dict) -> None:
-        """Fetch the call's TwiML and keep what the person would hear; like Twilio, a bad answer ends the call."""
-        try:
-            resp = self._webhook(call["url"], params, call["method"])
-            status = resp.status_code
-            said = [" ".join(e.itertext()).strip() for e in ET.fromstring(resp.content).iter("Say")] if resp.ok else []
-        except (requests.RequestException, ET.ParseError) as exc:
-            status, said = None, []
-            self.listener(f"call {call['sid']}: could not get TwiML ({type(exc).__name__})")
+        """Play the call's TwiML as a phone would: what is said, a key at a <Gather>, then <Redirect>s.
+
+        Like Twilio, a bad answer ends the call.
+        """
+        url, method, form, key = call["url"], call["method"], params, PRESSES.get(call["answer"])
+        said, status = [], None
+        for _ in range(MAX_DOCUMENTS):
+            try:
+                resp = self._webhook(url, form, method)
+                status = resp.status_code
+                doc = ET.fromstring(resp.content) if resp.ok else None
+            except (requests.RequestException, ET.ParseError) as exc:
+                doc = None
+                self.listener(f"call {call['sid']}: could not get TwiML ({type(exc).__name__})")
+            if doc is None:
+                break
+            step, key = _play_document(doc, said, key)
+            if step is None:
+                break
+            action, method, digits = step
+            url, form = urljoin(url, action), dict(params, **({"Digits": digits} if digits else {}))
         self._update(self.calls, call["sid"], said=said, twiml_status=status)
 
     def _play_message(self, sid: str) -> None:
