@@ -35,10 +35,10 @@ class BaseUrlHttpClient(TwilioHttpClient):
         return super().request(method, self.rewrite(url), *args, **kwargs)
 
 
-def make_client(settings) -> Client:
+def make_client(settings, timeout: float = REST_TIMEOUT_S) -> Client:
     """A twilio REST Client for this app's account, pointed at TWILIO_API_BASE_URL."""
     return Client(settings.twilio_account_sid, settings.twilio_auth_token,
-                  http_client=BaseUrlHttpClient(settings.twilio_api_base_url))
+                  http_client=BaseUrlHttpClient(settings.twilio_api_base_url, timeout))
 
 
 @dataclass(frozen=True)

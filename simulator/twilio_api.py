@@ -87,6 +87,8 @@ class TwilioStandIn:
                  port: int = 0, listener=None):
         self.account_sid, self.auth_token = account_sid, auth_token
         self.answer, self.sms_outcome, self.delay, self.latency = answer, sms_outcome, delay, latency
+        # Creates to accept and then answer too late (`stall` seconds), as when Twilio's answer is lost.
+        self.lose_answers, self.stall = 0, 0.0
         self.app_url = urlsplit(app_url) if app_url else None
         self.listener = listener or (lambda line: None)
         self.calls: dict[str, dict] = {}
@@ -156,10 +158,26 @@ class TwilioStandIn:
                 raise ApiError(404, 20404, f"The requested resource {path} was not found")
             with self._lock:
                 return 200, dict(store[sid])
+        if method == "GET":
+            return 200, self._list(kind, store, form)
         if method != "POST":
             raise ApiError(405, 20004, "Method not allowed")
         time.sleep(self.latency)  # the real API takes a moment to answer a create
-        return 201, (self._create_call(form) if kind == "Calls" else self._create_message(form))
+        created = self._create_call(form) if kind == "Calls" else self._create_message(form)
+        if self.lose_answers:
+            with self._lock:
+                self.lose_answers -= 1
+            time.sleep(self.stall)  # accepted, but the answer comes too late: the client has timed out
+        return 201, created
+
+    def _list(self, kind: str, store: dict, form: dict) -> dict:
+        """A list of calls or messages, newest first, filtered by To, in Twilio's page format (one page)."""
+        size = int(form.get("PageSize") or 50)
+        with self._lock:
+            items = [dict(item) for item in reversed(store.values()) if form.get("To") in (None, item["to"])][:size]
+        uri = f"{API}/Accounts/{self.account_sid}/{kind}.json"
+        return {kind.lower(): items, "page": 0, "page_size": size, "start": 0, "end": max(len(items) - 1, 0),
+                "uri": uri, "first_page_uri": uri, "next_page_uri": None, "previous_page_uri": None}
 
     def _delete(self, kind: str, sid: str | None) -> tuple[int, dict]:
         """DELETE a call, message or recording (retention). Inbound calls and recordings were never made
@@ -344,11 +362,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _reply(self, status: int, body: dict) -> None:
         data = b"" if status == 204 else json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up waiting (a lost answer, on purpose): nothing to tell it
 
     def _serve(self, method: str) -> None:
         stand_in: TwilioStandIn = self.server.stand_in
@@ -356,6 +377,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         fields = parse_qs(self.rfile.read(length).decode(), keep_blank_values=True) if length else {}
         form = {key: values[-1] for key, values in fields.items()}
+        if method == "GET":  # a list's filters (To, PageSize) come in the query string
+            form = {key: values[-1] for key, values in parse_qs(urlsplit(self.path).query).items()}
         try:
             if path == LOG_PATH and method == "GET":
                 return self._reply(200, stand_in.log())
