@@ -39,6 +39,7 @@ class Expect:
     route: str | None = None
     school_urn: int | None = None
     school_match: str | None = None
+    fallback: bool = False  # True: the call must need Twilio's Fallback URL; False: it must not
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,12 @@ class _Reader:
             self.fail(node, where, f"{raw!r} is not a whole number of at least {minimum}")
         return int(raw)
 
+    def flag(self, node: yaml.Node, where: str) -> bool:
+        raw = self.text(node, where)
+        if raw not in ("true", "false"):
+            self.fail(node, where, f"{raw!r} is not true or false")
+        return raw == "true"
+
     def choice(self, node: yaml.Node, where: str, options: tuple[str, ...]) -> str:
         raw = self.text(node, where)
         if raw not in options:
@@ -153,7 +160,7 @@ def _targets(r: _Reader, node, where) -> tuple[str, ...]:
 
 def _expect(r: _Reader, node, where) -> Expect:
     fields = r.mapping(node, where, ("connected_to", "says", "not_says", "hears", "route", "school_urn",
-                                     "school_match"))
+                                     "school_match", "fallback"))
     values: dict = {}
     for name, value in fields.items():
         label = f"{where}.{name}"
@@ -169,6 +176,8 @@ def _expect(r: _Reader, node, where) -> Expect:
             values["route"] = r.choice(value, label, Route.ALL)
         elif name == "school_urn":
             values["school_urn"] = r.integer(value, label, 100000)
+        elif name == "fallback":
+            values["fallback"] = r.flag(value, label)
         else:
             values["school_match"] = r.choice(value, label, SchoolMatch.ALL)
     return Expect(**values)
