@@ -220,12 +220,18 @@ class SimulatedCall:
         self.transcript.add(tx.DIALS, self.elapsed_s, number=target, outcome=outcome, seconds=talk_s)
         ring_s = {"answered": 8, "busy": 2, "failed": 1}.get(outcome, int(el.get("timeout") or 30))
         self.elapsed_s += ring_s + talk_s
+        gone = self.caller.hangs_up_during_transfer(target, outcome)
+        if gone:
+            self.transcript.add(tx.CALLER_HANGUP, self.elapsed_s)
         if not el.get("action"):
-            return None  # without an action Twilio carries on with the next verb
+            return _END if gone else None  # without an action Twilio carries on with the next verb
         extra = {"DialCallStatus": TRANSFER_OUTCOMES[outcome]}
         if outcome == "answered":
             extra.update(DialCallDuration=talk_s, DialCallSid="CA" + uuid.uuid4().hex)
-        return self._request(urljoin(doc.url, el.get("action")), el.get("method") or "POST", self.params(**extra))
+        if gone:
+            extra["CallStatus"] = "completed"  # Twilio still requests the action, telling the app the caller left
+        doc = self._request(urljoin(doc.url, el.get("action")), el.get("method") or "POST", self.params(**extra))
+        return _END if gone else doc  # TwiML answered after the caller left is never played
 
     def _record(self, el, doc):
         seconds = self.caller.record(self.transcript.heard()[-1] if self.transcript.heard() else "")

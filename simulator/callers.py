@@ -27,17 +27,21 @@ class Caller(Protocol):
     def record(self, prompt: str) -> int | None:
         """Seconds of message left at a Record, or None to say nothing."""
 
+    def hangs_up_during_transfer(self, number: str, outcome: str) -> bool:
+        """True to hang up while a transfer rings or is connected, instead of waiting for it to end."""
+
 
 class ScriptedCaller:
     """A caller who follows a script: keys for each prompt, outcomes for each transfer, a hang-up step."""
 
     def __init__(self, presses=(), transfers=(), hangup_at: int | None = None, message_s: int | None = 20,
-                 talk_s: int = DEFAULT_TALK_S):
+                 talk_s: int = DEFAULT_TALK_S, hang_up_during_transfer: bool = False):
         self.presses = list(presses)
         self.transfers = list(transfers)
         self.hangup_at = hangup_at
         self.message_s = message_s
         self.talk_s = talk_s
+        self.hang_up_during_transfer = hang_up_during_transfer
         self.unused_presses: list[str] = []
 
     def hangs_up_at(self, document: int) -> bool:
@@ -59,6 +63,10 @@ class ScriptedCaller:
     def record(self, prompt: str) -> int | None:
         """Leave a message of the scripted length."""
         return self.message_s
+
+    def hangs_up_during_transfer(self, number: str, outcome: str) -> bool:
+        """Hang up during the first transfer when the script says so; the call is then over."""
+        return self.hang_up_during_transfer
 
     def leftovers(self) -> list[str]:
         """Scripted keys and outcomes the call ended before using: the flow was not what the script expected."""

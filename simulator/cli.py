@@ -99,13 +99,16 @@ def _keys(ctx, param, values):
               help="How the next transfer ends (repeat for successive transfers; default answered).")
 @click.option("--hangup-at", type=click.IntRange(min=1), default=None,
               help="Hang up while hearing the Nth TwiML document (1 = the greeting).")
+@click.option("--hang-up-during-transfer", is_flag=True,
+              help="Hang up during the first transfer: Twilio then requests the Dial action with "
+                   "CallStatus=completed, and the call ends.")
 @click.option("--message-seconds", type=click.IntRange(min=0), default=20, show_default=True,
               help="Length of a message left after the tone (0 = say nothing).")
 @click.option("--interactive", is_flag=True, help="Read each prompt and type the keys yourself.")
 @click.option("--show-requests", is_flag=True, help="Also list each webhook request with its latency.")
 @with_appcontext
 def call_command(base_url, auth_token, fallback_url, database_url, from_number, to_number, presses, transfers,
-                 hangup_at, message_seconds, interactive, show_requests):
+                 hangup_at, hang_up_during_transfer, message_seconds, interactive, show_requests):
     """Make one simulated call and print what the caller hears and does."""
     s = settings()
     directory = ServiceDirectory.from_settings(s)
@@ -114,7 +117,8 @@ def call_command(base_url, auth_token, fallback_url, database_url, from_number, 
 
         caller = InteractiveCaller(directory)
     else:
-        caller = ScriptedCaller(presses, transfers, hangup_at, message_seconds or None)
+        caller = ScriptedCaller(presses, transfers, hangup_at, message_seconds or None,
+                                hang_up_during_transfer=hang_up_during_transfer)
     call = SimulatedCall(base_url, auth_token or s.twilio_auth_token, caller, from_number,
                          to_number or s.twilio_phone_number, account_sid=s.twilio_account_sid,
                          directory=directory, listener=click.echo, fallback_url=fallback_url)

@@ -53,6 +53,7 @@ class Scenario:
     presses: tuple[str | None, ...] = ()
     transfers: tuple[str, ...] = ()
     hangup_at: int | None = None
+    hang_up_during_transfer: bool = False
     message_s: int = 20
     requires: str | None = None
     expect: Expect = field(default_factory=Expect)
@@ -190,12 +191,14 @@ CALL_FIELDS: dict[str, Callable] = {
     "transfer": lambda r, n, w: tuple(
         r.choice(item, w, tuple(TRANSFER_OUTCOMES)) for item in (n.value if isinstance(n, yaml.SequenceNode) else [n])),
     "hangup_at": lambda r, n, w: r.integer(n, w, 1),
+    "hang_up_during_transfer": lambda r, n, w: r.flag(n, w),
     "message": lambda r, n, w: r.integer(n, w, 0),
     "requires": lambda r, n, w: None if r.text(n, w) in (None, "any") else r.choice(n, w, HOURS_REQUIREMENTS),
     "expect": _expect,
 }
 ATTRIBUTES = {"from": "caller", "press": "presses", "transfer": "transfers", "message": "message_s",
-              "expect": "expect", "name": "name", "hangup_at": "hangup_at", "requires": "requires"}
+              "expect": "expect", "name": "name", "hangup_at": "hangup_at", "requires": "requires",
+              "hang_up_during_transfer": "hang_up_during_transfer"}
 
 
 def parse_scenarios(text: str, path: str) -> list[Scenario]:

@@ -81,7 +81,8 @@ def run_scenario(scenario: Scenario, target: Target, listener: Callable[[str], N
             state = "open" if open_now else "closed"
             return ScenarioResult(scenario, SKIPPED, note=f"needs {scenario.requires}; the app's OPENING_HOURS say it is {state} now")
     s = target.settings
-    caller = ScriptedCaller(scenario.presses, scenario.transfers, scenario.hangup_at, scenario.message_s)
+    caller = ScriptedCaller(scenario.presses, scenario.transfers, scenario.hangup_at, scenario.message_s,
+                            hang_up_during_transfer=scenario.hang_up_during_transfer)
     call = SimulatedCall(target.base_url, target.auth_token, caller, scenario.caller, s.twilio_phone_number,
                         account_sid=s.twilio_account_sid, directory=ServiceDirectory.from_settings(s),
                         listener=listener, fallback_url=target.fallback_url)

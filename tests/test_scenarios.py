@@ -127,6 +127,8 @@ MALFORMED = [
     ("calls:\n  - name: x\n    press: [1]\n", 2, "calls[0].expect", "missing (required)"),
     ("calls:\n  - name: x\n    expect: {route: MASH\n", 4, "(YAML syntax)", "expected ',' or '}'"),
     ("defaults:\n  hangup_at: soon\ncalls: []\n", 2, "defaults.hangup_at", "not a whole number"),
+    ("calls:\n  - name: x\n    hang_up_during_transfer: yes\n    expect: {route: MASH}\n",
+     3, "calls[0].hang_up_during_transfer", "'yes' is not true or false"),
     ("calls:\n  - name: x\n    expect: {fallback: maybe}\n", 3, "calls[0].expect.fallback", "not true or false"),
 ]
 
@@ -196,3 +198,10 @@ def test_a_broken_fallback_fails_the_scenario_even_when_it_expects_the_fallback(
     assert "then the Fallback URL failed too" in result.note and "answered HTTP 503" in result.note
     assert "application error has occurred" in format_result(result)
 
+
+def test_a_scenario_can_hang_up_during_the_transfer(app, stub, clock):
+    stub.docs["/voice/incoming"] = '<Response><Dial action="/dialled">+442079460100</Dial></Response>'
+    [scenario] = parse_scenarios(STUB_CALL.replace("    expect:", "    hang_up_during_transfer: true\n    expect:"),
+                                 "x.yaml")
+    assert run_scenario(scenario, _stub_target(app, stub, clock)).status == PASSED
+    assert stub.form("/dialled")["CallStatus"] == "completed"

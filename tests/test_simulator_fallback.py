@@ -129,8 +129,48 @@ def test_the_apps_own_fallback_url_puts_the_caller_through_to_mash_when_the_voic
                                                           live_url + "/voice/fallback/result?attempt=1"]
 
 
+# Hanging up during a transfer.
+
+
+def test_a_caller_who_hangs_up_during_a_connected_transfer_gets_the_dial_action_sent_as_completed(stub):
+    stub.docs["/voice/incoming"] = '<Response><Dial action="/dialled">+442079460100</Dial></Response>'
+    stub.docs["/dialled"] = "<Response><Say>Never heard: the caller has gone.</Say></Response>"
+    transcript = call(stub.url, ScriptedCaller(hang_up_during_transfer=True)).run()
+    assert stub.paths() == ["/voice/incoming", "/dialled", "/voice/status"]
+    action = stub.form("/dialled")
+    assert action["CallStatus"] == "completed" and action["DialCallStatus"] == "completed"
+    assert int(action["DialCallDuration"]) == 180
+    assert transcript.heard() == []
+    assert [e.kind for e in transcript.events] == [tx.DIALS, tx.CALLER_HANGUP]
+
+
+def test_a_caller_who_hangs_up_while_the_transfer_rings_gets_no_answer_and_no_duration(stub):
+    stub.docs["/voice/incoming"] = '<Response><Dial action="/dialled">+442079460100</Dial></Response>'
+    call(stub.url, ScriptedCaller(transfers=["no-answer"], hang_up_during_transfer=True)).run()
+    action = stub.form("/dialled")
+    assert action["CallStatus"] == "completed" and action["DialCallStatus"] == "no-answer"
+    assert "DialCallDuration" not in action
+
+
+def test_without_the_hang_up_the_dial_action_is_sent_in_progress_and_its_twiml_is_played(stub):
+    stub.docs["/voice/incoming"] = '<Response><Dial action="/dialled">+442079460100</Dial></Response>'
+    stub.docs["/dialled"] = "<Response><Say>Goodbye.</Say></Response>"
+    transcript = call(stub.url).run()
+    assert stub.form("/dialled")["CallStatus"] == "in-progress"
+    assert transcript.heard() == ["Goodbye."]
+
+
 def _invoke(app, *args):
     return CliRunner().invoke(simulate_group, list(args), obj=ScriptInfo(create_app=lambda: app))
+
+
+def test_simulate_call_hang_up_during_transfer_sends_the_dial_action_as_completed(app, stub):
+    stub.docs["/voice/incoming"] = '<Response><Dial action="/dialled">+442079460100</Dial></Response>'
+    result = _invoke(app, "call", "--base-url", stub.url, "--database-url", "none", "--hang-up-during-transfer")
+    assert result.exit_code == 0, result.output
+    assert stub.form("/dialled")["CallStatus"] == "completed"
+    lines = [line.split("] ", 1)[1] for line in result.output.splitlines() if "] " in line]
+    assert lines == ["Transfer to MASH (+442079460100): answered, talks 180 s", "Caller hangs up"]
 
 
 def test_simulate_call_prints_the_fallback_and_exits_non_zero_when_the_voice_url_failed(app, stub):
