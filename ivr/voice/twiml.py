@@ -6,9 +6,9 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from db.models import Route
 from ivr.config import Settings
-from routing.menu import NOT_AN_OPTION, NOT_HEARD, SERVICE_NAMES, Wording
+from routing.menu import MENU_TIMEOUT_S, NOT_AN_OPTION, SERVICE_NAMES, SHORT_REPLAY, Wording
 
-MENU_TIMEOUT_S = 5
+__all__ = ["MENU_TIMEOUT_S"]  # identify.py and others read the menu's wait from here
 RECORD_MAX_S = 120
 
 
@@ -51,12 +51,14 @@ def menu(settings: Settings, wording: Wording, in_hours: bool, attempt: int, rea
     action = url_for("voice.menu", attempt=attempt)
     g = gather(settings, action)
     if reason == "no_input":
-        say(g, settings, NOT_HEARD)
-    elif reason == "invalid":
-        say(g, settings, NOT_AN_OPTION)
-    if notice:
-        say(g, settings, notice)
-    say(g, settings, " ".join(wording.sentences(in_hours)))
+        # Only the short form after silence, so a silent caller reaches MASH within SILENT_CALLER_LIMIT_S.
+        say(g, settings, SHORT_REPLAY)
+    else:
+        if reason == "invalid":
+            say(g, settings, NOT_AN_OPTION)
+        if notice:
+            say(g, settings, notice)
+        say(g, settings, " ".join(wording.sentences(in_hours)))
     resp.append(g)
     # Twilio without actionOnEmptyResult falls through to here: post the empty choice ourselves.
     resp.redirect(action, method="POST")
