@@ -253,7 +253,7 @@ class TwilioStandIn:
         try:
             resp = self._webhook(call["url"], params, call["method"])
             status = resp.status_code
-            said = [" ".join(e.itertext()).strip() for e in ET.fromstring(resp.content).iter("Say")] if resp.ok else []
+            said = [" ".join("".join(e.itertext()).split()) for e in ET.fromstring(resp.content).iter("Say")] if resp.ok else []
         except (requests.RequestException, ET.ParseError) as exc:
             status, said = None, []
             self.listener(f"call {call['sid']}: could not get TwiML ({type(exc).__name__})")

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from db.models import Call, CallStep, Route
 from routing.menu import SHORT_REPLAY
 from tests.conftest import OUT_OF_HOURS, TEST_ENV
-from tests.twilio_client import call_params, dialled, next_url, said
+from tests.twilio_client import call_params, dialled, next_url, said, say_text
 
 MASH = TEST_ENV["MASH_NUMBER"]
 INFOLINE = TEST_ENV["DSL_INFOLINE_NUMBER"]
@@ -53,7 +53,7 @@ def test_the_greeting_warns_about_999_before_anything_else(twilio):
     doc = start(twilio)
     gather = doc.find("Gather")
     assert gather is not None and gather.get("numDigits") == "1"
-    first = gather.find("Say").text
+    first = say_text(gather.find("Say"))
     assert first.startswith("If a child is in immediate danger, hang up and call 999.")
     assert said(doc).index("press 1") < said(doc).index("Press 2") < said(doc).index("press 3") < said(doc).index("press 4")
 
