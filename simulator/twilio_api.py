@@ -63,13 +63,18 @@ def _e164(value: str | None, field: str, code: int) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _spoken(say: ET.Element) -> str:
+    """The words of a <Say>, with those inside its <say-as> in their place."""
+    return " ".join("".join(say.itertext()).split())
+
+
 def _play_document(doc: ET.Element, said: list[str], key: str | None):
     """Play one TwiML document: ((next URL, method, digits) or None, the key still to press)."""
     for element in doc:
         if element.tag == "Say":
-            said.append(" ".join(element.itertext()).strip())
+            said.append(_spoken(element))
         elif element.tag == "Gather":
-            said.extend(" ".join(e.itertext()).strip() for e in element.iter("Say"))
+            said.extend(_spoken(e) for e in element.iter("Say"))
             if key:
                 return (element.get("action") or "", element.get("method", "POST"), key), None
         elif element.tag == "Redirect":
