@@ -61,7 +61,7 @@ def _queries(rule: str, callback_id: int) -> list[str]:
     path = rule.replace("<int:callback_id>", str(callback_id))
     combos = itertools.product(SERVICES, ["1", "2"])
     queries = [f"?service={s}&attempt={a}&urgent={a == '1' and 1 or 0}&urn={SCHOOL_URN}" for s, a in combos]
-    return [path, path + "?repeat=1", *(path + q for q in queries)]
+    return [path, path + "?repeat=1", path + "?step=update", *(path + q for q in queries)]
 
 
 def _forms(n: int, keys: list):
@@ -115,6 +115,8 @@ def test_every_trial_variant_and_the_status_and_callback_words_were_reached(app,
         said.append(parse_twiml(twilio.post("/voice/incoming", call_params(
             call_sid=f"CA{n:032d}", caller=f"+441214960{n:03d}")).data))
     said.append(parse_twiml(twilio.post(f"/voice/callback/{callback.id}", call_params(AnsweredBy="human")).data))
+    said.append(parse_twiml(twilio.post(f"/voice/callback/{callback.id}?step=update",  # the person pressed 1
+                                        call_params(AnsweredBy="human", Digits="1")).data))
     status = twilio.post("/voice/status-check?attempt=1", call_params(caller=SWITCHBOARD, Digits=contact.reference))
     said.append(parse_twiml(status.data))
     text = " ".join("".join(s.itertext()) for doc in said for s in doc.iter("Say"))
