@@ -1,12 +1,13 @@
-"""Only UK mobiles are texted and only UK numbers rung; anything else is recorded as not sent, with the reason."""
+"""Only UK mobiles are texted and only UK numbers rung, at most 3 texts a number a day; the rest is recorded."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlmodel import Session
 
 from callbacks import channel
+from callbacks.allowed import london_day, why_not_sent
 from callbacks.contacts import save_status
 from callbacks.worker import Worker
 from db.models import Callback, Contact
@@ -24,6 +25,7 @@ ISLE_OF_MAN = "+447624123456"
 JERSEY_LANDLINE = "+441534123456"
 UK_PAGER = "+447640123456"
 OTHER_MOBILE = "+447700123456"
+UTC = timezone.utc
 
 
 # ---- which numbers ----
@@ -111,6 +113,84 @@ def test_a_queued_callback_to_a_number_we_may_not_use_is_not_sent_and_says_why(a
     assert log["messages"] == [] and log["calls"] == []
     [callback] = callbacks_of(engine)
     assert (callback.state, callback.last_error) == ("failed", why)
+
+
+# ---- at most 3 texts a number a day ----
+
+def test_a_fourth_text_to_a_number_in_a_day_is_not_sent_and_says_why(app, engine, clock, live):
+    for hour in range(4):
+        clock.now = IN_HOURS + timedelta(hours=hour)
+        queue(engine, MOBILE, key=f"k{hour}", due=clock.now)
+        Worker(app).send_due()
+    assert live.stand_in.wait_idle(30)
+    assert len(live.stand_in.log()["messages"]) == 3
+    states = [(c.state, c.last_error) for c in callbacks_of(engine)]
+    assert states[:3] == [("delivered", None)] * 3
+    assert states[3] == ("failed", "Not sent: 3 texts already went to this number today, the most we send a number "
+                                   "in a day.")
+
+
+def test_the_daily_limit_is_per_number(app, engine, clock, live):
+    for n in range(3):
+        queue(engine, MOBILE, key=f"m{n}")
+    queue(engine, OTHER_MOBILE, key="other")
+    assert Worker(app).send_due() == 4
+
+
+def test_the_day_is_londons_a_text_after_midnight_in_summer_time_starts_a_new_day(app, engine, clock, live):
+    evening = datetime(2026, 6, 3, 22, 0, tzinfo=UTC)  # 23:00 BST
+    for n in range(3):
+        clock.now = evening + timedelta(minutes=n)
+        queue(engine, MOBILE, key=f"e{n}", due=clock.now)
+        assert Worker(app).send_due() == 1
+    clock.now = datetime(2026, 6, 3, 23, 10, tzinfo=UTC)  # 00:10 BST on 4 June, still 3 June in UTC
+    queue(engine, MOBILE, key="after-midnight", due=clock.now)
+    assert Worker(app).send_due() == 1
+
+
+def test_a_london_day_is_23_hours_when_the_clocks_go_forward():
+    start, end = london_day(datetime(2026, 3, 29, 12, 0, tzinfo=UTC))
+    assert (start.astimezone(UTC), end.astimezone(UTC)) == (datetime(2026, 3, 29, 0, 0, tzinfo=UTC),
+                                                           datetime(2026, 3, 29, 23, 0, tzinfo=UTC))
+
+
+def test_of_two_texts_in_flight_at_once_past_the_limit_only_the_older_may_go(app, engine):
+    for n in range(4):
+        queue(engine, MOBILE, key=f"f{n}")
+    with Session(engine) as session:
+        rows = list(session.exec(Callback.__table__.select().order_by(Callback.id)))
+        ids = [row.id for row in rows]
+        for callback_id, state in zip(ids, ("sent", "delivered", "sending", "sending")):
+            row = session.get(Callback, callback_id)
+            row.state, row.claimed_at = state, IN_HOURS
+        session.commit()
+        third, fourth = session.get(Callback, ids[2]), session.get(Callback, ids[3])
+        assert why_not_sent(session, third, IN_HOURS) is None
+        assert "3 texts already went" in why_not_sent(session, fourth, IN_HOURS)
+
+
+def test_texts_refused_or_never_sent_do_not_count_towards_the_limit(app, engine, clock, live):
+    for n in range(3):
+        queue(engine, MOBILE, key=f"x{n}")
+    with Session(engine) as session:
+        for row in session.exec(Callback.__table__.select()):
+            callback = session.get(Callback, row.id)
+            callback.state, callback.claimed_at, callback.last_error = "failed", IN_HOURS, "Not sent: test"
+        session.commit()
+    queue(engine, MOBILE, key="fresh")
+    assert Worker(app).send_due() == 1
+
+
+def test_a_text_twilio_accepted_but_could_not_deliver_still_counts(app, engine, live):
+    for n in range(3):
+        queue(engine, MOBILE, key=f"u{n}")
+    with Session(engine) as session:
+        for row in session.exec(Callback.__table__.select()):
+            callback = session.get(Callback, row.id)
+            callback.state, callback.claimed_at, callback.twilio_sid = "failed", IN_HOURS, f"SM{row.id:032d}"
+        session.commit()
+    queue(engine, MOBILE, key="fourth")
+    assert Worker(app).send_due() == 0
 
 
 def test_a_decision_to_a_school_outside_the_uk_is_recorded_as_not_sent(app, engine, live):
