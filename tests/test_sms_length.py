@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
+from twilio.base.exceptions import TwilioRestException
 from sqlmodel import Session
 
 from callbacks import gsm, messages
@@ -116,3 +117,10 @@ def test_a_decision_text_with_a_curly_reason_leaves_the_outbox_as_gsm7_in_two_se
     [sms] = live.stand_in.log()["messages"]
     assert "The school's own support" in sms["body"] and gsm.is_gsm7(sms["body"])
     assert sms["num_segments"] == "2"
+
+
+def test_the_stand_in_refuses_a_body_over_1600_characters_as_twilio_does(app, live):
+    rest, settings = make_client(app.config["SETTINGS"]), app.config["SETTINGS"]
+    with pytest.raises(TwilioRestException) as refused:
+        rest.messages.create(to=MOBILE, from_=settings.twilio_phone_number, body="a" * 1601)
+    assert (refused.value.status, refused.value.code) == (400, 21617)
