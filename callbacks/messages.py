@@ -83,11 +83,9 @@ def _sms(update: Update, urgent_number: str) -> str:
 
 
 def sms_text(update: Update, urgent_number: str) -> str:
-    """The SMS in GSM-7 and at most 3 segments: reference, news, next step, and the number to ring.
-
-    Only the standard reason (admins' own wording, up to 160 characters) varies in length, so it is
-    what gets shortened; the reference, the numbers to ring and 999 always stay.
-    """
+    """The SMS in GSM-7 and at most 3 segments: reference, news, next step, and the number to ring."""
+    # Only the standard reason (admins' own wording, up to 160 characters) varies in length, so it is
+    # what gets shortened; the reference, the numbers to ring and 999 always stay.
     if update.reason:
         update = replace(update, reason=gsm.to_gsm7(update.reason))  # so a typed "…" ends the reason as "..."
     text = _sms(update, urgent_number)

@@ -13,11 +13,9 @@ WENT = ("sent", "delivered", "uncertain")
 
 
 def count_texts_to(session: Session, number: str, start: datetime, end: datetime, callback_id: int) -> int:
-    """Texts to a number claimed in [start, end) that went or may still go, besides this one.
-
-    A row still 'sending' counts only if older: of two sent at once, the newer one gives way, so two
-    workers cannot each see two and both send a fourth.
-    """
+    """Texts to a number claimed in [start, end) that went or may still go, besides this one."""
+    # A row still 'sending' counts only if older: of two sent at once the newer gives way, so two
+    # workers cannot each see two and both send a fourth.
     went = or_(Callback.state.in_(WENT),
                and_(Callback.state == "failed", Callback.twilio_sid.is_not(None)),  # accepted, then undelivered
                and_(Callback.state == "sending", Callback.id < callback_id))

@@ -41,11 +41,9 @@ def _parsed(e164: str | None) -> phonenumbers.PhoneNumber | None:
 
 
 def is_uk_number(e164: str | None) -> bool:
-    """A valid number in the UK itself (any type): callbacks ring only these.
-
-    Jersey, Guernsey and the Isle of Man share +44 but are their own regions (JE, GG, IM) to
-    libphonenumber and their own countries to Twilio's pricing and geo permissions: not the UK here.
-    """
+    """A valid number in the UK itself (any type): callbacks ring only these."""
+    # Jersey, Guernsey and the Isle of Man share +44 but are their own regions (JE, GG, IM) to
+    # libphonenumber and their own countries to Twilio's pricing and geo permissions: not the UK here.
     parsed = _parsed(e164)
     return parsed is not None and phonenumbers.region_code_for_number(parsed) == "GB"
 
