@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+# The quick start says development out loud: unset, IVR_ENV means production.
+run: export IVR_ENV ?= development
 run: $(STAMP)
 	$(BIN)/ivr db upgrade
 	$(BIN)/ivr demo seed

@@ -110,7 +110,8 @@ def main() -> None:
     logs = Path(os.environ.get("TMPDIR", "/tmp")) / f"ivr-load-{uuid.uuid4().hex[:6]}"
     logs.mkdir(parents=True)
     env = {k: v for k, v in os.environ.items() if k != "PUBLIC_BASE_URL"}  # the simulator signs the loopback URL
-    env.update(IVR_ENV="production", SECRET_KEY=secrets.token_urlsafe(32), TWILIO_AUTH_TOKEN=TOKEN,
+    # "test", not production: the simulator talks plain http on loopback, which production refuses.
+    env.update(IVR_ENV="test", SECRET_KEY=secrets.token_urlsafe(32), TWILIO_AUTH_TOKEN=TOKEN,
                DATABASE_URL=database_url, OPENING_HOURS="always", WEB_CONCURRENCY=str(args.workers))
     settings = load_settings(env)
     try:

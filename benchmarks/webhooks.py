@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/webhooks.py [--calls 600] [--concurrency 16] [--database-url URL]
 Prints requests/s and p50/p99 latency for both and their ratio (target: ratio >= 0.5 on SQLite),
-and the words and seconds spoken before an urgent caller's transfer starts.
+and the seconds before a caller is put through to MASH: pressing 1 when offered, and pressing nothing.
 """
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from twilio.request_validator import RequestValidator
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from routing.menu import speech_measure, urgent_speech  # noqa: E402
+from routing.menu import (MENU_TIMEOUT_S, SILENT_CALLER_LIMIT_S, silent_caller_seconds, speech_measure,  # noqa: E402
+                          urgent_speech)
 
 TOKEN = "benchmark-auth-token"
 
@@ -130,6 +131,9 @@ def main() -> None:
     print(f"p50 latency ratio ivr/bare: {results['ivr']['p50_ms'] / results['bare']['p50_ms']:.2f}")
     print(f"Speech before an urgent transfer (pressing 1 at the first chance): {words} words, "
           f"{seconds} s at 150 words/minute")
+    for in_hours, who in ((True, "MASH"), (False, "EDT (out of hours)")):
+        print(f"A silent caller is put through to {who} after {silent_caller_seconds(in_hours=in_hours)} s "
+              f"(menu, {MENU_TIMEOUT_S} s wait, short replay, {MENU_TIMEOUT_S} s wait; limit {SILENT_CALLER_LIMIT_S} s)")
     if results["ivr"]["errors"]:
         raise SystemExit("the IVR answered errors under load")
 

@@ -25,6 +25,9 @@ from db.session import session_scope
 @with_appcontext
 def worker_command(interval: float, batch: int, lease: int):
     """Run the callback worker until stopped (SIGTERM or Ctrl-C): sends due SMS and voice callbacks."""
+    if not current_app.config["SETTINGS"].public_base_url:
+        # Twilio fetches a callback's TwiML and posts its status to PUBLIC_BASE_URL: without it nothing comes back.
+        raise click.ClickException("PUBLIC_BASE_URL: required to run the worker (the origin Twilio calls back on)")
     click.echo(f"Callback worker: looking for due callbacks every {interval:g}s (Ctrl-C to stop)")
     run_worker(current_app._get_current_object(), send_interval=interval, batch=batch, lease=timedelta(seconds=lease))
 

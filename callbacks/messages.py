@@ -12,6 +12,7 @@ from routing.hours import LONDON
 
 SENDER = "Warwickshire MASH"
 DANGER = "If a child is in immediate danger, call 999."
+NO_REPLY = "Replies to this number are not read."  # texts may come from a one-way sender ID
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def _shortened(reason: str):
 
 def _sms(update: Update, urgent_number: str) -> str:
     return gsm.to_gsm7(f"{SENDER}, contact reference {update.reference}: {_news(update)} "
-                       f"If the concern has become urgent, ring {national(urgent_number)}. {DANGER}")
+                       f"If the concern has become urgent, ring {national(urgent_number)}. {DANGER} {NO_REPLY}")
 
 
 def sms_text(update: Update, urgent_number: str) -> str:
@@ -104,6 +105,12 @@ def voice_text(update: Update, urgent_number: str) -> str:
     return (f"Hello. This is an automated call from {SENDER} about contact reference "
             f"{spoken_digits(update.reference)}. {news[:1].upper()}{news[1:]} "
             f"If the concern has become urgent, ring {spoken_digits(national(urgent_number))}. {DANGER}")
+
+
+def offer_text(reference: str) -> str:
+    """The opening of a voice callback: who is calling and about what, but not the news until a key is pressed."""
+    return (f"Hello. This is an automated call from {SENDER} with an update on contact reference "
+            f"{spoken_digits(reference)}. To hear your update, press 1.")
 
 
 def machine_text(reference: str, urgent_number: str) -> str:

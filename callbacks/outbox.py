@@ -16,16 +16,23 @@ DELIVERED_CALL = frozenset({"completed"})
 UNANSWERED_CALL = frozenset({"busy", "no-answer", "failed", "canceled"})
 DELIVERED_SMS = frozenset({"delivered"})
 FAILED_SMS = frozenset({"undelivered", "failed"})
-# Rows a status callback may still change: the attempt in flight.
-IN_FLIGHT = ("sending", "sent")
+# Rows a status callback may still change: the attempt in flight (a status callback also settles a send in doubt).
+IN_FLIGHT = ("sending", "sent", "unconfirmed", "checking")
 CAS_TRIES = 3
 
 
 def _claimable(now: datetime, lease: timedelta, kinds: tuple[str, ...] | None):
-    """Due rows, and rows left 'sending' by a worker that died before its lease ran out."""
-    due = or_(and_(Callback.state == "scheduled", Callback.due_at <= now),
-              and_(Callback.state == "sending", Callback.claimed_at < now - lease))
+    """Due rows (a row left 'sending' goes through a check with Twilio first: `_checkable`)."""
+    due = and_(Callback.state == "scheduled", Callback.due_at <= now)
     return and_(due, Callback.kind.in_(kinds)) if kinds is not None else due
+
+
+def _checkable(now: datetime, lease: timedelta):
+    """Rows whose last send may or may not have reached Twilio: a send that timed out, a row left 'sending'
+    by a worker that died (or could not save 'sent') before its lease ran out, and a check abandoned alike."""
+    return or_(Callback.state == "unconfirmed",
+               and_(Callback.state == "sending", Callback.claimed_at < now - lease),
+               and_(Callback.state == "checking", Callback.updated_at < now - lease))
 
 
 def _claim_values(worker_id: str, now: datetime) -> dict:
@@ -34,40 +41,58 @@ def _claim_values(worker_id: str, now: datetime) -> dict:
             "twilio_sid": None, "last_status": None, "updated_at": now}
 
 
-def _claim_postgresql(conn: Connection, worker_id: str, now: datetime, limit: int, where) -> list[int]:
+def _claim_postgresql(conn: Connection, values: dict, limit: int, where) -> list[int]:
     """Lock due rows no other worker holds (SKIP LOCKED), then mark them ours, in one transaction."""
     ids = list(conn.execute(select(Callback.id).where(where).order_by(Callback.due_at, Callback.id)
                             .limit(limit).with_for_update(skip_locked=True)).scalars())
     if ids:
-        conn.execute(update(Callback).where(Callback.id.in_(ids)).values(**_claim_values(worker_id, now)))
+        conn.execute(update(Callback).where(Callback.id.in_(ids)).values(**values))
     return ids
 
 
-def _claim_sqlite(conn: Connection, worker_id: str, now: datetime, limit: int, where) -> list[int]:
+def _claim_sqlite(conn: Connection, values: dict, limit: int, where) -> list[int]:
     """Take SQLite's write lock first (BEGIN IMMEDIATE), then claim each row with a conditional UPDATE."""
     conn.exec_driver_sql("BEGIN IMMEDIATE")
     candidates = conn.execute(select(Callback.id).where(where).order_by(Callback.due_at, Callback.id)
                               .limit(limit)).scalars().all()
     claimed = []
     for callback_id in candidates:
-        result = conn.execute(update(Callback).where(Callback.id == callback_id, where)
-                              .values(**_claim_values(worker_id, now)))
+        result = conn.execute(update(Callback).where(Callback.id == callback_id, where).values(**values))
         if result.rowcount == 1:
             claimed.append(callback_id)
     return claimed
 
 
+def _claim(engine: Engine, values: dict, limit: int, where) -> list[int]:
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            ids = _claim_postgresql(conn, values, limit, where)
+        else:
+            ids = _claim_sqlite(conn, values, limit, where)
+        conn.commit()
+    return ids
+
+
 def claim_due(engine: Engine, worker_id: str, now: datetime, *, limit: int = 10, lease: timedelta = LEASE,
               kinds: tuple[str, ...] | None = None) -> list[int]:
     """Claim up to `limit` due callbacks for this worker; no two workers ever get the same row."""
-    where = _claimable(now, lease, kinds)
-    with engine.connect() as conn:
-        if engine.dialect.name == "postgresql":
-            ids = _claim_postgresql(conn, worker_id, now, limit, where)
-        else:
-            ids = _claim_sqlite(conn, worker_id, now, limit, where)
-        conn.commit()
-    return ids
+    return _claim(engine, _claim_values(worker_id, now), limit, _claimable(now, lease, kinds))
+
+
+def claim_checks(engine: Engine, worker_id: str, now: datetime, *, limit: int = 10,
+                 lease: timedelta = LEASE) -> list[int]:
+    """Claim rows whose last send is in doubt, to ask Twilio before anything is sent again.
+
+    claimed_at and attempts stay as they were: they say which attempt is in doubt and since when.
+    """
+    return _claim(engine, {"state": "checking", "claimed_by": worker_id, "updated_at": now}, limit,
+                  _checkable(now, lease))
+
+
+def known_sids(session: Session, to_number: str) -> set[str]:
+    """The Twilio SIDs our rows to this number already hold."""
+    return set(session.execute(select(Callback.twilio_sid).where(Callback.to_number == to_number,
+                                                              Callback.twilio_sid.is_not(None))).scalars())
 
 
 def release(engine: Engine, ids: list[int], worker_id: str, now: datetime) -> None:
@@ -142,24 +167,43 @@ def _is_current(row: Callback, sid: str | None, attempt: int | None) -> bool:
             and (row.twilio_sid is None or row.twilio_sid == sid))
 
 
+HEARD_BY_PERSON = "heard: a person pressed for the update"
+MACHINE_MESSAGE = "heard: the reference was left"
+HEARD = (HEARD_BY_PERSON, MACHINE_MESSAGE)
+
+
+def heard(how: str, sid: str | None, attempt: int | None, now: datetime) -> Callable[[Callback], dict | None]:
+    """The call's TwiML reached the point that makes it delivered: a person pressed, or the machine message."""
+    def decide(row: Callback) -> dict | None:
+        if not _is_current(row, sid, attempt) or row.last_status == HEARD_BY_PERSON:
+            return None  # a person's press is never downgraded by a later replay of the short message
+        return {"last_status": how, "twilio_sid": sid or row.twilio_sid, "updated_at": now}
+    return decide
+
+
 def call_status(status: str, answered_by: str | None, sid: str | None, attempt: int | None, hours,
                 now: datetime) -> Callable[[Callback], dict | None]:
-    """A voice callback's status: answered -> delivered; busy/no answer/failed -> retry within hours, or failed."""
+    """A voice callback's status: delivered only once heard; a fax fails; otherwise retry within hours, or fail."""
     status = (status or "").strip().lower()
+    answered_by = (answered_by or "").strip().lower() or None
 
     def decide(row: Callback) -> dict | None:
         if not _is_current(row, sid, attempt):
             return None
         values = {"twilio_sid": sid or row.twilio_sid, "updated_at": now,
                   "last_status": f"{status} ({answered_by})" if answered_by else status}
-        if status in DELIVERED_CALL:
-            return values | {"state": "delivered"}
-        if status not in UNANSWERED_CALL:
-            return values
+        if status in DELIVERED_CALL and answered_by == "fax":
+            return values | {"state": "failed", "last_error": "a fax machine answered"}
+        if status in DELIVERED_CALL and row.last_status in HEARD:
+            return values | {"state": "delivered", "last_status": f"{values['last_status']}, {row.last_status}"}
+        if status not in UNANSWERED_CALL and status not in DELIVERED_CALL:
+            return values  # ringing, in progress: not the end yet
         retry = schedule.retry_at(hours, row.attempts, now)
+        unheard = "answered, but the update was not heard" if status in DELIVERED_CALL else status
         if retry is None:
-            return values | {"state": "failed", "last_error": f"{status} after {row.attempts} attempts"}
-        return values | {"state": "scheduled", "due_at": retry, "claimed_by": None, "claimed_at": None}
+            return values | {"state": "failed", "last_error": f"{unheard} after {row.attempts} attempts"}
+        return values | {"state": "scheduled", "due_at": retry, "claimed_by": None, "claimed_at": None,
+                         "last_error": unheard}
     return decide
 
 

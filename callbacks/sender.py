@@ -35,10 +35,10 @@ class BaseUrlHttpClient(TwilioHttpClient):
         return super().request(method, self.rewrite(url), *args, **kwargs)
 
 
-def make_client(settings) -> Client:
+def make_client(settings, timeout: float = REST_TIMEOUT_S) -> Client:
     """A twilio REST Client for this app's account, pointed at TWILIO_API_BASE_URL."""
     return Client(settings.twilio_account_sid, settings.twilio_auth_token,
-                  http_client=BaseUrlHttpClient(settings.twilio_api_base_url))
+                  http_client=BaseUrlHttpClient(settings.twilio_api_base_url, timeout))
 
 
 @dataclass(frozen=True)
@@ -50,11 +50,22 @@ class CallbackUrls:
     message_status: str
 
 
+def sms_sender(settings) -> dict:
+    """Who a text comes from: the Messaging Service, else the sender ID, else the number.
+
+    The production TWILIO_PHONE_NUMBER is the MASH landline, and Twilio will not text from a number
+    that cannot send SMS (error 21606).
+    """
+    if settings.twilio_messaging_service_sid:
+        return {"messaging_service_sid": settings.twilio_messaging_service_sid}
+    return {"from_": settings.sms_sender_id or settings.twilio_phone_number}
+
+
 def send(client: Client, settings, callback: Callback, urls: CallbackUrls) -> str:
     """Send an SMS or start a voice call; return Twilio's SID."""
     if callback.channel == "sms":
-        message = client.messages.create(to=callback.to_number, from_=settings.twilio_phone_number,
-                                         body=callback.body, status_callback=urls.message_status)
+        message = client.messages.create(to=callback.to_number, body=callback.body,
+                                         status_callback=urls.message_status, **sms_sender(settings))
         return message.sid
     call = client.calls.create(to=callback.to_number, from_=settings.twilio_phone_number, url=urls.twiml,
                                method="POST", status_callback=urls.call_status, status_callback_method="POST",

@@ -11,7 +11,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from callbacks import messages, outbox
 from db.contacts import get_contact_by_reference
 from db.models import Callback, Contact
-from db.session import get_session, get_write_session
+from db.session import get_write_session
 from ivr.twilio_auth import twilio_signed
 from ivr.voice import bp, hooks, twiml
 from ivr.voice.failsafe import live_call, quiet_webhook
@@ -124,30 +124,56 @@ def _full_message(callback: Callback) -> VoiceResponse:
     return resp
 
 
+def _mark(session, callback: Callback, how: str) -> None:
+    """Record that the update reached the DSL this way (what makes the callback count as delivered)."""
+    outbox.save_change(session, callback.id, outbox.heard(how, request.form.get("CallSid"), _number_arg("attempt"),
+                                                           _now()))
+
+
+def _left_reference(session, callback: Callback, contact: Contact) -> VoiceResponse:
+    """The short message a machine (or a silent line) is left: the reference and the number to ring."""
+    _mark(session, callback, outbox.MACHINE_MESSAGE)
+    resp = VoiceResponse()
+    twiml.say(resp, settings(), messages.machine_text(contact.reference, settings().twilio_phone_number))
+    resp.hangup()
+    return resp
+
+
+def _offer_update(callback: Callback, contact: Contact) -> VoiceResponse:
+    """The update is played only to someone who presses: a machine cannot, so it never hears the outcome."""
+    resp = VoiceResponse()
+    action = url_for("voice.callback_twiml", callback_id=callback.id, attempt=_number_arg("attempt"), step="update")
+    g = twiml.gather(settings(), action)
+    twiml.say(g, settings(), messages.offer_text(contact.reference))
+    resp.append(g)
+    resp.redirect(action, method="POST")  # no key: the short message, as for a machine
+    return resp
+
+
 @bp.post("/callback/<int:callback_id>")
 @twilio_signed
 @outbound_call
 def callback_twiml(callback_id: int):
-    """What the DSL hears: the full update for a person, the reference only for an answering machine."""
-    session = get_session()
+    """What the DSL hears: press 1 for the full update; a machine, or no key, is left the reference only."""
+    session = get_write_session()
     callback = session.get(Callback, callback_id)
     contact = session.get(Contact, callback.contact_id) if callback is not None else None
     if contact is None or callback.channel != "voice":
         raise LookupError(f"no voice callback {callback_id}")
     answered_by = (request.form.get("AnsweredBy") or "").lower()
+    pressed = bool((request.form.get("Digits") or "").strip())
     if request.args.get("repeat"):
-        if (request.form.get("Digits") or "").strip() == "1":
-            return _full_message(callback)
-        return twiml.goodbye(settings(), "Goodbye.")
-    resp = VoiceResponse()
-    if answered_by.startswith("machine"):
-        twiml.say(resp, settings(), messages.machine_text(contact.reference, settings().twilio_phone_number))
-        resp.hangup()
-        return resp
+        return _full_message(callback) if pressed else twiml.goodbye(settings(), "Goodbye.")
+    if request.args.get("step") == "update":
+        if not pressed:
+            return _left_reference(session, callback, contact)
+        _mark(session, callback, outbox.HEARD_BY_PERSON)
+        return _full_message(callback)
     if answered_by == "fax":
-        resp.hangup()
-        return resp
-    return _full_message(callback)
+        return twiml.hangup()
+    if answered_by.startswith("machine"):
+        return _left_reference(session, callback, contact)
+    return _offer_update(callback, contact)  # a person, or "unknown" when detection timed out
 
 
 def _number_arg(name: str) -> int | None:

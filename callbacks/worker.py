@@ -14,7 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import delete
 from sqlmodel import Session
 
-from callbacks import outbox, planner, schedule, sender
+from callbacks import confirm, outbox, planner, schedule, sender
 from callbacks.allowed import why_not_sent
 from callbacks.retention import run_retention
 from db.models import Callback, WorkerHeartbeat
@@ -27,7 +27,6 @@ SEND_INTERVAL_S = 5
 HEARTBEAT_INTERVAL_S = 10
 PROMISE_CHECK_INTERVAL_S = 60
 BATCH = 10
-LOCAL_BASE_URL = "http://127.0.0.1:5000"
 HEARTBEAT_KEEP = timedelta(days=7)
 CREDENTIALS_HOLD = timedelta(minutes=5)  # how long rows wait after Twilio refused our credentials
 
@@ -40,18 +39,22 @@ def _drop_overlap_notice(record: logging.LogRecord) -> bool:
 class Worker:
     """Sends due callbacks from the outbox; any number may run against one database."""
 
-    def __init__(self, app, *, batch: int = BATCH, lease: timedelta = outbox.LEASE):
+    def __init__(self, app, *, batch: int = BATCH, lease: timedelta = outbox.LEASE,
+                 rest_timeout: float = sender.REST_TIMEOUT_S):
         self.app = app
         self.settings = app.config["SETTINGS"]
         self.engine = app.extensions["db_engine"]
         self.batch = batch
         self.lease = lease
+        self.rest_timeout = rest_timeout
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"[:128]
         self.stopping = threading.Event()
         self.problem: str | None = None  # why Twilio refuses to send for us, while it does
         self.refused_now = False  # this send run met that refusal: it stops
         self._client = None
-        base = urlsplit(self.settings.public_base_url or LOCAL_BASE_URL)
+        if not self.settings.public_base_url:
+            raise ValueError("PUBLIC_BASE_URL is required: Twilio calls the worker's callbacks back on it")
+        base = urlsplit(self.settings.public_base_url)
         self._urls = app.url_map.bind(base.netloc, url_scheme=base.scheme)
 
     def now(self):
@@ -62,7 +65,7 @@ class Worker:
     def client(self):
         """One REST client per worker, made on first use."""
         if self._client is None:
-            self._client = sender.make_client(self.settings)
+            self._client = sender.make_client(self.settings, self.rest_timeout)
         return self._client
 
     def urls(self, callback: Callback) -> sender.CallbackUrls:
@@ -70,12 +73,13 @@ class Worker:
         def build(endpoint, **values):
             return self._urls.build(endpoint, values, force_external=True)
         ids = {"callback": callback.id, "attempt": callback.attempts}
-        return sender.CallbackUrls(build("voice.callback_twiml", callback_id=callback.id),
+        return sender.CallbackUrls(build("voice.callback_twiml", callback_id=callback.id, attempt=callback.attempts),
                                    build("voice.callback_status", **ids), build("voice.message_status", **ids))
 
     def send_due(self) -> int:
         """Claim due callbacks in small batches and send each; out of hours only reference texts go."""
         sent, self.refused_now = 0, False
+        self.check_doubtful()
         while not self.stopping.is_set():
             now = self.now()
             kinds = schedule.sendable_kinds(self.settings.opening_hours, now)
@@ -110,6 +114,11 @@ class Worker:
                 sid = sender.send(self.client, self.settings, callback, self.urls(callback))
             except Exception as exc:
                 error, transient = sender.describe_failure(exc)
+                if confirm.outcome_unknown(exc):
+                    log.warning("callback send in doubt; Twilio will be asked before any resend",
+                                extra=about | {"event": "callback_unconfirmed", "error": type(exc).__name__})
+                    outbox.save_change(session, callback_id, confirm.unconfirmed(error, self.now()))
+                    return 0
                 if self.refused(session, callback, callback_id, exc, error):
                     return 0
                 log.warning("callback not sent", extra=about | {"event": "callback_not_sent", "transient": transient,
@@ -124,6 +133,38 @@ class Worker:
         log.info("callback sent", extra=about | {"event": "callback_sent", "to_number": callback.to_number,
                                                  "twilio_sid": sid})
         return 1
+
+    def check_doubtful(self) -> None:
+        """Ask Twilio about each send in doubt: record it if it went, send it again if not, else hold it."""
+        while not self.stopping.is_set():
+            ids = outbox.claim_checks(self.engine, self.worker_id, self.now(), limit=self.batch, lease=self.lease)
+            if not ids:
+                return
+            for callback_id in ids:
+                self.check_one(callback_id)
+
+    def check_one(self, callback_id: int) -> None:
+        """Look one send in doubt up at Twilio and record what it says."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            callback = session.get(Callback, callback_id)
+            known = outbox.known_sids(session, callback.to_number)
+            session.expunge(callback)
+            session.commit()  # no transaction is held across the HTTP request
+            about = {"callback_id": callback_id, "attempt": callback.attempts, "event": "callback_checked"}
+            try:
+                sid, status = confirm.find_sent(self.client, callback, callback.claimed_at, known)
+            except Exception as exc:
+                log.error("could not ask Twilio whether a callback went: held as uncertain",
+                          extra=about | {"event": "callback_uncertain", "error": type(exc).__name__})
+                outbox.save_change(session, callback_id, confirm.uncertain(type(exc).__name__, self.now()))
+                return
+            if sid is None:
+                log.info("callback in doubt had not reached Twilio: sending again", extra=about | {"found": False})
+                outbox.save_change(session, callback_id, confirm.not_found(self.now()))
+            else:
+                log.info("callback in doubt had reached Twilio: recorded, not sent again",
+                         extra=about | {"found": True, "twilio_sid": sid})
+                outbox.save_change(session, callback_id, confirm.found(sid, status, self.now()))
 
     def refused(self, session, callback: Callback, callback_id: int, exc: Exception, error: str) -> bool:
         """Handle a refusal about our credentials (hold every row, raise one alert) or an opt-out (suppress)."""

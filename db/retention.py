@@ -9,7 +9,7 @@ from sqlmodel import Session
 from db.models import Call, Callback, Contact, ContactEvent
 
 # Callbacks still waiting to go out keep what they need to go; anything else past the cutoff loses it.
-PENDING_CALLBACK_STATES = ("scheduled", "sending")
+PENDING_CALLBACK_STATES = ("scheduled", "sending", "unconfirmed", "checking")
 BATCH = 500
 
 

@@ -8,8 +8,8 @@ from sqlmodel import Session
 
 from db.models import Callback
 
-# Texts Twilio accepted or may have accepted ("uncertain": a send whose outcome could not be told).
-WENT = ("sent", "delivered", "uncertain")
+# Texts Twilio accepted or may have accepted (unconfirmed, checking, uncertain: a send whose answer never came).
+WENT = ("sent", "delivered", "unconfirmed", "checking", "uncertain")
 
 
 def count_texts_to(session: Session, number: str, start: datetime, end: datetime, callback_id: int) -> int:

@@ -1,6 +1,7 @@
 """The `ivr` command, built on Flask's CLI; each feature adds its own command group."""
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import replace
 
@@ -21,8 +22,12 @@ def _create_app():
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, load_dotenv=True)
-def main():
+@click.pass_context
+def main(ctx: click.Context):
     """Warwickshire MASH front-door IVR."""
+    if ctx.invoked_subcommand == "run":
+        # `ivr run` is the development server: it says so, as unset IVR_ENV now means production.
+        os.environ.setdefault("IVR_ENV", "development")
 
 
 main.add_command(routes_command)
@@ -58,7 +63,11 @@ def run_command(host: str, port: int, with_worker: bool, twilio_stand_in: bool):
                                  app_url=f"http://{host}:{port}", delay=2.0).start()
         settings = replace(settings, twilio_api_base_url=stand_in.url)
         app.config["SETTINGS"] = settings
-    base = settings.public_base_url or f"http://{host}:{port}"
+    if not settings.public_base_url:
+        # The development server is its own public origin: the worker builds Twilio's URLs on it.
+        settings = replace(settings, public_base_url=f"http://{host}:{port}")
+        app.config["SETTINGS"] = settings
+    base = settings.public_base_url
     click.echo(f"MASH IVR on http://{host}:{port}  (health: http://{host}:{port}/health)")
     for line in webhook_urls(base):
         click.echo("  " + line)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,17 @@ def normalise_uk_number(value: str, variable: str = "number") -> str:
     if not phonenumbers.is_valid_number(parsed):
         raise ConfigError(f"{variable}: {value!r} is not a valid phone number")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_database_url(url: str) -> str:
+    """A DATABASE_URL as SQLAlchemy takes it (PostgreSQL through psycopg 3), or ConfigError."""
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://"):]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if not url.startswith(("sqlite:", "postgresql+psycopg:")):
+        raise ConfigError(f"DATABASE_URL: {url.split(':')[0]!r} is not supported (use sqlite or postgresql)")
+    return url
 
 
 def _bool(env: dict, name: str, default: bool) -> bool:
@@ -80,15 +92,49 @@ def _https_origin(env: dict, name: str) -> str | None:
     return raw
 
 
+def _sender_id(env: dict) -> str | None:
+    """Twilio's alphanumeric sender ID rule: 1-11 of A-Z, a-z, 0-9 and space, at least one letter."""
+    raw = (env.get("SMS_SENDER_ID") or "").strip()
+    if not raw:
+        return None
+    if len(raw) > 11 or not re.fullmatch(r"[A-Za-z0-9 ]+", raw) or not re.search(r"[A-Za-z]", raw):
+        raise ConfigError(f"SMS_SENDER_ID: {raw!r} must be 1 to 11 letters, digits or spaces, with a letter")
+    return raw
+
+
+def _messaging_service(env: dict) -> str | None:
+    raw = (env.get("TWILIO_MESSAGING_SERVICE_SID") or "").strip()
+    if raw and not re.fullmatch(r"MG[0-9a-f]{32}", raw):
+        raise ConfigError(f"TWILIO_MESSAGING_SERVICE_SID: {raw!r} is not a Messaging Service SID (MG + 32 hex)")
+    return raw or None
+
+
+def _check_production(env: dict, secret_key: str, public_base_url: str | None, api_base: str) -> None:
+    """What a server must have: a real secret and token, and https both ways (else signatures fail behind TLS)."""
+    if secret_key == DEFAULT_SECRET_KEY or len(secret_key) < 16:
+        raise ConfigError("SECRET_KEY: set a long random value in production")
+    if not env.get("TWILIO_AUTH_TOKEN"):
+        raise ConfigError("TWILIO_AUTH_TOKEN: required in production")
+    if not public_base_url or not public_base_url.startswith("https://"):
+        raise ConfigError("PUBLIC_BASE_URL: required in production, as the https:// origin Twilio calls "
+                          "(e.g. https://ivr.example.gov.uk)")
+    if not api_base.startswith("https://"):
+        raise ConfigError(f"TWILIO_API_BASE_URL: {api_base!r} must be https:// in production")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Validated settings; one instance per app."""
 
-    env: str = "development"
+    env: str = "production"
     database_url: str = ""
     secret_key: str = DEFAULT_SECRET_KEY
     twilio_account_sid: str = "AC00000000000000000000000000000000"
     twilio_auth_token: str = "dev-auth-token"
+    # A second token Twilio's signatures are also checked against, so the token can be rotated without an outage.
+    twilio_auth_token_secondary: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    sms_sender_id: str | None = None  # an alphanumeric sender such as "WarksMASH" (one-way)
     twilio_api_base_url: str = TWILIO_API_DEFAULT
     public_base_url: str | None = None
     twilio_phone_number: str = "+441926414144"
@@ -124,16 +170,12 @@ def _env_with_dotenv(environ: dict | None) -> dict:
 def load_settings(environ: dict | None = None, instance_path: str = "instance") -> Settings:
     """Build Settings from environment variables; raise ConfigError naming any bad variable."""
     env = _env_with_dotenv(environ)
-    mode = (env.get("IVR_ENV") or "development").strip().lower()
+    # Unset means production: a server that forgot to say must not run with development's defaults.
+    mode = (env.get("IVR_ENV") or "production").strip().lower()
     if mode not in {"development", "production", "test"}:
         raise ConfigError(f"IVR_ENV: {mode!r} must be development, production or test")
-    database_url = env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path).resolve() / 'mash_ivr.sqlite3'}"
-    if database_url.startswith("postgres://"):
-        database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
-    elif database_url.startswith("postgresql://"):
-        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
-    if not database_url.startswith(("sqlite:", "postgresql+psycopg:")):
-        raise ConfigError(f"DATABASE_URL: {database_url.split(':')[0]!r} is not supported (use sqlite or postgresql)")
+    database_url = normalise_database_url(env.get("DATABASE_URL")
+                                          or f"sqlite:///{Path(instance_path).resolve() / 'mash_ivr.sqlite3'}")
     try:
         hours = OpeningHours.parse(env.get("OPENING_HOURS") or DEFAULT_HOURS)
     except OpeningHoursError as exc:
@@ -151,22 +193,23 @@ def load_settings(environ: dict | None = None, instance_path: str = "instance") 
     if not signature_check and mode != "development":
         raise ConfigError("TWILIO_SIGNATURE_CHECK: may be turned off only when IVR_ENV=development")
     secret_key = env.get("SECRET_KEY") or DEFAULT_SECRET_KEY
-    if mode == "production":
-        if secret_key == DEFAULT_SECRET_KEY or len(secret_key) < 16:
-            raise ConfigError("SECRET_KEY: set a long random value in production")
-        if not env.get("TWILIO_AUTH_TOKEN"):
-            raise ConfigError("TWILIO_AUTH_TOKEN: required in production")
     api_base = (env.get("TWILIO_API_BASE_URL") or TWILIO_API_DEFAULT).rstrip("/")
     if not api_base.startswith(("https://", "http://")):
         raise ConfigError(f"TWILIO_API_BASE_URL: {api_base!r} must be an http(s) URL")
+    public_base_url = _https_origin(env, "PUBLIC_BASE_URL")
+    if mode == "production":
+        _check_production(env, secret_key, public_base_url, api_base)
     return Settings(
         env=mode,
         database_url=database_url,
         secret_key=secret_key,
         twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or Settings.twilio_account_sid,
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or Settings.twilio_auth_token,
+        twilio_auth_token_secondary=(env.get("TWILIO_AUTH_TOKEN_SECONDARY") or "").strip() or None,
+        twilio_messaging_service_sid=_messaging_service(env),
+        sms_sender_id=_sender_id(env),
         twilio_api_base_url=api_base,
-        public_base_url=_https_origin(env, "PUBLIC_BASE_URL"),
+        public_base_url=public_base_url,
         twilio_phone_number=numbers["TWILIO_PHONE_NUMBER"],
         mash_number=numbers["MASH_NUMBER"],
         dsl_infoline_number=numbers["DSL_INFOLINE_NUMBER"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 import logging
 
-from flask import abort, current_app, request
+from flask import abort, current_app, g, request
 from twilio.request_validator import RequestValidator
 
 log = logging.getLogger(__name__)
@@ -20,13 +20,36 @@ def signed_url() -> str:
 
 
 def is_valid_twilio_request() -> bool:
-    """True when the request carries a valid signature for this app's auth token."""
+    """True when the request carries a valid signature for the auth token (or the secondary, while rotating)."""
     settings = current_app.config["SETTINGS"]
     signature = request.headers.get("X-Twilio-Signature", "")
     if not signature:
         return False
-    validator = RequestValidator(settings.twilio_auth_token)
-    return validator.validate(signed_url(), request.form, signature)
+    url, form = signed_url(), request.form
+    tokens = (settings.twilio_auth_token, settings.twilio_auth_token_secondary)
+    return any(RequestValidator(token).validate(url, form, signature) for token in tokens if token)
+
+
+def signature_noted(view):
+    """For the Fallback URL: never refuse (the caller must reach MASH), but note in g whether Twilio signed it.
+
+    A signing fault (wrong base URL, a rotated token, a proxy rewriting the URL) fails the primary URL;
+    if the fallback refused as well, the caller would hear Twilio's error and never reach MASH.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            g.twilio_signed = not current_app.config["SETTINGS"].signature_check or is_valid_twilio_request()
+        except Exception:  # an unreadable body (too large, malformed) is simply not signed
+            g.twilio_signed = False
+        if not g.twilio_signed:
+            log.warning("unsigned request to the fallback: answered fail-safe, not recorded",
+                        extra={"path": request.path, "event": "fallback_unsigned"})
+        return view(*args, **kwargs)
+
+    setattr(wrapper, TWILIO_ROUTE_ATTR, True)
+    return wrapper
 
 
 def twilio_signed(view):

@@ -8,6 +8,9 @@ from db.models import Route
 
 WORDS_PER_MINUTE = 150
 MAX_FAILURES = 2  # the second no-input or invalid key goes straight to MASH
+MENU_TIMEOUT_S = 5  # how long each menu waits for a key after its last word
+# A caller who presses nothing is put through to MASH (EDT out of hours) within this, speech and waits together.
+SILENT_CALLER_LIMIT_S = 45
 
 SERVICE_NAMES = {
     Route.MASH: "MASH",
@@ -49,8 +52,10 @@ class Wording:
 DEFAULT_WORDING = Wording()
 VARIABLE_FIELDS = ("option2", "option2_closed", "option3", "option3_closed", "option4", "closing")
 
-NOT_HEARD = "Sorry, I did not hear a choice."
 NOT_AN_OPTION = "That is not an option."
+# After silence only this short form is replayed: the whole menu again would keep a silent caller
+# from MASH for over a minute. Keys 1 to 4 still act during it, and staying on the line is urgent.
+SHORT_REPLAY = "Stay on the line for urgent help, or press 2, 3 or 4."
 
 
 def make_wording(overrides: dict[str, str]) -> Wording:
@@ -121,3 +126,14 @@ def speech_measure(text: str) -> tuple[int, float]:
     """Words and seconds of speech at 150 words a minute."""
     words = len(text.split())
     return words, round(words * 60 / WORDS_PER_MINUTE, 1)
+
+
+def silent_caller_seconds(wording: Wording = DEFAULT_WORDING, in_hours: bool = True) -> float:
+    """Seconds before a caller who presses nothing is put through: the menu, a wait, the short replay, a wait."""
+    menu = speech_measure(" ".join(wording.sentences(in_hours)))[1]
+    return round(menu + MENU_TIMEOUT_S + speech_measure(SHORT_REPLAY)[1] + MENU_TIMEOUT_S, 1)
+
+
+def urgent_caller_seconds(wording: Wording = DEFAULT_WORDING, in_hours: bool = True) -> float:
+    """Seconds of speech before a caller who presses 1 as soon as it is offered is put through."""
+    return speech_measure(urgent_speech(wording, in_hours))[1]

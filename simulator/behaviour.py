@@ -101,3 +101,7 @@ class ModelCaller:
     def record(self, prompt: str) -> int | None:
         """A message of a plausible length."""
         return self.rng.randint(*self.model.message_s)
+
+    def hangs_up_during_transfer(self, number: str, outcome: str) -> bool:
+        """The traffic model lets every transfer end by itself."""
+        return False

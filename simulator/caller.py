@@ -6,81 +6,27 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import formatdate
-from time import perf_counter
-from typing import Callable, Protocol
-from urllib.parse import urlencode, urljoin, urlsplit
+from typing import Callable
+from urllib.parse import urljoin
 
 import requests
-from twilio.request_validator import RequestValidator
 
 from simulator import transcript as tx
-from simulator.transcript import Exchange, ServiceDirectory, Transcript, speech_seconds
-from simulator.twiml import AppUnreachable, GatherSpec, SimulatorError, check_status, collect_digits, parse_twiml
+from simulator.callers import DEFAULT_TALK_S, HANGUP, TRANSFER_OUTCOMES, Caller, ScriptedCaller
+from simulator.transcript import ServiceDirectory, Transcript, speech_seconds
+from simulator.twiml import AppUnreachable, GatherSpec, SimulatorError, WebhookFailure, collect_digits
+from simulator.webhook import TWILIO_TIMEOUT_S, Webhooks
+
+# Re-exported: the rest of the simulator and its tests import these from here.
+__all__ = ["DEFAULT_TALK_S", "HANGUP", "TRANSFER_OUTCOMES", "AppUnreachable", "Caller", "GatherSpec",
+           "ScriptedCaller", "SimulatedCall", "SimulatorError", "WebhookFailure", "real_clock"]
 
 API_VERSION = "2010-04-01"
-TWILIO_TIMEOUT_S = 15  # Twilio gives up on a webhook after 15 seconds
 MAX_DOCUMENTS = 60  # more TwiML documents than this in one call means the flow loops
 WITHHELD_FROM = "anonymous"  # what Twilio sends as From for a withheld caller ID
 STATUS_PATH = "/voice/status"
-DEFAULT_TALK_S = 180
-
-# The tester's words for a transfer outcome -> Twilio's DialCallStatus.
-TRANSFER_OUTCOMES = {"answered": "completed", "busy": "busy", "no-answer": "no-answer", "failed": "failed"}
-HANGUP = object()  # a caller's answer meaning "hangs up now"
-
-
-class Caller(Protocol):
-    """Who is on the phone: decides keys, transfer outcomes, messages and when to hang up."""
-
-    def hangs_up_at(self, document: int) -> bool:
-        """True to hang up while hearing the given TwiML document (1 = the greeting)."""
-
-    def press(self, prompt: str, gather: "GatherSpec") -> str | None | object:
-        """Keys pressed at a Gather ('' or None = silence), or HANGUP."""
-
-    def transfer(self, number: str) -> tuple[str, int]:
-        """How a transfer to a number ends (answered, busy, no-answer, failed) and seconds talked."""
-
-    def record(self, prompt: str) -> int | None:
-        """Seconds of message left at a Record, or None to say nothing."""
-
-
-class ScriptedCaller:
-    """A caller who follows a script: keys for each prompt, outcomes for each transfer, a hang-up step."""
-
-    def __init__(self, presses=(), transfers=(), hangup_at: int | None = None, message_s: int | None = 20,
-                 talk_s: int = DEFAULT_TALK_S):
-        self.presses = list(presses)
-        self.transfers = list(transfers)
-        self.hangup_at = hangup_at
-        self.message_s = message_s
-        self.talk_s = talk_s
-        self.unused_presses: list[str] = []
-
-    def hangs_up_at(self, document: int) -> bool:
-        """Hang up at the scripted document, if any."""
-        if self.hangup_at is not None and document >= self.hangup_at:
-            self.unused_presses = [p or "(silence)" for p in self.presses]
-            return True
-        return False
-
-    def press(self, prompt: str, gather: GatherSpec):
-        """The next scripted keys; silence once the script runs out."""
-        return self.presses.pop(0) if self.presses else None
-
-    def transfer(self, number: str) -> tuple[str, int]:
-        """The next scripted outcome; answered once the script runs out."""
-        outcome = self.transfers.pop(0) if self.transfers else "answered"
-        return outcome, (self.talk_s if outcome == "answered" else 0)
-
-    def record(self, prompt: str) -> int | None:
-        """Leave a message of the scripted length."""
-        return self.message_s
-
-    def leftovers(self) -> list[str]:
-        """Scripted keys and outcomes the call ended before using: the flow was not what the script expected."""
-        keys = self.unused_presses or [p or "(silence)" for p in self.presses]
-        return [f"press {k}" for k in keys] + [f"transfer {t}" for t in self.transfers]
+FALLBACK_PATH = "voice/fallback"  # the app's Fallback URL, relative to its base URL
+APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."  # Twilio's own words
 
 
 @dataclass
@@ -104,19 +50,21 @@ class SimulatedCall:
                  account_sid: str = "AC" + "0" * 32, call_sid: str | None = None,
                  directory: ServiceDirectory | None = None, listener: Callable[[str], None] | None = None,
                  http: requests.Session | None = None, on_request: Callable[[float], None] | None = None,
-                 clock: Callable[[], datetime] = real_clock):
+                 clock: Callable[[], datetime] = real_clock, fallback_url: str | None = FALLBACK_PATH,
+                 timeout_s: float = TWILIO_TIMEOUT_S):
         self.base_url = base_url.rstrip("/") + "/"
-        self.validator = RequestValidator(auth_token)
+        # The number's "Primary handler fails" URL; None when the number has none configured.
+        self.fallback_url = urljoin(self.base_url, fallback_url) if fallback_url else None
         self.caller = caller
         self.call_sid = call_sid or "CA" + uuid.uuid4().hex
         self.account_sid = account_sid
         self.from_number = WITHHELD_FROM if from_number.strip().lower() in ("withheld", "anonymous") else from_number
         self.to_number = to_number
-        self.http = http or requests.Session()
-        self.on_request = on_request
-        self.clock = clock  # when each request was sent, by the clock the app stamps with
         self.elapsed_s = 0.0
         self.transcript = Transcript(self.call_sid, self.from_number, to_number, directory, listener)
+        self.webhooks = Webhooks(auth_token, http or requests.Session(), self.transcript, clock,
+                                 lambda: self.elapsed_s, on_request, timeout_s)
+        self.failures: list[WebhookFailure] = []  # every webhook Twilio could not use, fallback or not
         self._verbs = {"Say": self._say, "Play": self._play, "Pause": self._pause, "Gather": self._gather,
                        "Dial": self._dial, "Record": self._record, "Redirect": self._redirect,
                        "Hangup": self._hangup, "Reject": self._hangup}
@@ -156,32 +104,34 @@ class SimulatedCall:
         except SimulatorError:
             pass  # the first error is the one to report
 
-    def _request(self, url: str, method: str, params: dict, expect_twiml: bool = True):
-        """Send one signed webhook; a refusal, an error status or a non-TwiML body raises SimulatorError."""
-        method = method.upper()
-        if method == "GET":
-            sep = "&" if urlsplit(url).query else "?"
-            url, body = url + sep + urlencode(params), None
-            signature = self.validator.compute_signature(url, {})
-        else:
-            body = params
-            signature = self.validator.compute_signature(url, params)
-        headers = {"X-Twilio-Signature": signature, "User-Agent": "TwilioProxy/1.1 (mash-ivr simulator)"}
-        sent_at, started = self.clock(), perf_counter()
+    def _request(self, url: str, method: str, params: dict):
+        """Fetch the next TwiML document; on a failure, Twilio's Fallback URL with ErrorCode and ErrorUrl."""
         try:
-            resp = self.http.request(method, url, data=body, headers=headers, timeout=TWILIO_TIMEOUT_S)
-        except requests.ConnectionError as exc:
-            raise AppUnreachable(f"{method} {url}: cannot reach the app ({type(exc).__name__}); is it running there?") from None
-        except requests.RequestException as exc:
-            raise SimulatorError(f"{method} {url} failed: {type(exc).__name__}: {exc}") from None
-        ms = (perf_counter() - started) * 1000
-        self.transcript.exchanges.append(Exchange(method, url, resp.status_code, ms, sent_at, self.elapsed_s))
-        if self.on_request is not None:
-            self.on_request(ms)
-        check_status(resp, method, url, expect_twiml)
-        if not expect_twiml:
-            return None
-        return _Document(parse_twiml(resp.content, url), url)
+            return _Document(self.webhooks.send(url, method, params), url)
+        except WebhookFailure as failure:
+            self.failures.append(failure)
+            if self.fallback_url is None or url == self.fallback_url:
+                self._application_error()
+                raise
+            first = failure
+        # Twilio uses the Fallback URL for any TwiML request of the call it cannot use, actions included.
+        self.transcript.add(tx.FALLBACK, self.elapsed_s, text=str(first), action=first.url)
+        fallback_params = dict(params, ErrorCode=str(first.code), ErrorUrl=first.url)
+        try:
+            return _Document(self.webhooks.send(self.fallback_url, "POST", fallback_params), self.fallback_url)
+        except WebhookFailure as second:
+            self.failures.append(second)
+            self._application_error()
+            message = f"{first}; then the Fallback URL failed too: {second}"
+            if isinstance(first, AppUnreachable) and isinstance(second, AppUnreachable):
+                second.args = (message,)  # still AppUnreachable, so a scenario run stops here
+                raise second from None
+            raise SimulatorError(message) from None
+
+    def _application_error(self) -> None:
+        """What Twilio plays when no usable TwiML is left: its own apology, then it hangs up."""
+        self.transcript.add(tx.APPLICATION_ERROR, self.elapsed_s, text=APPLICATION_ERROR)
+        self.elapsed_s += speech_seconds(APPLICATION_ERROR)
 
     def _play_document(self, doc: _Document):
         """Carry out a document's verbs in order; returns the next document or _END."""
@@ -270,12 +220,18 @@ class SimulatedCall:
         self.transcript.add(tx.DIALS, self.elapsed_s, number=target, outcome=outcome, seconds=talk_s)
         ring_s = {"answered": 8, "busy": 2, "failed": 1}.get(outcome, int(el.get("timeout") or 30))
         self.elapsed_s += ring_s + talk_s
+        gone = self.caller.hangs_up_during_transfer(target, outcome)
+        if gone:
+            self.transcript.add(tx.CALLER_HANGUP, self.elapsed_s)
         if not el.get("action"):
-            return None  # without an action Twilio carries on with the next verb
+            return _END if gone else None  # without an action Twilio carries on with the next verb
         extra = {"DialCallStatus": TRANSFER_OUTCOMES[outcome]}
         if outcome == "answered":
             extra.update(DialCallDuration=talk_s, DialCallSid="CA" + uuid.uuid4().hex)
-        return self._request(urljoin(doc.url, el.get("action")), el.get("method") or "POST", self.params(**extra))
+        if gone:
+            extra["CallStatus"] = "completed"  # Twilio still requests the action, telling the app the caller left
+        doc = self._request(urljoin(doc.url, el.get("action")), el.get("method") or "POST", self.params(**extra))
+        return _END if gone else doc  # TwiML answered after the caller left is never played
 
     def _record(self, el, doc):
         seconds = self.caller.record(self.transcript.heard()[-1] if self.transcript.heard() else "")
@@ -296,6 +252,6 @@ class SimulatedCall:
         """Tell the app the call is over, as Twilio's status callback does."""
         duration = max(1, round(self.elapsed_s))
         self.transcript.duration_s = duration
-        self._request(urljoin(self.base_url, STATUS_PATH.lstrip("/")), "POST", self.params(
+        self.webhooks.send(urljoin(self.base_url, STATUS_PATH.lstrip("/")), "POST", self.params(
             CallStatus="completed", CallDuration=duration, Timestamp=formatdate(usegmt=True),
             CallbackSource="call-progress-events", SequenceNumber=0), expect_twiml=False)

@@ -11,7 +11,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from simulator.caller import TRANSFER_OUTCOMES, ScriptedCaller, SimulatedCall, SimulatorError
+from ivr.config import normalise_database_url
+from simulator.caller import FALLBACK_PATH, TRANSFER_OUTCOMES, ScriptedCaller, SimulatedCall, SimulatorError
 from simulator.scenario_file import DEFAULT_CALLER
 from simulator.transcript import ServiceDirectory
 
@@ -42,8 +43,15 @@ def simulate_group():
     """Drive the IVR without a phone, exactly as Twilio would."""
 
 
+def _fallback(ctx, param, value):
+    return None if value.strip().lower() == "none" else value
+
+
 def target_options(command):
-    """--base-url, --auth-token and --database-url, shared by the commands that call an app."""
+    """--base-url, --auth-token, --fallback-url and --database-url, shared by the commands that call an app."""
+    command = click.option("--fallback-url", default=FALLBACK_PATH, show_default=True, callback=_fallback,
+                           help="The number's Fallback URL (\"Primary handler fails\"), relative to --base-url or "
+                                "absolute; 'none' when the number has none.")(command)
     command = click.option("--database-url", default="auto", show_default=True,
                            help="The app's database, to read the recorded call: 'auto' uses DATABASE_URL when "
                                 "--base-url is this machine, 'none' never reads it.")(command)
@@ -68,9 +76,7 @@ def database_engine(database_url: str, base_url: str):
         if urlsplit(base_url).hostname not in LOOPBACK:
             return None
         return current_app.extensions["db_engine"]
-    from ivr.config import load_settings
-
-    return make_engine(load_settings({"DATABASE_URL": database_url}).database_url)
+    return make_engine(normalise_database_url(database_url))
 
 
 def _keys(ctx, param, values):
@@ -92,13 +98,16 @@ def _keys(ctx, param, values):
               help="How the next transfer ends (repeat for successive transfers; default answered).")
 @click.option("--hangup-at", type=click.IntRange(min=1), default=None,
               help="Hang up while hearing the Nth TwiML document (1 = the greeting).")
+@click.option("--hang-up-during-transfer", is_flag=True,
+              help="Hang up during the first transfer: Twilio then requests the Dial action with "
+                   "CallStatus=completed, and the call ends.")
 @click.option("--message-seconds", type=click.IntRange(min=0), default=20, show_default=True,
               help="Length of a message left after the tone (0 = say nothing).")
 @click.option("--interactive", is_flag=True, help="Read each prompt and type the keys yourself.")
 @click.option("--show-requests", is_flag=True, help="Also list each webhook request with its latency.")
 @with_appcontext
-def call_command(base_url, auth_token, database_url, from_number, to_number, presses, transfers, hangup_at,
-                 message_seconds, interactive, show_requests):
+def call_command(base_url, auth_token, fallback_url, database_url, from_number, to_number, presses, transfers,
+                 hangup_at, hang_up_during_transfer, message_seconds, interactive, show_requests):
     """Make one simulated call and print what the caller hears and does."""
     s = settings()
     directory = ServiceDirectory.from_settings(s)
@@ -107,10 +116,11 @@ def call_command(base_url, auth_token, database_url, from_number, to_number, pre
 
         caller = InteractiveCaller(directory)
     else:
-        caller = ScriptedCaller(presses, transfers, hangup_at, message_seconds or None)
+        caller = ScriptedCaller(presses, transfers, hangup_at, message_seconds or None,
+                                hang_up_during_transfer=hang_up_during_transfer)
     call = SimulatedCall(base_url, auth_token or s.twilio_auth_token, caller, from_number,
                          to_number or s.twilio_phone_number, account_sid=s.twilio_account_sid,
-                         directory=directory, listener=click.echo)
+                         directory=directory, listener=click.echo, fallback_url=fallback_url)
     click.echo(call.transcript.header())
     try:
         transcript = call.run()
@@ -130,19 +140,23 @@ def call_command(base_url, auth_token, database_url, from_number, to_number, pre
     leftovers = [] if interactive else caller.leftovers()
     if leftovers:
         click.echo("Note: the call ended before these were used: " + ", ".join(leftovers), err=True)
+    if transcript.fallbacks():
+        # The caller was looked after, but the app's own answer broke: a script must see that.
+        raise click.ClickException("Twilio used the Fallback URL after: "
+                                   + "; ".join(e.text for e in transcript.fallbacks()))
 
 
 @simulate_group.command("run")
 @target_options
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @with_appcontext
-def run_command(base_url, auth_token, database_url, files):
+def run_command(base_url, auth_token, fallback_url, database_url, files):
     """Run scenario files; exits 1 on any failed expectation, 2 on a malformed file."""
     from simulator.scenarios import Target, run_paths
 
     s = settings()
     target = Target(base_url, auth_token or s.twilio_auth_token, s, database_engine(database_url, base_url),
-                    current_app.config["CLOCK"])
+                    current_app.config["CLOCK"], fallback_url)
     click.echo(f"Scenarios against {base_url} "
                + ("(recorded calls read from the database)" if target.engine is not None
                   else "(no database access: routes are inferred from the transcripts)"))

@@ -58,3 +58,7 @@ class InteractiveCaller:
         """Whether the tester leaves a message after the tone."""
         answer = self._ask("  Leave a message after the tone? [Y/n] ")
         return None if (answer or "y").lower().startswith("n") else 20
+
+    def hangs_up_during_transfer(self, number: str, outcome: str) -> bool:
+        """The tester chooses how a transfer ends, not a hang-up during it."""
+        return False

@@ -39,6 +39,7 @@ class Expect:
     route: str | None = None
     school_urn: int | None = None
     school_match: str | None = None
+    fallback: bool = False  # True: the call must need Twilio's Fallback URL; False: it must not
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Scenario:
     presses: tuple[str | None, ...] = ()
     transfers: tuple[str, ...] = ()
     hangup_at: int | None = None
+    hang_up_during_transfer: bool = False
     message_s: int = 20
     requires: str | None = None
     expect: Expect = field(default_factory=Expect)
@@ -106,6 +108,12 @@ class _Reader:
             self.fail(node, where, f"{raw!r} is not a whole number of at least {minimum}")
         return int(raw)
 
+    def flag(self, node: yaml.Node, where: str) -> bool:
+        raw = self.text(node, where)
+        if raw not in ("true", "false"):
+            self.fail(node, where, f"{raw!r} is not true or false")
+        return raw == "true"
+
     def choice(self, node: yaml.Node, where: str, options: tuple[str, ...]) -> str:
         raw = self.text(node, where)
         if raw not in options:
@@ -153,7 +161,7 @@ def _targets(r: _Reader, node, where) -> tuple[str, ...]:
 
 def _expect(r: _Reader, node, where) -> Expect:
     fields = r.mapping(node, where, ("connected_to", "says", "not_says", "hears", "route", "school_urn",
-                                     "school_match"))
+                                     "school_match", "fallback"))
     values: dict = {}
     for name, value in fields.items():
         label = f"{where}.{name}"
@@ -169,6 +177,8 @@ def _expect(r: _Reader, node, where) -> Expect:
             values["route"] = r.choice(value, label, Route.ALL)
         elif name == "school_urn":
             values["school_urn"] = r.integer(value, label, 100000)
+        elif name == "fallback":
+            values["fallback"] = r.flag(value, label)
         else:
             values["school_match"] = r.choice(value, label, SchoolMatch.ALL)
     return Expect(**values)
@@ -181,12 +191,14 @@ CALL_FIELDS: dict[str, Callable] = {
     "transfer": lambda r, n, w: tuple(
         r.choice(item, w, tuple(TRANSFER_OUTCOMES)) for item in (n.value if isinstance(n, yaml.SequenceNode) else [n])),
     "hangup_at": lambda r, n, w: r.integer(n, w, 1),
+    "hang_up_during_transfer": lambda r, n, w: r.flag(n, w),
     "message": lambda r, n, w: r.integer(n, w, 0),
     "requires": lambda r, n, w: None if r.text(n, w) in (None, "any") else r.choice(n, w, HOURS_REQUIREMENTS),
     "expect": _expect,
 }
 ATTRIBUTES = {"from": "caller", "press": "presses", "transfer": "transfers", "message": "message_s",
-              "expect": "expect", "name": "name", "hangup_at": "hangup_at", "requires": "requires"}
+              "expect": "expect", "name": "name", "hangup_at": "hangup_at", "requires": "requires",
+              "hang_up_during_transfer": "hang_up_during_transfer"}
 
 
 def parse_scenarios(text: str, path: str) -> list[Scenario]:

@@ -8,7 +8,7 @@ from typing import Callable
 
 from db.calls import get_call_by_sid
 from db.session import session_scope
-from simulator.caller import AppUnreachable, ScriptedCaller, SimulatedCall, SimulatorError
+from simulator.caller import FALLBACK_PATH, AppUnreachable, ScriptedCaller, SimulatedCall, SimulatorError
 from simulator.scenario_file import NOBODY, Expect, Scenario, ScenarioFileError, load_scenarios
 from simulator.transcript import ServiceDirectory, Transcript
 
@@ -55,6 +55,7 @@ class Target:
     settings: object  # ivr.config.Settings: numbers, hours, account and phone number, as the app has them
     engine: object | None  # the app's database, to compare the recorded call; None when unreachable
     clock: Callable[[], datetime]  # the app's clock, to tell whether it is open now
+    fallback_url: str | None = FALLBACK_PATH  # the number's Fallback URL, relative to base_url; None: none set
 
     def is_open(self) -> bool:
         """Whether the app's OPENING_HOURS say it is open now."""
@@ -80,10 +81,11 @@ def run_scenario(scenario: Scenario, target: Target, listener: Callable[[str], N
             state = "open" if open_now else "closed"
             return ScenarioResult(scenario, SKIPPED, note=f"needs {scenario.requires}; the app's OPENING_HOURS say it is {state} now")
     s = target.settings
-    caller = ScriptedCaller(scenario.presses, scenario.transfers, scenario.hangup_at, scenario.message_s)
+    caller = ScriptedCaller(scenario.presses, scenario.transfers, scenario.hangup_at, scenario.message_s,
+                            hang_up_during_transfer=scenario.hang_up_during_transfer)
     call = SimulatedCall(target.base_url, target.auth_token, caller, scenario.caller, s.twilio_phone_number,
                         account_sid=s.twilio_account_sid, directory=ServiceDirectory.from_settings(s),
-                        listener=listener)
+                        listener=listener, fallback_url=target.fallback_url)
     try:
         transcript = call.run()
     except SimulatorError as exc:
@@ -121,6 +123,13 @@ def check(scenario: Scenario, transcript: Transcript, recorded: Recorded | None,
     if recorded is not None and scenario.requires and recorded.in_hours != (scenario.requires == "in_hours"):
         out.append(Mismatch("hours", scenario.requires, "the app recorded the call as "
                             + ("in_hours" if recorded.in_hours else "out_of_hours")))
+    fallbacks = transcript.fallbacks()
+    if fallbacks and not e.fallback:
+        # The fail-safe may well reach the expected service; the run must still show that the app broke.
+        out.append(Mismatch("fallback", "every webhook answered usable TwiML (or expect fallback: true)",
+                            "Twilio used the Fallback URL after: " + "; ".join(f.text for f in fallbacks)))
+    elif e.fallback and not fallbacks:
+        out.append(Mismatch("fallback", "Twilio using the Fallback URL", "every webhook answered usable TwiML"))
     if e.connected_to is not None:
         out.extend(_check_connected(e, transcript))
     heard = _norm(" ".join(transcript.heard()))

@@ -18,6 +18,7 @@ HEARS, PLAYS, PAUSE = "hears", "plays", "pause"
 PRESSES, SILENCE = "presses", "silence"
 DIALS, RECORDS, NO_MESSAGE = "dials", "records", "no_message"
 APP_HANGUP, CALLER_HANGUP = "app_hangup", "caller_hangup"
+FALLBACK, APPLICATION_ERROR = "fallback", "application_error"  # Twilio's own handling of a broken webhook
 
 
 def speech_seconds(text: str) -> float:
@@ -107,6 +108,10 @@ class Transcript:
         """The transfers, in order."""
         return [e for e in self.events if e.kind == DIALS]
 
+    def fallbacks(self) -> list[Event]:
+        """Each webhook Twilio could not use and so replaced with the Fallback URL, in order."""
+        return [e for e in self.events if e.kind == FALLBACK]
+
     def presses(self) -> list[str]:
         """The keys pressed at each prompt ('' for silence)."""
         return [e.text if e.kind == PRESSES else "" for e in self.events if e.kind in (PRESSES, SILENCE)]
@@ -173,4 +178,6 @@ _LINES: dict[str, Callable[[Transcript, Event], str]] = {
     NO_MESSAGE: lambda t, e: "Caller says nothing after the tone",
     APP_HANGUP: lambda t, e: "IVR hangs up",
     CALLER_HANGUP: lambda t, e: "Caller hangs up",
+    FALLBACK: lambda t, e: f"Twilio could not use the answer ({e.text}); it requests the Fallback URL",
+    APPLICATION_ERROR: lambda t, e: f'Twilio says: "{e.text}" and hangs up (no usable TwiML left)',
 }

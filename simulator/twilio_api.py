@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 import time
 import uuid
@@ -11,7 +12,7 @@ from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
 
 import click
 import phonenumbers
@@ -22,11 +23,15 @@ from callbacks.gsm import segments
 from routing.phone import mask_number
 
 API = "/2010-04-01"
-ANSWERS = ("human", "machine", "busy", "no-answer", "failed")
+ANSWERS = ("human", "human-silent", "unknown", "machine", "fax", "busy", "no-answer", "failed")
 SMS_OUTCOMES = ("delivered", "undelivered", "failed")
 SMS_ERRORS = {"undelivered": "30003", "failed": "30008"}
 MAX_BODY = 1600  # Twilio refuses a longer body (error 21617)
-ANSWERED_BY = {"human": "human", "machine": "machine_end_beep"}
+# What answering machine detection reports for each answer; "unknown" is Twilio's word when detection timed out.
+ANSWERED_BY = {"human": "human", "human-silent": "human", "unknown": "unknown", "machine": "machine_end_beep",
+               "fax": "fax"}
+PRESSES = {"human": "1"}  # the key a person presses at the first <Gather>; everyone else presses nothing
+MAX_DOCUMENTS = 10  # TwiML documents followed in one call, so a redirect loop cannot play forever
 LOG_PATH = "/_stand-in/log"
 ANSWER_PATH = "/_stand-in/answer"
 
@@ -60,6 +65,27 @@ def _e164(value: str | None, field: str, code: int) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _spoken(say: ET.Element) -> str:
+    """The words of a <Say>, with those inside its <say-as> in their place."""
+    return " ".join("".join(say.itertext()).split())
+
+
+def _play_document(doc: ET.Element, said: list[str], key: str | None):
+    """Play one TwiML document: ((next URL, method, digits) or None, the key still to press)."""
+    for element in doc:
+        if element.tag == "Say":
+            said.append(_spoken(element))
+        elif element.tag == "Gather":
+            said.extend(_spoken(e) for e in element.iter("Say"))
+            if key:
+                return (element.get("action") or "", element.get("method", "POST"), key), None
+        elif element.tag == "Redirect":
+            return ((element.text or "").strip(), element.get("method", "POST"), None), key
+        elif element.tag == "Hangup":
+            break
+    return None, key
+
+
 class TwilioStandIn:
     """Speaks Twilio's Calls and Messages API on loopback and plays each call's answer back to the app."""
 
@@ -68,6 +94,8 @@ class TwilioStandIn:
                  port: int = 0, listener=None):
         self.account_sid, self.auth_token = account_sid, auth_token
         self.answer, self.sms_outcome, self.delay, self.latency = answer, sms_outcome, delay, latency
+        # Creates to accept and then answer too late (`stall` seconds), as when Twilio's answer is lost.
+        self.lose_answers, self.stall = 0, 0.0
         self.app_url = urlsplit(app_url) if app_url else None
         self.listener = listener or (lambda line: None)
         self.calls: dict[str, dict] = {}
@@ -137,10 +165,26 @@ class TwilioStandIn:
                 raise ApiError(404, 20404, f"The requested resource {path} was not found")
             with self._lock:
                 return 200, dict(store[sid])
+        if method == "GET":
+            return 200, self._list(kind, store, form)
         if method != "POST":
             raise ApiError(405, 20004, "Method not allowed")
         time.sleep(self.latency)  # the real API takes a moment to answer a create
-        return 201, (self._create_call(form) if kind == "Calls" else self._create_message(form))
+        created = self._create_call(form) if kind == "Calls" else self._create_message(form)
+        if self.lose_answers:
+            with self._lock:
+                self.lose_answers -= 1
+            time.sleep(self.stall)  # accepted, but the answer comes too late: the client has timed out
+        return 201, created
+
+    def _list(self, kind: str, store: dict, form: dict) -> dict:
+        """A list of calls or messages, newest first, filtered by To, in Twilio's page format (one page)."""
+        size = int(form.get("PageSize") or 50)
+        with self._lock:
+            items = [dict(item) for item in reversed(store.values()) if form.get("To") in (None, item["to"])][:size]
+        uri = f"{API}/Accounts/{self.account_sid}/{kind}.json"
+        return {kind.lower(): items, "page": 0, "page_size": size, "start": 0, "end": max(len(items) - 1, 0),
+                "uri": uri, "first_page_uri": uri, "next_page_uri": None, "previous_page_uri": None}
 
     def _delete(self, kind: str, sid: str | None) -> tuple[int, dict]:
         """DELETE a call, message or recording (retention). Inbound calls and recordings were never made
@@ -185,7 +229,15 @@ class TwilioStandIn:
         return call
 
     def _create_message(self, form: dict) -> dict:
-        to, from_ = _e164(form.get("To"), "To", 21604), _e164(form.get("From"), "From", 21603)
+        to, service = _e164(form.get("To"), "To", 21604), form.get("MessagingServiceSid")
+        if service:
+            if not re.fullmatch(r"MG[0-9a-f]{32}", service):
+                raise ApiError(400, 21701, f"The Messaging Service Sid {service} is invalid.")
+            from_ = None  # the service picks a sender from its pool
+        elif re.fullmatch(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}", form.get("From") or ""):
+            from_ = form["From"]  # an alphanumeric sender ID
+        else:
+            from_ = _e164(form.get("From"), "From", 21603)
         if not form.get("Body"):
             raise ApiError(400, 21602, "Message body is required.")
         if len(form["Body"]) > MAX_BODY:
@@ -194,7 +246,7 @@ class TwilioStandIn:
             raise ApiError(400, 21610, "Attempt to send to unsubscribed recipient")
         message = self._resource("Messages", _sid("SM"), form, to, from_)
         message.update({"body": form["Body"], "num_segments": str(segments(form["Body"])), "num_media": "0",
-                        "error_code": None, "error_message": None, "date_sent": None, "messaging_service_sid": None})
+                        "error_code": None, "error_message": None, "date_sent": None, "messaging_service_sid": service})
         self._remember(self.messages, message)
         self.listener(f"SMS {message['sid']} to {mask_number(to)}: {message['body']}")
         self._later(self._play_message, message["sid"])
@@ -253,14 +305,27 @@ class TwilioStandIn:
             self._update(self.calls, sid, events=record["events"] + [final["CallStatus"]])
 
     def _fetch_twiml(self, call: dict, params: dict) -> None:
-        """Fetch the call's TwiML and keep what the person would hear; like Twilio, a bad answer ends the call."""
-        try:
-            resp = self._webhook(call["url"], params, call["method"])
-            status = resp.status_code
-            said = [" ".join(e.itertext()).strip() for e in ET.fromstring(resp.content).iter("Say")] if resp.ok else []
-        except (requests.RequestException, ET.ParseError) as exc:
-            status, said = None, []
-            self.listener(f"call {call['sid']}: could not get TwiML ({type(exc).__name__})")
+        """Play the call's TwiML as a phone would: what is said, a key at a <Gather>, then <Redirect>s.
+
+        Like Twilio, a bad answer ends the call.
+        """
+        url, method, form, key = call["url"], call["method"], params, PRESSES.get(call["answer"])
+        said, status = [], None
+        for _ in range(MAX_DOCUMENTS):
+            try:
+                resp = self._webhook(url, form, method)
+                status = resp.status_code
+                doc = ET.fromstring(resp.content) if resp.ok else None
+            except (requests.RequestException, ET.ParseError) as exc:
+                doc = None
+                self.listener(f"call {call['sid']}: could not get TwiML ({type(exc).__name__})")
+            if doc is None:
+                break
+            step, key = _play_document(doc, said, key)
+            if step is None:
+                break
+            action, method, digits = step
+            url, form = urljoin(url, action), dict(params, **({"Digits": digits} if digits else {}))
         self._update(self.calls, call["sid"], said=said, twiml_status=status)
 
     def _play_message(self, sid: str) -> None:
@@ -306,11 +371,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _reply(self, status: int, body: dict) -> None:
         data = b"" if status == 204 else json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up waiting (a lost answer, on purpose): nothing to tell it
 
     def _serve(self, method: str) -> None:
         stand_in: TwilioStandIn = self.server.stand_in
@@ -318,6 +386,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         fields = parse_qs(self.rfile.read(length).decode(), keep_blank_values=True) if length else {}
         form = {key: values[-1] for key, values in fields.items()}
+        if method == "GET":  # a list's filters (To, PageSize) come in the query string
+            form = {key: values[-1] for key, values in parse_qs(urlsplit(self.path).query).items()}
         try:
             if path == LOG_PATH and method == "GET":
                 return self._reply(200, stand_in.log())

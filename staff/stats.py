@@ -32,7 +32,9 @@ TRANSFER_LABELS = {
     "canceled": "Caller hung up while ringing",
 }
 CALLBACK_LABELS = {"scheduled": "Scheduled", "sending": "Sending", "sent": "Sent (not yet confirmed)",
-                   "delivered": "Delivered", "failed": "Failed", "cancelled": "Cancelled"}
+                   "delivered": "Delivered", "failed": "Failed", "cancelled": "Cancelled",
+                   "unconfirmed": "Sent? Asking Twilio", "checking": "Sent? Asking Twilio",
+                   "uncertain": "Uncertain: check Twilio before sending again"}
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 HOURS_FILTER = {"all": None, "in": True, "out": False}
 TOP_SCHOOLS = 30

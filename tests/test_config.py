@@ -9,9 +9,12 @@ import pytest
 
 from ivr.config import DEFAULT_SECRET_KEY, ConfigError, load_settings
 
+DEV = {"IVR_ENV": "development"}
+PRODUCTION = {"SECRET_KEY": "x" * 40, "TWILIO_AUTH_TOKEN": "a-real-token", "PUBLIC_BASE_URL": "https://ivr.example.gov.uk"}
+
 
 def test_defaults_are_the_councils_published_numbers():
-    settings = load_settings({})
+    settings = load_settings(DEV)
     assert settings.mash_number == "+441926414144"
     assert settings.dsl_infoline_number == "+441926418608"
     assert settings.early_help_number == "+441926412412"
@@ -21,7 +24,7 @@ def test_defaults_are_the_councils_published_numbers():
 
 @pytest.mark.parametrize("written", ["01926 414144", "+44 1926 414144", "(01926) 414 144", "0044 1926 414144"])
 def test_a_phone_number_in_any_common_uk_form_is_stored_as_e164(written):
-    assert load_settings({"MASH_NUMBER": written}).mash_number == "+441926414144"
+    assert load_settings(dict(DEV, MASH_NUMBER=written)).mash_number == "+441926414144"
 
 
 @pytest.mark.parametrize("variable,value", [
@@ -34,32 +37,62 @@ def test_a_phone_number_in_any_common_uk_form_is_stored_as_e164(written):
     ("DIAL_TIMEOUT", "soon"),
     ("IVR_ENV", "staging"),
     ("TWILIO_SIGNATURE_CHECK", "maybe"),
+    ("SMS_SENDER_ID", "WarwickshireMASH"),  # 16 characters: Twilio allows 11
+    ("SMS_SENDER_ID", "12345"),  # an alphanumeric sender needs a letter
+    ("SMS_SENDER_ID", "Warks-MASH"),
+    ("TWILIO_MESSAGING_SERVICE_SID", "MASH"),
 ])
 def test_a_wrong_value_stops_start_up_with_a_message_naming_the_variable(variable, value):
     with pytest.raises(ConfigError) as err:
-        load_settings({variable: value})
+        load_settings(dict(DEV, **{variable: value}))
     assert str(err.value).startswith(variable)
 
 
 @pytest.mark.parametrize("hours", ["always", "never", "ALWAYS"])
 def test_opening_hours_accept_always_and_never(hours):
-    assert load_settings({"OPENING_HOURS": hours}).opening_hours is not None
+    assert load_settings(dict(DEV, OPENING_HOURS=hours)).opening_hours is not None
 
 
 def test_signature_checks_may_be_turned_off_only_in_development():
-    assert load_settings({"TWILIO_SIGNATURE_CHECK": "false"}).signature_check is False
+    assert load_settings(dict(DEV, TWILIO_SIGNATURE_CHECK="false")).signature_check is False
     with pytest.raises(ConfigError, match="TWILIO_SIGNATURE_CHECK"):
-        load_settings({"TWILIO_SIGNATURE_CHECK": "false", "IVR_ENV": "production",
-                       "SECRET_KEY": "x" * 40, "TWILIO_AUTH_TOKEN": "t"})
+        load_settings(dict(PRODUCTION, TWILIO_SIGNATURE_CHECK="false", IVR_ENV="production"))
 
 
 def test_production_refuses_the_default_secret_key():
     with pytest.raises(ConfigError, match="SECRET_KEY"):
-        load_settings({"IVR_ENV": "production", "SECRET_KEY": DEFAULT_SECRET_KEY, "TWILIO_AUTH_TOKEN": "t"})
+        load_settings(dict(PRODUCTION, IVR_ENV="production", SECRET_KEY=DEFAULT_SECRET_KEY))
+
+
+def test_an_unset_ivr_env_means_production_so_a_server_never_runs_on_development_defaults():
+    with pytest.raises(ConfigError, match="^SECRET_KEY"):
+        load_settings({})
+    settings = load_settings(PRODUCTION)
+    assert settings.env == "production" and settings.signature_check is True
+
+
+def test_development_is_still_allowed_when_it_is_asked_for():
+    assert load_settings(DEV).env == "development"
+
+
+@pytest.mark.parametrize("variable,value", [
+    ("PUBLIC_BASE_URL", ""),
+    ("PUBLIC_BASE_URL", "http://ivr.example.gov.uk"),  # behind a TLS proxy every signature would then fail
+    ("TWILIO_API_BASE_URL", "http://api.twilio.com"),
+])
+def test_production_refuses_to_start_without_https_both_ways_and_names_the_variable(variable, value):
+    with pytest.raises(ConfigError) as err:
+        load_settings(dict(PRODUCTION, **{variable: value}))
+    assert str(err.value).startswith(variable)
+
+
+def test_texts_can_come_from_a_messaging_service_or_an_alphanumeric_sender():
+    settings = load_settings(dict(DEV, TWILIO_MESSAGING_SERVICE_SID="MG" + "a" * 32, SMS_SENDER_ID="WarksMASH"))
+    assert (settings.twilio_messaging_service_sid, settings.sms_sender_id) == ("MG" + "a" * 32, "WarksMASH")
 
 
 def test_a_postgres_url_is_driven_by_psycopg_3():
-    url = load_settings({"DATABASE_URL": "postgresql://u@db/ivr"}).database_url
+    url = load_settings(dict(DEV, DATABASE_URL="postgresql://u@db/ivr")).database_url
     assert url == "postgresql+psycopg://u@db/ivr"
 
 

@@ -93,7 +93,7 @@ def test_two_workers_send_each_of_1000_due_callbacks_exactly_once_even_when_one_
     sock = loopback_socket()
     base = base_url(sock)
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PUBLIC_BASE_URL")}
-    env.update(TEST_ENV, IVR_ENV="production", DATABASE_URL=pg_empty_schema_url, OPENING_HOURS="always",
+    env.update(TEST_ENV, IVR_ENV="test", DATABASE_URL=pg_empty_schema_url, OPENING_HOURS="always",
                PUBLIC_BASE_URL=base, TWILIO_API_BASE_URL=stand_in.url)
     ivr = str(Path(sys.executable).with_name("ivr"))
     web_log = tmp_path / "web.log"

@@ -10,9 +10,9 @@ from flask.cli import ScriptInfo
 from db.models import Route
 from simulator.cli import simulate_group
 from simulator.scenario_file import ScenarioFileError, load_scenarios, parse_scenarios
-from simulator.scenarios import FAILED, PASSED, SKIPPED, format_result, run_scenario
+from simulator.scenarios import ERROR, FAILED, PASSED, SKIPPED, Target, format_result, run_scenario
 from tests.conftest import IN_HOURS, OUT_OF_HOURS
-from tests.simulator_support import demo_schools, live_url, settings_env, target  # noqa: F401  (fixtures)
+from tests.simulator_support import TOKEN, demo_schools, live_url, settings_env, stub, target  # noqa: F401  (fixtures)
 
 SCENARIO_FILES = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
 SHIPPED = [s for path in SCENARIO_FILES for s in load_scenarios(path)]
@@ -100,8 +100,9 @@ def test_an_app_that_refuses_the_signature_fails_the_run_loudly(app, live_url, t
     path = _write(tmp_path, WRONG_ROUTE.replace("EARLY_HELP", "MASH"))
     result = _invoke(app, "run", "--base-url", live_url, "--auth-token", "not-the-apps-token", str(path))
     assert result.exit_code == 1
-    assert "ERROR" in result.output and "answered HTTP 403 (the app refused the signature" in result.output
-    assert "0 passed, 1 error" in result.output
+    # Whether the app's Fallback URL answers an unsigned request or refuses it too, the run fails.
+    assert "answered HTTP 403 (the app refused the signature" in result.output
+    assert "0 passed, 1 " in result.output
 
 
 def test_an_app_that_is_not_running_stops_the_run_after_one_error(app, tmp_path):
@@ -126,6 +127,9 @@ MALFORMED = [
     ("calls:\n  - name: x\n    press: [1]\n", 2, "calls[0].expect", "missing (required)"),
     ("calls:\n  - name: x\n    expect: {route: MASH\n", 4, "(YAML syntax)", "expected ',' or '}'"),
     ("defaults:\n  hangup_at: soon\ncalls: []\n", 2, "defaults.hangup_at", "not a whole number"),
+    ("calls:\n  - name: x\n    hang_up_during_transfer: yes\n    expect: {route: MASH}\n",
+     3, "calls[0].hang_up_during_transfer", "'yes' is not true or false"),
+    ("calls:\n  - name: x\n    expect: {fallback: maybe}\n", 3, "calls[0].expect.fallback", "not true or false"),
 ]
 
 
@@ -151,3 +155,53 @@ def test_a_malformed_file_stops_the_run_before_any_call_with_exit_status_2(app, 
 
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Call)).one() == 0
+
+
+STUB_CALL = """\
+calls:
+  - name: A transfer to MASH
+    expect:
+      connected_to: MASH
+"""
+
+
+def _stub_target(app, stub, clock) -> Target:
+    return Target(stub.url, TOKEN, app.config["SETTINGS"], None, clock)
+
+
+def test_a_scenario_whose_call_needed_the_fallback_url_fails_unless_it_expects_the_fallback(app, stub, clock):
+    stub.docs["/voice/incoming"] = (500, "Internal Server Error")
+    stub.docs["/voice/fallback"] = "<Response><Dial>+442079460100</Dial></Response>"
+    [plain] = parse_scenarios(STUB_CALL, "x.yaml")
+    result = run_scenario(plain, _stub_target(app, stub, clock))
+    assert result.status == FAILED, format_result(result)
+    [mismatch] = result.mismatches
+    assert mismatch.what == "fallback" and "answered HTTP 500" in mismatch.actual
+    [expecting] = parse_scenarios(STUB_CALL + "      fallback: true\n", "x.yaml")
+    assert run_scenario(expecting, _stub_target(app, stub, clock)).status == PASSED
+
+
+def test_a_scenario_expecting_the_fallback_fails_when_every_webhook_answered(app, stub, clock):
+    stub.docs["/voice/incoming"] = "<Response><Dial>+442079460100</Dial></Response>"
+    [scenario] = parse_scenarios(STUB_CALL + "      fallback: true\n", "x.yaml")
+    result = run_scenario(scenario, _stub_target(app, stub, clock))
+    assert result.status == FAILED
+    assert [m.what for m in result.mismatches] == ["fallback"]
+
+
+def test_a_broken_fallback_fails_the_scenario_even_when_it_expects_the_fallback(app, stub, clock):
+    stub.docs["/voice/incoming"] = (500, "Internal Server Error")
+    stub.docs["/voice/fallback"] = (503, "Service Unavailable")
+    [scenario] = parse_scenarios(STUB_CALL + "      fallback: true\n", "x.yaml")
+    result = run_scenario(scenario, _stub_target(app, stub, clock))
+    assert result.status == ERROR
+    assert "then the Fallback URL failed too" in result.note and "answered HTTP 503" in result.note
+    assert "application error has occurred" in format_result(result)
+
+
+def test_a_scenario_can_hang_up_during_the_transfer(app, stub, clock):
+    stub.docs["/voice/incoming"] = '<Response><Dial action="/dialled">+442079460100</Dial></Response>'
+    [scenario] = parse_scenarios(STUB_CALL.replace("    expect:", "    hang_up_during_transfer: true\n    expect:"),
+                                 "x.yaml")
+    assert run_scenario(scenario, _stub_target(app, stub, clock)).status == PASSED
+    assert stub.form("/dialled")["CallStatus"] == "completed"

@@ -5,55 +5,22 @@ import io
 
 import pytest
 from click.testing import CliRunner
-from flask import Flask, Response, request
 from flask.cli import ScriptInfo
 from sqlmodel import Session
-from twilio.request_validator import RequestValidator
 
 from db.calls import get_call_by_sid, get_steps
 from db.models import Route
 from simulator.caller import AppUnreachable, ScriptedCaller, SimulatedCall, SimulatorError
 from simulator.cli import simulate_group
 from simulator.interactive import InteractiveCaller
-from simulator.server import serve
+from simulator import transcript as tx
 from simulator.transcript import ServiceDirectory
 from simulator.twiml import collect_digits
-from tests.simulator_support import TOKEN, live_url, settings_env  # noqa: F401  (fixtures)
+from tests.simulator_support import TOKEN, live_url, settings_env, stub  # noqa: F401  (fixtures)
 
 CALLER = "+441214960123"
 IVR_NUMBER = "+442079460001"
 TWILIO_PARAMS = {"CallSid", "AccountSid", "From", "To", "Caller", "Called", "CallStatus", "Direction", "ApiVersion"}
-
-
-class TwimlStub:
-    """A web app that answers canned TwiML per path and keeps every request it got, with its signature check."""
-
-    def __init__(self):
-        self.docs: dict[str, str | tuple[int, str]] = {}
-        self.requests: list[dict] = []
-        self.app = Flask("twiml-stub")
-        self.app.add_url_rule("/<path:path>", "any", self.answer, methods=["GET", "POST"])
-
-    def answer(self, path):
-        signature = request.headers.get("X-Twilio-Signature", "")
-        params = request.form.to_dict() if request.method == "POST" else {}
-        self.requests.append({"method": request.method, "path": request.full_path.rstrip("?"),
-                              "form": request.form.to_dict(), "args": request.args.to_dict(),
-                              "signed": RequestValidator(TOKEN).validate(request.url, params, signature)})
-        doc = self.docs.get("/" + path, "<Response><Hangup/></Response>")
-        status, body = doc if isinstance(doc, tuple) else (200, doc)
-        return Response(body, status=status, mimetype="text/xml")
-
-    def paths(self) -> list[str]:
-        return [r["path"] for r in self.requests]
-
-
-@pytest.fixture
-def stub():
-    s = TwimlStub()
-    with serve(s.app) as url:
-        s.url = url
-        yield s
 
 
 def call(base_url: str, caller=None, token: str = TOKEN, **kwargs) -> SimulatedCall:
@@ -178,20 +145,25 @@ def test_hanging_up_at_a_document_skips_its_verbs_and_still_sends_the_status_cal
     ((403, "Forbidden"), "answered HTTP 403 (the app refused the signature"),
     ((200, "<Response><Sms>hi</Sms></Response>"), "uses <Sms>, which the simulator does not support"),
 ])
-def test_an_answer_twilio_could_not_use_fails_loudly(stub, answer, problem):
+def test_without_a_fallback_url_an_answer_twilio_could_not_use_ends_the_call_loudly(stub, answer, problem):
     stub.docs["/voice/incoming"] = '<Response><Redirect>/broken</Redirect></Response>'
     stub.docs["/broken"] = answer
+    simulated = call(stub.url, fallback_url=None)
     with pytest.raises(SimulatorError) as error:
-        call(stub.url).run()
+        simulated.run()
     assert problem in str(error.value)
     assert "/broken" in str(error.value)
+    assert "/voice/fallback" not in stub.paths()
 
 
 def test_a_call_broken_by_an_error_still_ends_with_the_status_callback_as_on_twilio(stub):
     stub.docs["/voice/incoming"] = (500, "Internal Server Error")
+    stub.docs["/voice/fallback"] = (500, "Internal Server Error")
+    simulated = call(stub.url)
     with pytest.raises(SimulatorError):
-        call(stub.url).run()
-    assert stub.paths() == ["/voice/incoming", "/voice/status"]
+        simulated.run()
+    assert stub.paths() == ["/voice/incoming", "/voice/fallback", "/voice/status"]
+    assert simulated.transcript.events[-1].kind == tx.APPLICATION_ERROR
 
 
 def test_an_attribute_twilio_would_reject_fails_loudly(stub):
@@ -232,7 +204,7 @@ def test_a_call_pressing_1_reaches_mash_and_the_app_records_it_with_its_steps(ap
 
 def test_the_ivr_refuses_a_call_signed_with_the_wrong_token_and_the_simulator_says_so(live_url):
     with pytest.raises(SimulatorError, match="HTTP 403 .*does --auth-token match"):
-        call(live_url, token="wrong-token").run()
+        call(live_url, token="wrong-token", fallback_url=None).run()
 
 
 def test_interactive_mode_prints_each_prompt_and_reads_the_keys_typed(app, live_url):

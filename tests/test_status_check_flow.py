@@ -43,7 +43,8 @@ def test_a_known_reference_is_read_back_with_its_status_and_the_expected_decisio
     doc = press(twilio, option_4(twilio), contact.reference)
     spoken_reference = " ".join(contact.reference)
     assert f"Contact reference {spoken_reference} is received." in said(doc)
-    assert "We expect a decision by 5:30pm on Wednesday 25 November." in said(doc)
+    # Said as "five thirty P M on Wednesday the twenty-fifth of November" (see tests/test_spoken_numbers.py).
+    assert "We expect a decision by 5 30 pm on Wednesday the 25 of November." in said(doc)
     assert "press 1 for MASH" in said(doc)
 
 

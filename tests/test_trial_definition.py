@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from routing.menu import DEFAULT_WORDING
+from routing.menu import DEFAULT_WORDING, SILENT_CALLER_LIMIT_S, make_wording, silent_caller_seconds
 from trials.definition import TrialDefinitionError, check_schedule, load_definition_text, parse_definition
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "trials" / "examples" / "intrinsic_motivation.yaml"
@@ -174,3 +174,26 @@ def test_a_trial_that_is_already_over_or_reuses_a_name_is_refused():
     with pytest.raises(TrialDefinitionError) as caught:
         check_schedule(definition, [same_name], NOW)
     assert {e.split(":")[0] for e in caught.value.errors} == {"end", "name"}
+
+
+# A caller who presses nothing: the variant's menu, a wait, the short replay and a wait, at most 45 s.
+LONG_OPTION2 = ("Unsure what to do, and want some advice from a colleague when there is no immediate risk "
+                "to the child? Press 2 for the DSL Infoline.")
+
+
+def test_a_variant_that_keeps_a_silent_caller_from_mash_over_45_seconds_is_refused():
+    assert silent_caller_seconds(DEFAULT_WORDING) <= SILENT_CALLER_LIMIT_S
+    [error] = errors_of(trial(variants={"control": {}, "norms": {"option2": LONG_OPTION2}}))
+    assert error.startswith("variants.norms:") and "presses nothing" in error and "for MASH" in error
+    assert "the limit is 45 s, so cut at least 8 words" in error
+
+
+def test_a_variant_too_long_only_out_of_hours_is_refused_naming_the_emergency_duty_team():
+    long_closed = "To leave a message for the DSL Infoline, who will ring you back on the next working day, press 2."
+    [error] = errors_of(trial(variants={"control": {}, "norms": {"option2_closed": long_closed}}))
+    assert error.startswith("variants.norms:") and "the Emergency Duty Team out of hours" in error
+
+
+def test_a_variant_a_few_words_longer_than_the_default_is_still_allowed():
+    variants = parse_definition(trial()).variants
+    assert silent_caller_seconds(make_wording(variants["norms"])) <= SILENT_CALLER_LIMIT_S

@@ -1,6 +1,7 @@
 """Trial definitions: parse and check a trial of menu wordings (pure; YAML or form data)."""
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -8,7 +9,8 @@ from datetime import date, datetime, time, timedelta, timezone
 import yaml
 
 from routing.hours import LONDON
-from routing.menu import VARIABLE_FIELDS, Wording, make_wording
+from routing.menu import (SILENT_CALLER_LIMIT_S, VARIABLE_FIELDS, WORDS_PER_MINUTE, Wording, make_wording,
+                          silent_caller_seconds)
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 TOP_LEVEL_KEYS = {"name", "control", "start", "end", "allocation", "variants"}
@@ -64,6 +66,17 @@ def check_sentence(field: str, text: str) -> str | None:
     return None
 
 
+def check_silent_caller(wording: Wording) -> str | None:
+    """Why a wording would keep a caller who presses nothing from MASH (EDT out of hours) too long, or None."""
+    for in_hours, who in ((True, "MASH"), (False, "the Emergency Duty Team out of hours")):
+        seconds = silent_caller_seconds(wording, in_hours)
+        if seconds > SILENT_CALLER_LIMIT_S:
+            words = math.ceil((seconds - SILENT_CALLER_LIMIT_S) * WORDS_PER_MINUTE / 60)
+            return (f"a caller who presses nothing would wait {seconds:g} s for {who} (menu, short replay and "
+                    f"waits); the limit is {SILENT_CALLER_LIMIT_S} s, so cut at least {words} words")
+    return None
+
+
 def _parse_variants(raw, errors: list[str]) -> dict[str, dict[str, str]]:
     if not isinstance(raw, dict) or len(raw) < 2:
         errors.append("variants: give two or more variants, each a mapping of the sentences it changes")
@@ -99,6 +112,10 @@ def _parse_variants(raw, errors: list[str]) -> dict[str, dict[str, str]]:
         variants[name] = overrides
     if errors:
         return variants  # the sentences themselves are wrong: comparing wordings would only add noise
+    for name, overrides in variants.items():
+        problem = check_silent_caller(make_wording(overrides))
+        if problem:
+            errors.append(f"variants.{name}: {problem}")
     wordings = {}
     for name, overrides in variants.items():
         wordings.setdefault(tuple(sorted(overrides.items())), []).append(name)

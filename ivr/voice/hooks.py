@@ -24,8 +24,13 @@ def wording_for(session, call) -> Wording:
 def on_routed(session, call) -> None:
     """The call was routed: a MASH (or EDT) route opens a contact with a fresh reference (one insert)."""
     from callbacks.contacts import open_contact
+    from callbacks.planner import send_reference
 
-    open_contact(session, call, current_app.config["SETTINGS"], current_app.config["CLOCK"]())
+    settings, now = current_app.config["SETTINGS"], current_app.config["CLOCK"]()
+    contact = open_contact(session, call, settings, now)
+    if contact is not None and call.ended_at is not None:
+        # Twilio's status callback came first (this webhook was late): the reference goes now instead.
+        send_reference(session, call, settings, now)
 
 
 def service_chosen(session, call, service: str, in_hours: bool) -> VoiceResponse:
@@ -43,7 +48,12 @@ def status_check(session, call, in_hours: bool) -> VoiceResponse:
 
 
 def on_call_ended(session, call) -> None:
-    """The call ended: a MASH caller on a mobile gets their reference by text."""
+    """The call ended: a MASH caller on a mobile gets their reference by text, whatever order webhooks came in."""
+    from callbacks.contacts import open_contact
     from callbacks.planner import send_reference
 
-    send_reference(session, call, current_app.config["SETTINGS"], current_app.config["CLOCK"]())
+    settings, now = current_app.config["SETTINGS"], current_app.config["CLOCK"]()
+    # A MASH call with no contact yet (the fail-safe answered it, or the webhook that routed it was lost)
+    # opens one now, so its caller still gets a reference; a contact already open is kept as it is.
+    open_contact(session, call, settings, now)
+    send_reference(session, call, settings, now)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import request, url_for
-from twilio.twiml.voice_response import Say, VoiceResponse
+from twilio.twiml.voice_response import VoiceResponse
 
 from db.models import SchoolMatch
 from db.schools import get_school, get_school_urns_by_number
@@ -67,8 +67,7 @@ def _gather(action: str, lines: list[str | None], num_digits, finish_on_key, tim
 
 def _say_first(resp: VoiceResponse, text: str) -> None:
     """Put a sentence before the rest of a document (the transfer or the message that follows)."""
-    say = Say(text, voice=settings().voice, language=settings().language)
-    resp.verbs.insert(0, say)
+    resp.verbs.insert(0, twiml.say_element(settings(), text))
 
 
 def _service() -> str:

@@ -6,7 +6,7 @@ import hmac
 
 from flask import current_app, g, request
 
-from db.calls import save_route
+from db.calls import TERMINAL_STATUSES, save_route
 from db.models import Route
 from ivr.voice import hooks, twiml
 from routing.menu import SERVICE_NAMES
@@ -40,6 +40,11 @@ def step_key() -> str:
     items = sorted((k, str(v)) for k, v in request.form.items() if k not in UNKEYED_FIELDS)
     message = repr((request.full_path, items)).encode()
     return hmac.new(current_app.secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def caller_gone() -> bool:
+    """Whether Twilio says the caller has hung up: it still requests a <Dial> or <Record> action then."""
+    return (request.form.get("CallStatus") or "").strip().lower() in TERMINAL_STATUSES
 
 
 def mark_replay(is_new: bool) -> None:

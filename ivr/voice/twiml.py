@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from flask import Response, url_for
-from twilio.twiml.voice_response import Gather, VoiceResponse
+from twilio.twiml.voice_response import Gather, Say, VoiceResponse
 
 from db.models import Route
 from ivr.config import Settings
-from routing.menu import NOT_AN_OPTION, NOT_HEARD, SERVICE_NAMES, Wording
+from routing.menu import MENU_TIMEOUT_S, NOT_AN_OPTION, SERVICE_NAMES, SHORT_REPLAY, Wording
+from routing.spoken import spoken_parts
 
-MENU_TIMEOUT_S = 5
+__all__ = ["MENU_TIMEOUT_S"]  # identify.py and others read the menu's wait from here
 RECORD_MAX_S = 120
 
 
@@ -27,9 +28,20 @@ def number_for(settings: Settings, route: str) -> str:
     }[route]
 
 
+def say_element(settings: Settings, text: str) -> Say:
+    """A <Say> in the configured British voice, with numbers and letters marked up as they must be read."""
+    element = Say(voice=settings.voice, language=settings.language)
+    for words, interpret_as in spoken_parts(text):
+        if interpret_as is None:
+            element.nest(words)
+        else:
+            element.say_as(words, interpret_as=interpret_as)
+    return element
+
+
 def say(node, settings: Settings, text: str) -> None:
     """Speak in the configured British voice."""
-    node.say(text, voice=settings.voice, language=settings.language)
+    node.append(say_element(settings, text))
 
 
 def gather(settings: Settings, action: str, num_digits: int | None = 1, finish_on_key: str | None = None,
@@ -51,12 +63,14 @@ def menu(settings: Settings, wording: Wording, in_hours: bool, attempt: int, rea
     action = url_for("voice.menu", attempt=attempt)
     g = gather(settings, action)
     if reason == "no_input":
-        say(g, settings, NOT_HEARD)
-    elif reason == "invalid":
-        say(g, settings, NOT_AN_OPTION)
-    if notice:
-        say(g, settings, notice)
-    say(g, settings, " ".join(wording.sentences(in_hours)))
+        # Only the short form after silence, so a silent caller reaches MASH within SILENT_CALLER_LIMIT_S.
+        say(g, settings, SHORT_REPLAY)
+    else:
+        if reason == "invalid":
+            say(g, settings, NOT_AN_OPTION)
+        if notice:
+            say(g, settings, notice)
+        say(g, settings, " ".join(wording.sentences(in_hours)))
     resp.append(g)
     # Twilio without actionOnEmptyResult falls through to here: post the empty choice ourselves.
     resp.redirect(action, method="POST")
@@ -104,6 +118,13 @@ def goodbye(settings: Settings, text: str) -> VoiceResponse:
     """Say a closing line and hang up."""
     resp = VoiceResponse()
     say(resp, settings, text)
+    resp.hangup()
+    return resp
+
+
+def hangup() -> VoiceResponse:
+    """End the call without a word: the caller has already gone (Twilio asked for an action after hang-up)."""
+    resp = VoiceResponse()
     resp.hangup()
     return resp
 

@@ -3,16 +3,18 @@ from __future__ import annotations
 
 import logging
 
-from flask import request
+from flask import g, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from db.calls import (count_failure, get_or_create_call, save_call_end, save_new_call, save_recording,
                       save_route, save_step, save_transfer)
 from db.models import Call, Route
 from db.session import get_write_session
-from ivr.twilio_auth import twilio_signed
+from ivr.twilio_auth import signature_noted, twilio_signed
 from ivr.voice import bp, hooks, twiml
-from ivr.voice.failsafe import live_call, quiet_webhook, record_failsafe
-from ivr.voice.steps import commit, connect, is_open_now, mark_replay, now, settings, step_key, take_message
+from ivr.voice.failsafe import failsafe_response, live_call, quiet_webhook, record_failsafe
+from ivr.voice.steps import (caller_gone, commit, connect, is_open_now, mark_replay, now, settings, step_key,
+                             take_message)
 from routing.menu import SERVICE_NAMES, decide_menu, parse_attempt
 from routing.phone import caller_number
 from routing.recording import recording_audio_url
@@ -22,6 +24,13 @@ ROUTES = set(SERVICE_NAMES)
 log = logging.getLogger("ivr.voice")
 
 
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def body_too_large(exc):
+    """A webhook body past MAX_BODY_BYTES is not read, but a live caller still reaches MASH."""
+    log.warning("webhook body too large; answered fail-safe", extra={"event": "failsafe", "path": request.path})
+    return failsafe_response()
 
 
 def _service_arg(default: str = Route.MASH) -> str:
@@ -63,6 +72,9 @@ def menu():
     attempt = parse_attempt(request.args.get("attempt"))
     digits = request.form.get("Digits")
     session, call, _ = _call_and_step("menu", digits, f"attempt {attempt}")
+    if caller_gone():
+        commit(session)  # no route: the status callback counts the call as abandoned, which it was
+        return twiml.hangup()
     in_hours = is_open_now()
     decision = decide_menu(digits, attempt, in_hours)
     count_failure(call, decision.reason)
@@ -89,6 +101,9 @@ def dial_result():
     status = request.form.get("DialCallStatus")
     session, call, _ = _call_and_step("dial_result", status, service)
     save_transfer(call, status, request.form.get("DialCallDuration"))
+    if caller_gone():
+        commit(session)  # the route tried and how the transfer ended are the real outcome; no message was left
+        return twiml.hangup()
     decision = decide_after_dial(service, status, attempt)
     if decision.action == "message":
         return take_message(session, call, service, urgent=True)  # one transaction: it commits the transfer too
@@ -109,6 +124,9 @@ def unanswered():
     service = _service_arg(Route.DSL_INFOLINE)
     digits = request.form.get("Digits")
     session, call, _ = _call_and_step("unanswered", digits, service)
+    if caller_gone():
+        commit(session)
+        return twiml.hangup()
     in_hours = is_open_now()
     decision = decide_after_offer(digits, in_hours)
     if decision.action == "connect":
@@ -136,6 +154,8 @@ def recording():
     session, call, _ = _call_and_step("recording", None, service)
     save_recording(call, recording_link(request.form.get("RecordingUrl")), service, urgent, now())
     commit(session)
+    if caller_gone():
+        return twiml.hangup()  # the message is kept; there is no one left to thank
     if urgent:
         text = "Thank you. Your message has been passed to MASH as urgent. If a child is in immediate danger, call 999. Goodbye."
     else:
@@ -162,19 +182,41 @@ def status():
 
 
 @bp.post("/fallback")
-@twilio_signed
+@signature_noted
 def fallback():
-    """The number's Fallback URL: connect to MASH (EDT out of hours) without waiting on the database."""
-    record_failsafe()
-    return twiml.twiml_response(twiml.failsafe(settings(), is_open_now()))
+    """The number's Fallback URL: always the fail-safe TwiML (public numbers only); recorded when signed."""
+    try:
+        log_twilio_error()
+        if g.twilio_signed:
+            record_failsafe()
+    except Exception:
+        log.warning("fallback could not note the call", exc_info=True, extra={"event": "fallback_unrecorded"})
+    return failsafe_response()
 
 
 @bp.post("/fallback/result")
-@twilio_signed
+@signature_noted
 def fallback_result():
-    """After a fail-safe transfer: done if answered, else the other line, then a spoken end."""
-    attempt = parse_attempt(request.args.get("attempt"))
-    record_failsafe(request.form.get("DialCallStatus"))
-    if decide_after_dial(Route.MASH, request.form.get("DialCallStatus"), 1).action == "done":
-        return twiml.twiml_response(twiml.goodbye(settings(), "Thank you for calling. Goodbye."))
-    return twiml.twiml_response(twiml.failsafe(settings(), is_open_now(), attempt + 1))
+    """After a fail-safe transfer: done if answered or the caller left, else the other line, then a spoken end."""
+    try:
+        attempt = parse_attempt(request.args.get("attempt"))
+        dial_status = request.form.get("DialCallStatus")
+        if g.twilio_signed:
+            record_failsafe(dial_status)
+        if caller_gone():
+            return twiml.twiml_response(twiml.hangup())
+        if decide_after_dial(Route.MASH, dial_status, 1).action == "done":
+            return twiml.twiml_response(twiml.goodbye(settings(), "Thank you for calling. Goodbye."))
+        return twiml.twiml_response(twiml.failsafe(settings(), is_open_now(), attempt + 1))
+    except Exception:
+        log.error("fallback result failed; caller sent straight to MASH", exc_info=True, extra={"event": "failsafe"})
+        return failsafe_response()
+
+
+def log_twilio_error() -> None:
+    """Log why Twilio fell back (its ErrorCode and the URL that failed), so the fault can be found."""
+    form = request.form
+    log.warning("Twilio used the fallback URL", extra={
+        "event": "twilio_fallback", "call_sid": str(form.get("CallSid") or "")[:64] or None,
+        "error_code": str(form.get("ErrorCode") or "")[:16] or None,
+        "error_url": str(form.get("ErrorUrl") or "")[:300] or None, "signed": g.twilio_signed})
