@@ -45,13 +45,19 @@ def make_app(database_url: str, stand_in_url: str):
     return app
 
 
+def mobile(i: int) -> str:
+    """The i-th of a run of valid UK mobiles from the example number on (only ever sent to the stand-in)."""
+    return f"+447400{123456 + i:06d}"
+
+
 def seed_outbox(engine, n: int) -> None:
     now = datetime.now(timezone.utc)
     with Session(engine) as session:
         contact = Contact(reference="100000", caller=MOBILE, created_at=now)
         session.add(contact)
         session.flush()
-        session.add_all(Callback(contact_id=contact.id, kind="reference", channel="sms", to_number=MOBILE,
+        # Each to its own UK mobile: the worker sends one number at most 3 texts a day.
+        session.add_all(Callback(contact_id=contact.id, kind="reference", channel="sms", to_number=mobile(i),
                                  body=f"benchmark text {i}", due_at=now, dedupe_key=f"b{i}", created_at=now,
                                  updated_at=now) for i in range(n))
         session.commit()
@@ -66,7 +72,7 @@ def sends_per_second(app, stand_in, n: int) -> tuple[float, float]:
     client = make_client(app.config["SETTINGS"])
     start = time.perf_counter()
     for i in range(n):
-        client.messages.create(to=MOBILE, from_="+442079460001", body=f"baseline text {i}")
+        client.messages.create(to=mobile(i), from_="+442079460001", body=f"baseline text {i}")
     baseline_rate = n / (time.perf_counter() - start)
     stand_in.wait_idle(120)
     return worker_rate, baseline_rate

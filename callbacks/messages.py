@@ -1,11 +1,12 @@
 """The words of each callback (SMS, voice, answering machine, status check): references only, never a child's details."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import phonenumbers
 
+from callbacks import gsm
 from callbacks.words import NEXT_STEPS, OUTCOME_LABELS, STATUS_LABELS
 from routing.hours import LONDON
 
@@ -56,15 +57,46 @@ def _news(update: Update) -> str:
         return f"your contact is still being assessed.{expected} There is no need to call to chase; we will let you know."
     if update.kind == "decision":
         label = OUTCOME_LABELS.get(update.outcome or "other", OUTCOME_LABELS["other"])
-        reason = f" Reason: {update.reason.rstrip('.')}." if update.reason else ""
+        reason = _reason_words(update.reason)
         return f"a decision has been made: {label}.{reason} {NEXT_STEPS.get(update.outcome or 'other', NEXT_STEPS['other'])}"
     return "this contact is now closed."
 
 
+def _reason_words(reason: str | None) -> str:
+    """The standard reason as a sentence; a shortened one keeps its ellipsis."""
+    reason = (reason or "").strip()
+    if not reason:
+        return ""
+    return f" Reason: {reason}" if reason.endswith("...") else f" Reason: {reason.rstrip('.')}."
+
+
+def _shortened(reason: str):
+    """The reason cut at ever earlier word ends, each with an ellipsis, then no reason at all."""
+    words = reason.split()
+    for count in range(len(words) - 1, 0, -1):
+        yield " ".join(words[:count]).rstrip(",;:.-") + "..."
+    yield None
+
+
+def _sms(update: Update, urgent_number: str) -> str:
+    return gsm.to_gsm7(f"{SENDER}, contact reference {update.reference}: {_news(update)} "
+                       f"If the concern has become urgent, ring {national(urgent_number)}. {DANGER} {NO_REPLY}")
+
+
 def sms_text(update: Update, urgent_number: str) -> str:
-    """The SMS: reference, news, next step, and the number to ring if it has become urgent."""
-    return (f"{SENDER}, contact reference {update.reference}: {_news(update)} "
-            f"If the concern has become urgent, ring {national(urgent_number)}. {DANGER} {NO_REPLY}")
+    """The SMS in GSM-7 and at most 3 segments: reference, news, next step, and the number to ring."""
+    # Only the standard reason (admins' own wording, up to 160 characters) varies in length, so it is
+    # what gets shortened; the reference, the numbers to ring and 999 always stay.
+    if update.reason:
+        update = replace(update, reason=gsm.to_gsm7(update.reason))  # so a typed "…" ends the reason as "..."
+    text = _sms(update, urgent_number)
+    if gsm.fits(text) or not update.reason:
+        return text
+    for reason in _shortened(update.reason):
+        text = _sms(replace(update, reason=reason), urgent_number)
+        if gsm.fits(text):
+            break
+    return text
 
 
 def voice_text(update: Update, urgent_number: str) -> str:

@@ -38,6 +38,14 @@ def _destination(session: Session, contact: Contact, kind: str) -> channels.Dest
                                        school.callback_channel if school else None)
 
 
+def _not_sent(session: Session, contact: Contact, kind: str, channel: str, number: str, why: str, key: str,
+              now: datetime) -> Callback | None:
+    """Keep a failed row saying why nothing went, for staff to see on the contact's page."""
+    return _enqueue(session, Callback(contact_id=contact.id, kind=kind, channel=channel, to_number=number, body="",
+                                      due_at=now, state="failed", last_error=why, dedupe_key=key, created_at=now,
+                                      updated_at=now))
+
+
 def schedule_update(session: Session, contact: Contact, kind: str, settings, now: datetime, *,
                     expected_by: datetime | None = None, occasion: str = "") -> Callback | None:
     """Queue one callback of a kind for a contact; with no allowed number, keep a failed row saying why."""
@@ -46,9 +54,10 @@ def schedule_update(session: Session, contact: Contact, kind: str, settings, now
     if dest.number is None:
         if kind == "reference":
             return None  # most calls come from school landlines: staff give the reference on the call
-        return _enqueue(session, Callback(contact_id=contact.id, kind=kind, channel="none", to_number="", body="",
-                                          due_at=now, state="failed", last_error=f"Not sent: {dest.why}.",
-                                          dedupe_key=key, created_at=now, updated_at=now))
+        return _not_sent(session, contact, kind, "none", "", f"Not sent: {dest.why}.", key, now)
+    refused = channels.refusal(dest.channel, dest.number)
+    if refused:
+        return _not_sent(session, contact, kind, dest.channel, dest.number, refused, key, now)
     # Only a standard reason's wording ever leaves: staff's own note (contact.reason) stays inside.
     standard = get_reason(session, contact.reason_code)
     update_ = messages.Update(kind, contact.reference, contact.outcome, standard.text if standard else None,

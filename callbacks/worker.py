@@ -15,9 +15,10 @@ from sqlalchemy import delete
 from sqlmodel import Session
 
 from callbacks import confirm, outbox, planner, schedule, sender
+from callbacks.allowed import why_not_sent
 from callbacks.retention import run_retention
 from db.models import Callback, WorkerHeartbeat
-from db.suppressions import is_suppressed, save_suppression
+from db.suppressions import save_suppression
 from routing.hours import LONDON
 
 log = logging.getLogger("callbacks.worker")
@@ -102,11 +103,11 @@ class Worker:
             session.commit()  # no transaction (and no SQLite lock) may be held across the HTTP request
             about = {"callback_id": callback_id, "kind": callback.kind, "channel": callback.channel,
                      "attempt": callback.attempts}
-            if callback.channel == "sms" and is_suppressed(session, callback.to_number):
+            refused = why_not_sent(session, callback, self.now())
+            if refused:
                 session.rollback()
-                outbox.save_change(session, callback_id, outbox.not_sent(
-                    "Not sent: the number unsubscribed from our texts (Twilio error 21610).", False,
-                    self.settings.opening_hours, self.now()))
+                outbox.save_change(session, callback_id, outbox.not_sent(refused, False, self.settings.opening_hours,
+                                                                         self.now()))
                 return 0
             session.rollback()
             try:

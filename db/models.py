@@ -146,7 +146,9 @@ class StandardReason(SQLModel, table=True):
 class Callback(SQLModel, table=True):
     """An outbox row: a status SMS or voice call to a DSL, sent by the worker when due."""
 
-    __table_args__ = (Index("ix_callback_state_due", "state", "due_at"),)
+    # The second index finds the texts that went to a number today (at most 3 a day).
+    __table_args__ = (Index("ix_callback_state_due", "state", "due_at"),
+                      Index("ix_callback_to_number_claimed", "to_number", "claimed_at"))
     id: Optional[int] = Field(default=None, primary_key=True)
     contact_id: int = Field(foreign_key="contact.id", index=True)
     kind: str  # reference, decision, still_assessing

@@ -31,14 +31,28 @@ def caller_number(raw: str | None) -> str:
     return normalise_number(raw) or WITHHELD
 
 
-def is_mobile(e164: str) -> bool:
-    """True for a mobile number (texts go to mobiles, voice calls to landlines)."""
+def _parsed(e164: str | None) -> phonenumbers.PhoneNumber | None:
+    """A valid number, parsed, or None."""
     try:
-        parsed = phonenumbers.parse(e164, "GB")
+        parsed = phonenumbers.parse(e164 or "", "GB")
     except phonenumbers.NumberParseException:
-        return False
-    return phonenumbers.number_type(parsed) in (
-        phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+        return None
+    return parsed if phonenumbers.is_valid_number(parsed) else None
+
+
+def is_uk_number(e164: str | None) -> bool:
+    """A valid number in the UK itself (any type): callbacks ring only these."""
+    # Jersey, Guernsey and the Isle of Man share +44 but are their own regions (JE, GG, IM) to
+    # libphonenumber and their own countries to Twilio's pricing and geo permissions: not the UK here.
+    parsed = _parsed(e164)
+    return parsed is not None and phonenumbers.region_code_for_number(parsed) == "GB"
+
+
+def is_uk_mobile(e164: str | None) -> bool:
+    """A UK mobile (+447, excluding pagers and the Crown dependencies): texts go only to these."""
+    parsed = _parsed(e164)
+    return (parsed is not None and phonenumbers.region_code_for_number(parsed) == "GB"
+            and phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.MOBILE)
 
 
 def mask_number(number: str | None) -> str:

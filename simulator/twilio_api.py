@@ -19,12 +19,14 @@ import phonenumbers
 import requests
 from twilio.request_validator import RequestValidator
 
+from callbacks.gsm import segments
 from routing.phone import mask_number
 
 API = "/2010-04-01"
 ANSWERS = ("human", "human-silent", "unknown", "machine", "fax", "busy", "no-answer", "failed")
 SMS_OUTCOMES = ("delivered", "undelivered", "failed")
 SMS_ERRORS = {"undelivered": "30003", "failed": "30008"}
+MAX_BODY = 1600  # Twilio refuses a longer body (error 21617)
 # What answering machine detection reports for each answer; "unknown" is Twilio's word when detection timed out.
 ANSWERED_BY = {"human": "human", "human-silent": "human", "unknown": "unknown", "machine": "machine_end_beep",
                "fax": "fax"}
@@ -238,10 +240,12 @@ class TwilioStandIn:
             from_ = _e164(form.get("From"), "From", 21603)
         if not form.get("Body"):
             raise ApiError(400, 21602, "Message body is required.")
+        if len(form["Body"]) > MAX_BODY:
+            raise ApiError(400, 21617, "The concatenated message body exceeds the 1600 character limit.")
         if to in self.unsubscribed:
             raise ApiError(400, 21610, "Attempt to send to unsubscribed recipient")
         message = self._resource("Messages", _sid("SM"), form, to, from_)
-        message.update({"body": form["Body"], "num_segments": str(len(form["Body"]) // 153 + 1), "num_media": "0",
+        message.update({"body": form["Body"], "num_segments": str(segments(form["Body"])), "num_media": "0",
                         "error_code": None, "error_message": None, "date_sent": None, "messaging_service_sid": service})
         self._remember(self.messages, message)
         self.listener(f"SMS {message['sid']} to {mask_number(to)}: {message['body']}")

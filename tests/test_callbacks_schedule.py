@@ -72,9 +72,13 @@ def test_mobiles_get_a_text_and_landlines_a_call():
     assert channel.channel_for(SWITCHBOARD) == "voice"
 
 
-def test_a_school_may_choose_the_channel_for_every_number():
+def test_a_school_may_choose_calls_even_to_mobiles():
     assert channel.channel_for(MOBILE, "voice") == "voice"
-    assert channel.channel_for(SWITCHBOARD, "sms") == "sms"
+    assert channel.channel_for(MOBILE, "sms") == "sms"
+
+
+def test_a_school_that_chose_texts_still_has_its_landline_rung_since_texts_go_only_to_uk_mobiles():
+    assert channel.channel_for(SWITCHBOARD, "sms") == "voice"
 
 
 def test_the_number_the_contact_came_from_is_used_when_it_belongs_to_the_school():

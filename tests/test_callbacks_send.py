@@ -138,8 +138,8 @@ def test_twilio_repeating_a_status_callback_does_not_add_a_retry(app, engine, tw
 def test_an_undelivered_text_is_marked_failed_with_twilios_error(app, engine, live):
     live.stand_in.sms_outcome = "undelivered"
     with Session(engine, expire_on_commit=False) as session:
-        add_school(session, channel="sms")
-        contact = add_contact(session, IN_HOURS)
+        add_school(session, numbers={MOBILE: "DSL mobile"})
+        contact = add_contact(session, IN_HOURS, caller=MOBILE)
     decide(app, engine, contact)
     send(app, live)
     callback = only_callback(engine, contact)

@@ -44,7 +44,8 @@ def seed_due_callbacks(engine, now: datetime) -> None:
             session.flush()
             voice = n % VOICE_EVERY == 0
             session.add(Callback(contact_id=contact.id, kind="decision", channel="voice" if voice else "sms",
-                                 to_number=f"+4420794{60000 + n % 1000:05d}",
+                                 # Texts go only to UK mobiles, calls to any UK number; each number once.
+                                 to_number=f"+4420794{60000 + n:05d}" if voice else f"+447400{123000 + n:06d}",
                                  body=f"MASH contact {contact.reference}: decided, no further action.",
                                  due_at=now - timedelta(minutes=1), dedupe_key=f"scale-out:{n}",
                                  created_at=now, updated_at=now))

@@ -43,6 +43,11 @@ def test_the_daily_job_runs_the_retention_feature(app, engine, clock):
         assert session.exec(select(Call.caller)).one() is None
 
 
+def mobile(i: int) -> str:
+    """The i-th of a run of valid UK mobiles, next to libphonenumber's example number."""
+    return f"+447400{123000 + i:06d}"
+
+
 @pytest.fixture
 def due_texts(engine, live):
     """ROWS text callbacks, each with its own body, due since a fixed past moment (workers run on the real clock)."""
@@ -51,7 +56,8 @@ def due_texts(engine, live):
         # Promised far ahead: an overdue promise would make the workers queue an update of their own, a 101st
         # row that could make "all sent" true while one of ours was still on its way.
         contact = add_contact(session, IN_HOURS, caller=MOBILE, urn=None, promised_by=IN_HOURS + timedelta(days=3650))
-        session.add_all(Callback(contact_id=contact.id, kind="reference", channel="sms", to_number=MOBILE,
+        # Each to its own UK mobile: one number gets at most 3 texts a day.
+        session.add_all(Callback(contact_id=contact.id, kind="reference", channel="sms", to_number=mobile(i),
                                  body=f"test text {i:04d}", due_at=IN_HOURS, dedupe_key=f"t{i}",
                                  created_at=IN_HOURS, updated_at=IN_HOURS)
                         for i in range(ROWS))

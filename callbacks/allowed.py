@@ -1,0 +1,36 @@
+"""The last check before a callback goes: UK numbers only, no unsubscribed numbers, 3 texts a number a day."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from sqlmodel import Session
+
+from callbacks.channel import refusal
+from db.models import Callback
+from db.suppressions import is_suppressed
+from db.texts import count_texts_to
+from routing.hours import LONDON
+
+TEXTS_PER_DAY = 3
+
+
+def london_day(now: datetime) -> tuple[datetime, datetime]:
+    """The start and end of the London calendar day holding `now` (23 or 25 hours when the clocks change)."""
+    day = now.astimezone(LONDON).date()
+    start = datetime.combine(day, time(), tzinfo=LONDON)
+    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=LONDON)
+    return start, end
+
+
+def why_not_sent(session: Session, callback: Callback, now: datetime) -> str | None:
+    """Why this claimed callback must not go now (the outbox's words for staff), or None if it may."""
+    refused = refusal(callback.channel, callback.to_number)
+    if refused or callback.channel != "sms":
+        return refused
+    if is_suppressed(session, callback.to_number):
+        return "Not sent: the number unsubscribed from our texts (Twilio error 21610)."
+    start, end = london_day(now)
+    if count_texts_to(session, callback.to_number, start, end, callback.id) >= TEXTS_PER_DAY:
+        # A genuine DSL gets far fewer; more is a loop or someone making us text a number (SMS pumping).
+        return f"Not sent: {TEXTS_PER_DAY} texts already went to this number today, the most we send a number in a day."
+    return None
