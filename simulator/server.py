@@ -19,7 +19,8 @@ class _QuietHandler(WSGIRequestHandler):
 def serve(app, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Run app on a free loopback port for the duration of the block; yields its base URL."""
     server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="simulator-app-server", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},  # quick to stop
+                              name="simulator-app-server", daemon=True)
     thread.start()
     try:
         yield f"http://{host}:{server.server_port}"

@@ -31,7 +31,8 @@ MAX_BODY = 1600  # Twilio refuses a longer body (error 21617)
 ANSWERED_BY = {"human": "human", "human-silent": "human", "unknown": "unknown", "machine": "machine_end_beep",
                "fax": "fax"}
 PRESSES = {"human": "1"}  # the key a person presses at the first <Gather>; everyone else presses nothing
-MAX_DOCUMENTS = 10  # TwiML documents followed in one call, so a redirect loop cannot play forever
+MAX_DOCUMENTS = 10
+SHUTDOWN_POLL_S = 0.05  # how often the server looks for stop(): a test stops one per test  # TwiML documents followed in one call, so a redirect loop cannot play forever
 LOG_PATH = "/_stand-in/log"
 ANSWER_PATH = "/_stand-in/answer"
 
@@ -121,7 +122,8 @@ class TwilioStandIn:
 
     def start(self) -> "TwilioStandIn":
         """Serve in a background thread."""
-        threading.Thread(target=self.server.serve_forever, name="twilio-stand-in-http", daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL_S},
+                         name="twilio-stand-in-http", daemon=True).start()
         return self
 
     def stop(self) -> None:

@@ -90,7 +90,7 @@ class Loopback:
 def loopback():
     late = LateApp()
     server = make_server("127.0.0.1", 0, late, threaded=True, request_handler=_Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     stand_in = TwilioStandIn(TEST_ENV["TWILIO_ACCOUNT_SID"], TEST_ENV["TWILIO_AUTH_TOKEN"], delay=0).start()
     yield Loopback(f"http://127.0.0.1:{server.server_port}", stand_in, late)
     stand_in.stop()

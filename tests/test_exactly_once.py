@@ -42,7 +42,7 @@ def test_a_text_twilio_accepted_but_whose_answer_never_came_is_not_sent_again(ap
         session.add(row)
         session.commit()
     live.stand_in.lose_answers, live.stand_in.stall = 1, 1.5
-    live.stand_in.delay = 3  # its status callbacks come later, so the worker's own lookup settles the doubt
+    live.stand_in.delay = 1  # its status callbacks come later, so the worker's own lookup settles the doubt
     worker = Worker(app, rest_timeout=0.5)
     assert worker.send_due() == 0  # the answer never came: in doubt, not failed, not retried blind
     assert callbacks_of(engine)[0].state == "unconfirmed"

@@ -229,7 +229,7 @@ def twilio_media(settings_env):
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Recordings)
     _Recordings.expected_auth = "Basic " + base64.b64encode(
         f"{settings_env['TWILIO_ACCOUNT_SID']}:{settings_env['TWILIO_AUTH_TOKEN']}".encode()).decode()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     settings_env["TWILIO_API_BASE_URL"] = f"http://127.0.0.1:{server.server_address[1]}"
     yield settings_env["TWILIO_API_BASE_URL"]
     server.shutdown()

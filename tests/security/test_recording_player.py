@@ -39,7 +39,7 @@ class Upstream(BaseHTTPRequestHandler):
 def upstream(settings_env):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
     Upstream.seen, Upstream.replies = [], {}
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     settings_env["TWILIO_API_BASE_URL"] = f"http://127.0.0.1:{server.server_address[1]}"
     yield settings_env["TWILIO_API_BASE_URL"]
     server.shutdown()
