@@ -23,6 +23,12 @@ KEYS = [None, "1", "2", "3", "4", "9", "*", f"{SCHOOL_URN}", "123456"]
 DIAL_STATUSES = ["completed", "busy", "no-answer", "failed", "canceled"]
 
 
+@pytest.fixture
+def database_url(tmp_path):
+    """What is spoken does not depend on the database: this sweep of ~1,300 documents runs on SQLite only."""
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
 def plain_words(say: etree._Element) -> list[str]:
     """The text of a <Say> that is not inside a <say-as>: its own text and the tail after each child."""
     return [say.text or ""] + [child.tail or "" for child in say]
