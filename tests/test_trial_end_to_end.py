@@ -16,10 +16,11 @@ from tests.simulator_support import TOKEN, demo_schools, settings_env  # noqa: F
 from tests.trial_support import make_trial
 from trials.report import results_for
 
-CALLS = 900
+CALLS = 640
 DAYS = 14
-# More non-urgent callers than the report's mix, and a strong effect, so 900 calls find it every run:
-# the MASH share falls by about 28 points, 8 standard errors (runs vary: withheld callers draw at random).
+# More non-urgent callers than the report's mix, and a strong effect, so 640 calls find it every run (each arm
+# needs about 260 calls to "reach" a 12-point change; 640 give about 307):
+# the MASH share falls by about 28 points, about 7 standard errors (runs vary: withheld callers draw at random).
 MODEL = TrafficModel(school_intents={URGENT: 0.25, ADVICE: 0.55, EARLY_HELP: 0.2},
                      other_intents={URGENT: 0.5, ADVICE: 0.3, EARLY_HELP: 0.2})
 # The built-in effect: hearing "most schools" (the norms variant's closing line, in and out of hours),
