@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from db.models import Trial  # noqa: E402
 from db.session import session_scope  # noqa: E402
-from db.trials import save_trial  # noqa: E402
+from trials.saving import save_trial  # noqa: E402
 from ivr import create_app  # noqa: E402
 from ivr.config import load_settings  # noqa: E402
 from trials.definition import load_definition_text  # noqa: E402

@@ -10,7 +10,6 @@ from sqlmodel import Session, select
 
 from db.audit import save_audit_event
 from db.models import Call, Contact, Trial
-from trials.definition import TrialDefinition, TrialDefinitionError, check_schedule
 
 
 # Built once: every new call asks for the running trial, and almost always there is none.
@@ -44,26 +43,21 @@ def get_trials(session: Session) -> list[Trial]:
     return list(session.exec(select(Trial).order_by(Trial.starts_at.desc(), Trial.id.desc())))
 
 
-def save_trial(session: Session, definition: TrialDefinition, now: datetime, actor: str) -> Trial:
-    """Store a checked trial (audited); refuse one that overlaps another, is over, or reuses a name."""
-    check_schedule(definition, get_trials(session), now)
-    trial = Trial(name=definition.name, variants=definition.variants, allocation=definition.allocation,
-                  control=definition.control, starts_at=definition.starts_at, ends_at=definition.ends_at,
-                  created_at=now)
+def save_new_trial(session: Session, values: dict, now: datetime, actor: str) -> Trial | None:
+    """Insert a trial (audited); None if its name is taken (the unique index decides, so two saves cannot race)."""
+    trial = Trial(**values, created_at=now)
     session.add(trial)
     try:
         session.flush()
     except IntegrityError:
         session.rollback()
-        raise TrialDefinitionError([f"name: a trial called {definition.name!r} already exists"]) from None
+        return None
     save_audit_event(session, actor, "trial_created", f"trial {trial.name}: {', '.join(trial.variants)}", at=now)
     return trial
 
 
-def save_trial_stop(session: Session, trial: Trial, now: datetime, actor: str) -> None:
-    """Stop a trial now (audited): from the next call on, the default wording plays."""
-    if trial.stopped_at is not None or trial.ends_at <= now:
-        raise TrialDefinitionError([f"{trial.name}: already ended"])
+def save_trial_stopped(session: Session, trial: Trial, now: datetime, actor: str) -> None:
+    """Record that a trial stopped now (audited): from the next call on, the default wording plays."""
     trial.stopped_at = now
     session.add(trial)
     save_audit_event(session, actor, "trial_stopped", f"trial {trial.name}", at=now)

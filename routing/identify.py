@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from db.models import Route, SchoolMatch
+from routing.vocabulary import Route, SchoolMatch
 from routing.menu import MAX_FAILURES, clean_digits
 from routing.phone import WITHHELD
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from db.models import Route
+from routing.vocabulary import Route
 
 WORDS_PER_MINUTE = 150
 MAX_FAILURES = 2  # the second no-input or invalid key goes straight to MASH

@@ -1,7 +1,7 @@
 """What happens after a transfer: answered, retried, offered MASH, or a message taken."""
 from __future__ import annotations
 
-from db.models import Route
+from routing.vocabulary import Route
 from routing.menu import Decision, urgent_route
 
 ANSWERED = frozenset({"completed", "answered"})

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from db.session import session_scope
-from db.trials import save_trial
+from trials.saving import save_trial
 from trials.definition import parse_definition
 
 NORMS_CLOSING = "Most schools ring the Infoline first when they are unsure."

@@ -8,10 +8,11 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from db.session import get_engine, session_scope
-from db.trials import get_trial_by_name, get_trials, save_trial, save_trial_stop
+from db.trials import get_trial_by_name, get_trials
 from trials.analysis import DEFAULT_EFFECT, DEFAULT_EFFECT_SECONDS, to_csv
 from trials.definition import TrialDefinitionError, load_definition_text
 from trials.report import last_day, london_day, plain_text, results_for, shares_text, trial_status
+from trials.saving import save_trial, save_trial_stop
 
 CLI_ACTOR = "cli"
 

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_wtf import FlaskForm
 
 from db.session import get_session
-from db.trials import get_trial, get_trials, save_trial, save_trial_stop
+from db.trials import get_trial, get_trials
 from routing.menu import DEFAULT_WORDING, VARIABLE_FIELDS
 from staff import error_pages
 from staff.auth import current_user, login_required
@@ -13,6 +13,7 @@ from trials.analysis import DEFAULT_EFFECT, DEFAULT_EFFECT_SECONDS, to_csv
 from trials.definition import TrialDefinitionError
 from trials.forms import FIELD_LABELS, check_form, new_trial_form
 from trials.report import COLUMNS, last_day, london_day, results_for, shares_text, table, trial_status
+from trials.saving import save_trial, save_trial_stop
 
 bp = Blueprint("trials", __name__, url_prefix="/trials", template_folder="templates", static_folder="static")
 error_pages(bp)
