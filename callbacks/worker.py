@@ -73,8 +73,8 @@ class Worker:
         def build(endpoint, **values):
             return self._urls.build(endpoint, values, force_external=True)
         ids = {"callback": callback.id, "attempt": callback.attempts}
-        return sender.CallbackUrls(build("voice.callback_twiml", callback_id=callback.id, attempt=callback.attempts),
-                                   build("voice.callback_status", **ids), build("voice.message_status", **ids))
+        return sender.CallbackUrls(build("outbound.callback_twiml", callback_id=callback.id, attempt=callback.attempts),
+                                   build("outbound.callback_status", **ids), build("outbound.message_status", **ids))
 
     def send_due(self) -> int:
         """Claim due callbacks in small batches and send each; out of hours only reference texts go."""

@@ -43,9 +43,11 @@ def create_app(settings: Settings | None = None, environ: dict | None = None) ->
 
     session.init_app(app)
 
+    from callbacks import webhooks
     from ivr import health, voice
 
     app.register_blueprint(voice.bp)
+    app.register_blueprint(webhooks.bp)
     app.register_blueprint(health.bp)
     import staff
 

@@ -57,7 +57,8 @@ def test_an_exception_in_any_step_connects_to_mash_through_the_fail_safe(app, tw
     def explode(*_args, **_kwargs):
         raise RuntimeError("injected failure")
 
-    monkeypatch.setattr("ivr.voice.views.save_step", explode)
+    monkeypatch.setattr("ivr.voice.views.save_step", explode)  # the first webhook records its own step
+    monkeypatch.setattr("ivr.voice.steps.save_step", explode)  # every later one goes through call_step
     monkeypatch.setattr("ivr.voice.views.save_new_call", explode)
     with caplog.at_level(logging.ERROR, logger="ivr"):
         doc = twilio.twiml(path, call_params(Digits="1", DialCallStatus="busy"))

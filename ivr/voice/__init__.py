@@ -5,4 +5,4 @@ bp = Blueprint("voice", __name__, url_prefix="/voice")
 
 from ivr.voice import views  # noqa: E402,F401  (registers the routes on bp)
 from ivr.voice import identify  # noqa: E402,F401  (the school identification steps)
-from callbacks import voice_views  # noqa: E402,F401  (callbacks' TwiML, their status callbacks, option 4)
+from ivr.voice import status_check  # noqa: E402,F401  (menu option 4)

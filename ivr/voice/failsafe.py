@@ -64,6 +64,12 @@ def failsafe_response() -> Response:
     return twiml.twiml_response(twiml.failsafe(current_app.config["SETTINGS"], _in_hours_safely()))
 
 
+def body_too_large(exc):
+    """A webhook body past MAX_BODY_BYTES is not read, but a live caller still reaches MASH (any /voice/ route)."""
+    log.warning("webhook body too large; answered fail-safe", extra={"event": "failsafe", "path": request.path})
+    return failsafe_response()
+
+
 def live_call(view):
     """Run a live-call step; on any error, log it with the CallSid and connect the caller to MASH."""
 

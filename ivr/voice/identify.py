@@ -9,8 +9,7 @@ from db.schools import get_school, get_school_urns_by_number
 from ivr.twilio_auth import twilio_signed
 from ivr.voice import bp, twiml
 from ivr.voice.failsafe import live_call
-from ivr.voice.steps import commit, connect_service, is_open_now, settings
-from ivr.voice.views import _call_and_step
+from ivr.voice.steps import call_step, commit, connect_service, is_open_now, settings
 from routing.identify import (ASKING_SERVICES, CONFIRMED, KNOWN_CALLER, READ_BACK, URN_PROMPT, UrnStep,
                               asks_for_urn, decide_confirm, decide_lookup, decide_urn_entry,
                               identify_from_matches, parse_urn, spoken_reason)
@@ -98,7 +97,7 @@ def _step(name: str, detail: str = ""):
     service = _service()
     attempt = parse_attempt(request.args.get("attempt"))
     digits = request.form.get("Digits")
-    session, call, _ = _call_and_step(name, digits, f"{service} attempt {attempt}{detail}")
+    session, call, _ = call_step(name, digits, f"{service} attempt {attempt}{detail}")
     return service, attempt, digits, session, call
 
 

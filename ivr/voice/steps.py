@@ -6,9 +6,12 @@ import hmac
 
 from flask import current_app, g, request
 
-from db.calls import TERMINAL_STATUSES, save_route
+from db.calls import TERMINAL_STATUSES, get_or_create_call, save_route, save_step
 from db.models import Route
-from ivr.voice import hooks, twiml
+from db.session import get_write_session
+from callbacks.contacts import open_contact
+from callbacks.planner import send_reference
+from ivr.voice import twiml
 from routing.menu import SERVICE_NAMES
 from routing.transfer import decide_service_connection
 
@@ -47,6 +50,15 @@ def caller_gone() -> bool:
     return (request.form.get("CallStatus") or "").strip().lower() in TERMINAL_STATUSES
 
 
+def call_step(step: str, digits: str | None = None, detail: str | None = None):
+    """This webhook's call and step: (session, call, whether this is its first delivery); a repeat changes nothing."""
+    session = get_write_session()
+    call = get_or_create_call(session, request.form["CallSid"], is_open_now(), now())
+    is_new = save_step(session, call, step, step_key(), now(), digits, detail)
+    mark_replay(is_new)
+    return session, call, is_new
+
+
 def mark_replay(is_new: bool) -> None:
     """Remember that this request repeats a step already recorded (Twilio retried it)."""
     g.replayed_step = not is_new
@@ -63,9 +75,20 @@ def commit(session) -> None:
 def connect(session, call, route: str, attempt: int = 1, service: str | None = None):
     """Route the call and transfer it; a MASH route opens a contact."""
     save_route(call, route, now(), service)
-    hooks.on_routed(session, call)
+    contact = open_contact(session, call, settings(), now())
+    if contact is not None and call.ended_at is not None:
+        # Twilio's status callback came first (this webhook was late): the reference goes now instead.
+        send_reference(session, call, settings(), now())
     commit(session)
     return twiml.dial(settings(), route, attempt)
+
+
+def call_ended(session, call) -> None:
+    """The call ended: a MASH caller on a mobile gets their reference by text, whatever order webhooks came in."""
+    # A MASH call with no contact yet (the fail-safe answered it, or the webhook that routed it was lost)
+    # opens one now, so its caller still gets a reference; a contact already open is kept as it is.
+    open_contact(session, call, settings(), now())
+    send_reference(session, call, settings(), now())
 
 
 def take_message(session, call, service: str, urgent: bool, reason: str | None = None):

@@ -11,14 +11,17 @@ from db.calls import (count_failure, get_or_create_call, save_call_end, save_new
 from db.models import Call, Route
 from db.session import get_write_session
 from ivr.twilio_auth import signature_noted, twilio_signed
-from ivr.voice import bp, hooks, twiml
-from ivr.voice.failsafe import failsafe_response, live_call, quiet_webhook, record_failsafe
-from ivr.voice.steps import (caller_gone, commit, connect, is_open_now, mark_replay, now, settings, step_key,
-                             take_message)
+from ivr.voice import bp, twiml
+from ivr.voice.failsafe import body_too_large, failsafe_response, live_call, quiet_webhook, record_failsafe
+from ivr.voice.identify import identify_by_caller_id, identify_or_connect
+from ivr.voice.status_check import ask_reference
+from ivr.voice.steps import (call_ended, call_step, caller_gone, commit, connect, is_open_now, now, settings,
+                             step_key, take_message)
 from routing.menu import SERVICE_NAMES, decide_menu, parse_attempt
 from routing.phone import caller_number
 from routing.recording import recording_audio_url
 from routing.transfer import decide_after_dial, decide_after_offer
+from trials.assign import assign_trial_variant, variant_wording
 
 ROUTES = set(SERVICE_NAMES)
 log = logging.getLogger("ivr.voice")
@@ -26,25 +29,12 @@ log = logging.getLogger("ivr.voice")
 
 
 
-@bp.errorhandler(RequestEntityTooLarge)
-def body_too_large(exc):
-    """A webhook body past MAX_BODY_BYTES is not read, but a live caller still reaches MASH."""
-    log.warning("webhook body too large; answered fail-safe", extra={"event": "failsafe", "path": request.path})
-    return failsafe_response()
+bp.register_error_handler(RequestEntityTooLarge, body_too_large)
 
 
 def _service_arg(default: str = Route.MASH) -> str:
     service = request.args.get("service", default)
     return service if service in ROUTES else default
-
-
-def _call_and_step(step: str, digits: str | None = None, detail: str | None = None):
-    """The call for this webhook and whether this is the first delivery of the step."""
-    session = get_write_session()
-    call = get_or_create_call(session, request.form["CallSid"], is_open_now(), now())
-    is_new = save_step(session, call, step, step_key(), now(), digits, detail)
-    mark_replay(is_new)
-    return session, call, is_new
 
 
 @bp.post("/incoming")
@@ -57,11 +47,12 @@ def incoming():
     call = Call(call_sid=request.form["CallSid"], caller=caller_number(request.form.get("From")),
                 called=request.form.get("To"), in_hours=in_hours, started_at=now())
     # School and trial variant are settled before the insert, so the first webhook is one INSERT.
-    hooks.on_incoming(session, call)
+    identify_by_caller_id(session, call)
+    assign_trial_variant(session, call, now())
     call = save_new_call(session, call)
     save_step(session, call, "incoming", step_key(), now())
     session.commit()
-    return twiml.menu(settings(), hooks.wording_for(session, call), in_hours, attempt=1)
+    return twiml.menu(settings(), variant_wording(session, call), in_hours, attempt=1)
 
 
 @bp.post("/menu")
@@ -71,7 +62,7 @@ def menu():
     """Act on the key pressed in the menu, or on silence."""
     attempt = parse_attempt(request.args.get("attempt"))
     digits = request.form.get("Digits")
-    session, call, _ = _call_and_step("menu", digits, f"attempt {attempt}")
+    session, call, _ = call_step("menu", digits, f"attempt {attempt}")
     if caller_gone():
         commit(session)  # no route: the status callback counts the call as abandoned, which it was
         return twiml.hangup()
@@ -80,14 +71,14 @@ def menu():
     count_failure(call, decision.reason)
     if decision.action == "repeat":
         commit(session)
-        return twiml.menu(settings(), hooks.wording_for(session, call), in_hours, attempt + 1, decision.reason)
+        return twiml.menu(settings(), variant_wording(session, call), in_hours, attempt + 1, decision.reason)
     if decision.action == "status_check":
         save_route(call, Route.STATUS_CHECK, now())
         commit(session)
-        return hooks.status_check(session, call, in_hours)
+        return ask_reference()
     if decision.action == "choose":
         call.service = decision.route  # committed with the step the chosen service takes
-        return hooks.service_chosen(session, call, decision.route, in_hours)
+        return identify_or_connect(session, call, decision.route, in_hours)
     return connect(session, call, decision.route)
 
 
@@ -99,7 +90,7 @@ def dial_result():
     service = _service_arg()
     attempt = parse_attempt(request.args.get("attempt"))
     status = request.form.get("DialCallStatus")
-    session, call, _ = _call_and_step("dial_result", status, service)
+    session, call, _ = call_step("dial_result", status, service)
     save_transfer(call, status, request.form.get("DialCallDuration"))
     if caller_gone():
         commit(session)  # the route tried and how the transfer ended are the real outcome; no message was left
@@ -123,7 +114,7 @@ def unanswered():
     """After Infoline or Early Help did not answer: MASH if urgent, else a message."""
     service = _service_arg(Route.DSL_INFOLINE)
     digits = request.form.get("Digits")
-    session, call, _ = _call_and_step("unanswered", digits, service)
+    session, call, _ = call_step("unanswered", digits, service)
     if caller_gone():
         commit(session)
         return twiml.hangup()
@@ -151,7 +142,7 @@ def recording():
     """Store the link to a message left by the caller."""
     service = _service_arg()
     urgent = request.args.get("urgent") == "1"
-    session, call, _ = _call_and_step("recording", None, service)
+    session, call, _ = call_step("recording", None, service)
     save_recording(call, recording_link(request.form.get("RecordingUrl")), service, urgent, now())
     commit(session)
     if caller_gone():
@@ -176,7 +167,7 @@ def status():
     save_step(session, call, "status", step_key(), now(), None,
               request.form.get("CallStatus"))
     save_call_end(call, request.form.get("CallStatus"), request.form.get("CallDuration"), now())
-    hooks.on_call_ended(session, call)
+    call_ended(session, call)
     session.commit()
     return ("", 204)
 

@@ -1,94 +1,32 @@
-"""Voice routes for contacts: the outbound callback's TwiML, Twilio's status callbacks, and menu option 4."""
+"""Twilio's webhooks for the outbound calls and texts: a voice callback's TwiML and both status callbacks.
+
+They live under /voice/ beside the live call's routes, on this package's own blueprint.
+"""
 from __future__ import annotations
 
 import functools
 import logging
 
-from flask import current_app, request, url_for
+from flask import Blueprint, current_app, request, url_for
 from sqlmodel import select
 from twilio.twiml.voice_response import VoiceResponse
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from callbacks import messages, outbox
-from db.contacts import get_contact_by_reference
 from db.models import Callback, Contact
 from db.session import get_write_session
 from ivr.twilio_auth import twilio_signed
-from ivr.voice import bp, hooks, twiml
-from ivr.voice.failsafe import live_call, quiet_webhook
-from ivr.voice.steps import connect, is_open_now, settings
-from ivr.voice.views import _call_and_step
-from routing.menu import clean_digits, parse_attempt, urgent_route
+from ivr.voice import twiml
+from ivr.voice.failsafe import body_too_large, quiet_webhook
+from ivr.voice.steps import settings
 
+bp = Blueprint("outbound", __name__, url_prefix="/voice")
+bp.register_error_handler(RequestEntityTooLarge, body_too_large)
 log = logging.getLogger("callbacks.voice")
-
-REFERENCE_DIGITS = 6
-REFERENCE_TIMEOUT_S = 10
-ASK_REFERENCE = "Please enter the 6-digit contact reference, then press hash."
-NOT_FOUND_MENU = "That reference was not found."
 
 
 def _now():
     return current_app.config["CLOCK"]()
-
-
-# ---- Menu option 4: hear a contact's status ----
-
-def ask_reference(attempt: int = 1, before: str | None = None) -> VoiceResponse:
-    """Ask for a 6-digit reference; the keys end at the sixth digit or at hash."""
-    resp = VoiceResponse()
-    action = url_for("voice.status_check", attempt=attempt)
-    g = twiml.gather(settings(), action, num_digits=REFERENCE_DIGITS, finish_on_key="#", timeout=REFERENCE_TIMEOUT_S)
-    twiml.say(g, settings(), f"{before} {ASK_REFERENCE}" if before else ASK_REFERENCE)
-    resp.append(g)
-    resp.redirect(action, method="POST")
-    return resp
-
-
-def status_and_offer(text: str, in_hours: bool) -> VoiceResponse:
-    """Read a status, then offer MASH (EDT out of hours) for a concern that has become urgent."""
-    resp = VoiceResponse()
-    action = url_for("voice.status_check_next")
-    line = "MASH" if in_hours else "the Emergency Duty Team"
-    g = twiml.gather(settings(), action)
-    twiml.say(g, settings(), f"{text} If your concern is urgent, press 1 for {line}. Otherwise, you can hang up.")
-    resp.append(g)
-    resp.redirect(action, method="POST")
-    return resp
-
-
-@bp.post("/status-check")
-@twilio_signed
-@live_call
-def status_check():
-    """Look up the reference entered; read its status, or ask once more, then go back to the menu."""
-    attempt = parse_attempt(request.args.get("attempt"))
-    digits = clean_digits(request.form.get("Digits")).replace("#", "").replace("*", "")
-    session, call, _ = _call_and_step("status_check", digits, f"attempt {attempt}")
-    in_hours = is_open_now()
-    contact = get_contact_by_reference(session, digits) if len(digits) == REFERENCE_DIGITS else None
-    session.commit()
-    if contact is not None:
-        allowed = messages.may_hear_outcome(call.caller, call.school_urn, contact.caller, contact.school_urn)
-        text = messages.status_speech(contact.reference, contact.status, contact.outcome, contact.promised_by, _now(),
-                                      with_outcome=allowed)
-        return status_and_offer(text, in_hours)
-    if attempt < 2:
-        problem = "Sorry, I did not hear a reference." if not digits else "Sorry, that reference was not found."
-        return ask_reference(attempt + 1, before=problem)
-    return twiml.menu(settings(), hooks.wording_for(session, call), in_hours, attempt=1, notice=NOT_FOUND_MENU)
-
-
-@bp.post("/status-check/next")
-@twilio_signed
-@live_call
-def status_check_next():
-    """After hearing a status: 1 connects to MASH (EDT out of hours); anything else ends the call kindly."""
-    digits = (request.form.get("Digits") or "").strip()
-    session, call, _ = _call_and_step("status_check_next", digits)
-    if digits == "1":
-        return connect(session, call, urgent_route(is_open_now()))
-    session.commit()
-    return twiml.goodbye(settings(), "Thank you for calling. Goodbye.")
 
 
 # ---- The outbound voice callback ----
@@ -116,7 +54,7 @@ def _full_message(callback: Callback) -> VoiceResponse:
     """The whole message, with a chance to hear it again."""
     resp = VoiceResponse()
     twiml.say(resp, settings(), callback.body)
-    g = twiml.gather(settings(), url_for("voice.callback_twiml", callback_id=callback.id, repeat=1))
+    g = twiml.gather(settings(), url_for("outbound.callback_twiml", callback_id=callback.id, repeat=1))
     twiml.say(g, settings(), "To hear this again, press 1.")
     resp.append(g)
     twiml.say(resp, settings(), "Goodbye.")
@@ -142,7 +80,7 @@ def _left_reference(session, callback: Callback, contact: Contact) -> VoiceRespo
 def _offer_update(callback: Callback, contact: Contact) -> VoiceResponse:
     """The update is played only to someone who presses: a machine cannot, so it never hears the outcome."""
     resp = VoiceResponse()
-    action = url_for("voice.callback_twiml", callback_id=callback.id, attempt=_number_arg("attempt"), step="update")
+    action = url_for("outbound.callback_twiml", callback_id=callback.id, attempt=_number_arg("attempt"), step="update")
     g = twiml.gather(settings(), action)
     twiml.say(g, settings(), messages.offer_text(contact.reference))
     resp.append(g)

@@ -1,0 +1,77 @@
+"""Menu option 4: a caller enters a contact reference and hears its status, then may reach MASH."""
+from __future__ import annotations
+
+from flask import request, url_for
+from twilio.twiml.voice_response import VoiceResponse
+
+from callbacks import messages
+from db.contacts import get_contact_by_reference
+from ivr.twilio_auth import twilio_signed
+from ivr.voice import bp, twiml
+from ivr.voice.failsafe import live_call
+from ivr.voice.steps import call_step, connect, is_open_now, now, settings
+from routing.menu import SERVICE_NAMES, clean_digits, parse_attempt, urgent_route
+from trials.assign import variant_wording
+
+REFERENCE_DIGITS = 6
+REFERENCE_TIMEOUT_S = 10
+ASK_REFERENCE = "Please enter the 6-digit contact reference, then press hash."
+NOT_FOUND_MENU = "That reference was not found."
+
+
+def ask_reference(attempt: int = 1, before: str | None = None) -> VoiceResponse:
+    """Ask for a 6-digit reference; the keys end at the sixth digit or at hash."""
+    resp = VoiceResponse()
+    action = url_for("voice.status_check", attempt=attempt)
+    g = twiml.gather(settings(), action, num_digits=REFERENCE_DIGITS, finish_on_key="#", timeout=REFERENCE_TIMEOUT_S)
+    twiml.say(g, settings(), f"{before} {ASK_REFERENCE}" if before else ASK_REFERENCE)
+    resp.append(g)
+    resp.redirect(action, method="POST")
+    return resp
+
+
+def status_and_offer(text: str, in_hours: bool) -> VoiceResponse:
+    """Read a status, then offer MASH (EDT out of hours) for a concern that has become urgent."""
+    resp = VoiceResponse()
+    action = url_for("voice.status_check_next")
+    line = SERVICE_NAMES[urgent_route(in_hours)]
+    g = twiml.gather(settings(), action)
+    twiml.say(g, settings(), f"{text} If your concern is urgent, press 1 for {line}. Otherwise, you can hang up.")
+    resp.append(g)
+    resp.redirect(action, method="POST")
+    return resp
+
+
+@bp.post("/status-check")
+@twilio_signed
+@live_call
+def status_check():
+    """Look up the reference entered; read its status, or ask once more, then go back to the menu."""
+    attempt = parse_attempt(request.args.get("attempt"))
+    digits = clean_digits(request.form.get("Digits")).replace("#", "").replace("*", "")
+    session, call, _ = call_step("status_check", digits, f"attempt {attempt}")
+    in_hours = is_open_now()
+    contact = get_contact_by_reference(session, digits) if len(digits) == REFERENCE_DIGITS else None
+    session.commit()
+    if contact is not None:
+        allowed = messages.may_hear_outcome(call.caller, call.school_urn, contact.caller, contact.school_urn)
+        text = messages.status_speech(contact.reference, contact.status, contact.outcome, contact.promised_by, now(),
+                                      with_outcome=allowed)
+        return status_and_offer(text, in_hours)
+    if attempt < 2:
+        problem = "Sorry, I did not hear a reference." if not digits else "Sorry, that reference was not found."
+        return ask_reference(attempt + 1, before=problem)
+    return twiml.menu(settings(), variant_wording(session, call), in_hours, attempt=1, notice=NOT_FOUND_MENU)
+
+
+@bp.post("/status-check/next")
+@twilio_signed
+@live_call
+def status_check_next():
+    """After hearing a status: 1 connects to MASH (EDT out of hours); anything else ends the call kindly."""
+    digits = (request.form.get("Digits") or "").strip()
+    session, call, _ = call_step("status_check_next", digits)
+    if digits == "1":
+        return connect(session, call, urgent_route(is_open_now()))
+    session.commit()
+    return twiml.goodbye(settings(), "Thank you for calling. Goodbye.")
