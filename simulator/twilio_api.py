@@ -6,21 +6,20 @@ import json
 import re
 import threading
 import time
-import uuid
-import xml.etree.ElementTree as ET
 from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
+from http.server import ThreadingHTTPServer
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import click
-import phonenumbers
 import requests
 from twilio.request_validator import RequestValidator
 
 from callbacks.gsm import segments
 from routing.phone import mask_number
+from simulator.phone import play_call
+from simulator.twilio_rest import LOG_PATH, ApiError, StandInHandler, e164, new_sid
 
 API = "/2010-04-01"
 ANSWERS = ("human", "human-silent", "unknown", "machine", "fax", "busy", "no-answer", "failed")
@@ -31,60 +30,7 @@ MAX_BODY = 1600  # Twilio refuses a longer body (error 21617)
 ANSWERED_BY = {"human": "human", "human-silent": "human", "unknown": "unknown", "machine": "machine_end_beep",
                "fax": "fax"}
 PRESSES = {"human": "1"}  # the key a person presses at the first <Gather>; everyone else presses nothing
-MAX_DOCUMENTS = 10
-SHUTDOWN_POLL_S = 0.05  # how often the server looks for stop(): a test stops one per test  # TwiML documents followed in one call, so a redirect loop cannot play forever
-LOG_PATH = "/_stand-in/log"
-ANSWER_PATH = "/_stand-in/answer"
-
-
-class ApiError(Exception):
-    """A Twilio-style error response."""
-
-    def __init__(self, status: int, code: int, message: str):
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-    def body(self) -> dict:
-        return {"code": self.code, "message": self.message, "status": self.status,
-                "more_info": f"https://www.twilio.com/docs/errors/{self.code}"}
-
-
-def _sid(prefix: str) -> str:
-    return prefix + uuid.uuid4().hex
-
-
-def _e164(value: str | None, field: str, code: int) -> str:
-    """A phone number as Twilio accepts it (E.164), or Twilio's error for that field."""
-    if not value:
-        raise ApiError(400, code, f"A '{field}' phone number is required.")
-    try:
-        parsed = phonenumbers.parse(value, None)
-    except phonenumbers.NumberParseException:
-        parsed = None
-    if parsed is None or not phonenumbers.is_valid_number(parsed):
-        raise ApiError(400, 21211 if field == "To" else 21212, f"Invalid '{field}' Phone Number: {value}")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
-def _spoken(say: ET.Element) -> str:
-    """The words of a <Say>, with those inside its <say-as> in their place."""
-    return " ".join("".join(say.itertext()).split())
-
-
-def _play_document(doc: ET.Element, said: list[str], key: str | None):
-    """Play one TwiML document: ((next URL, method, digits) or None, the key still to press)."""
-    for element in doc:
-        if element.tag == "Say":
-            said.append(_spoken(element))
-        elif element.tag == "Gather":
-            said.extend(_spoken(e) for e in element.iter("Say"))
-            if key:
-                return (element.get("action") or "", element.get("method", "POST"), key), None
-        elif element.tag == "Redirect":
-            return ((element.text or "").strip(), element.get("method", "POST"), None), key
-        elif element.tag == "Hangup":
-            break
-    return None, key
+SHUTDOWN_POLL_S = 0.05  # how often the server looks for stop(): a test stops one per test
 
 
 class TwilioStandIn:
@@ -110,7 +56,7 @@ class TwilioStandIn:
         self._pending = 0
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="twilio-stand-in")
         self._http = requests.Session()
-        self.server = ThreadingHTTPServer((host, port), _Handler)
+        self.server = ThreadingHTTPServer((host, port), StandInHandler)
         self.server.daemon_threads = True
         self.server.stand_in = self
 
@@ -131,6 +77,14 @@ class TwilioStandIn:
         self.server.shutdown()
         self.server.server_close()
         self._pool.shutdown(wait=True)
+
+    def set_answers(self, fields: dict) -> dict:
+        """POST /_stand-in/answer: `To=...&Answer=...` scripts a number's next answers, `Answer=...` the default."""
+        if fields.get("To"):
+            self.script(fields["To"][-1], *fields.get("Answer", []))
+        elif (fields.get("Answer") or [None])[-1] in ANSWERS:
+            self.answer = fields["Answer"][-1]
+        return {"answer": self.answer}
 
     def script(self, to: str, *answers: str) -> None:
         """Answer the next calls to this number with these outcomes in turn (then the default answer)."""
@@ -216,10 +170,10 @@ class TwilioStandIn:
                 "status_callback": form.get("StatusCallback"), "events": []}
 
     def _create_call(self, form: dict) -> dict:
-        to, from_ = _e164(form.get("To"), "To", 21201), _e164(form.get("From"), "From", 21213)
+        to, from_ = e164(form.get("To"), "To", 21201), e164(form.get("From"), "From", 21213)
         if not form.get("Url") and not form.get("Twiml"):
             raise ApiError(400, 21205, "Url parameter is required.")
-        call = self._resource("Calls", _sid("CA"), form, to, from_)
+        call = self._resource("Calls", new_sid("CA"), form, to, from_)
         with self._lock:
             answer = self.scripted[to].popleft() if self.scripted.get(to) else self.answer
         call.update({"url": form.get("Url"), "method": form.get("Method", "POST"), "answer": answer,
@@ -231,7 +185,7 @@ class TwilioStandIn:
         return call
 
     def _create_message(self, form: dict) -> dict:
-        to, service = _e164(form.get("To"), "To", 21604), form.get("MessagingServiceSid")
+        to, service = e164(form.get("To"), "To", 21604), form.get("MessagingServiceSid")
         if service:
             if not re.fullmatch(r"MG[0-9a-f]{32}", service):
                 raise ApiError(400, 21701, f"The Messaging Service Sid {service} is invalid.")
@@ -239,14 +193,14 @@ class TwilioStandIn:
         elif re.fullmatch(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}", form.get("From") or ""):
             from_ = form["From"]  # an alphanumeric sender ID
         else:
-            from_ = _e164(form.get("From"), "From", 21603)
+            from_ = e164(form.get("From"), "From", 21603)
         if not form.get("Body"):
             raise ApiError(400, 21602, "Message body is required.")
         if len(form["Body"]) > MAX_BODY:
             raise ApiError(400, 21617, "The concatenated message body exceeds the 1600 character limit.")
         if to in self.unsubscribed:
             raise ApiError(400, 21610, "Attempt to send to unsubscribed recipient")
-        message = self._resource("Messages", _sid("SM"), form, to, from_)
+        message = self._resource("Messages", new_sid("SM"), form, to, from_)
         message.update({"body": form["Body"], "num_segments": str(segments(form["Body"])), "num_media": "0",
                         "error_code": None, "error_message": None, "date_sent": None, "messaging_service_sid": service})
         self._remember(self.messages, message)
@@ -307,27 +261,9 @@ class TwilioStandIn:
             self._update(self.calls, sid, events=record["events"] + [final["CallStatus"]])
 
     def _fetch_twiml(self, call: dict, params: dict) -> None:
-        """Play the call's TwiML as a phone would: what is said, a key at a <Gather>, then <Redirect>s.
-
-        Like Twilio, a bad answer ends the call.
-        """
-        url, method, form, key = call["url"], call["method"], params, PRESSES.get(call["answer"])
-        said, status = [], None
-        for _ in range(MAX_DOCUMENTS):
-            try:
-                resp = self._webhook(url, form, method)
-                status = resp.status_code
-                doc = ET.fromstring(resp.content) if resp.ok else None
-            except (requests.RequestException, ET.ParseError) as exc:
-                doc = None
-                self.listener(f"call {call['sid']}: could not get TwiML ({type(exc).__name__})")
-            if doc is None:
-                break
-            step, key = _play_document(doc, said, key)
-            if step is None:
-                break
-            action, method, digits = step
-            url, form = urljoin(url, action), dict(params, **({"Digits": digits} if digits else {}))
+        """Play the call's TwiML as a phone would; like Twilio, a bad answer ends the call."""
+        said, status = play_call(self._webhook, call["url"], call["method"], params, PRESSES.get(call["answer"]),
+                                 lambda problem: self.listener(f"call {call['sid']}: {problem}"))
         self._update(self.calls, call["sid"], said=said, twiml_status=status)
 
     def _play_message(self, sid: str) -> None:
@@ -363,54 +299,6 @@ class TwilioStandIn:
         with self._lock:
             self.webhooks.append({"url": url, "params": params, "status": resp.status_code})
         return resp
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """HTTP plumbing: parse the request, ask the stand-in, write JSON."""
-
-    def log_message(self, *args) -> None:
-        pass
-
-    def _reply(self, status: int, body: dict) -> None:
-        data = b"" if status == 204 else json.dumps(body).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up waiting (a lost answer, on purpose): nothing to tell it
-
-    def _serve(self, method: str) -> None:
-        stand_in: TwilioStandIn = self.server.stand_in
-        path = urlsplit(self.path).path
-        length = int(self.headers.get("Content-Length") or 0)
-        fields = parse_qs(self.rfile.read(length).decode(), keep_blank_values=True) if length else {}
-        form = {key: values[-1] for key, values in fields.items()}
-        if method == "GET":  # a list's filters (To, PageSize) come in the query string
-            form = {key: values[-1] for key, values in parse_qs(urlsplit(self.path).query).items()}
-        try:
-            if path == LOG_PATH and method == "GET":
-                return self._reply(200, stand_in.log())
-            if path == ANSWER_PATH and method == "POST":
-                if fields.get("To"):
-                    stand_in.script(form["To"], *fields.get("Answer", []))
-                elif form.get("Answer") in ANSWERS:
-                    stand_in.answer = form["Answer"]
-                return self._reply(200, {"answer": stand_in.answer})
-            self._reply(*stand_in.handle(method, path, form, self.headers.get("Authorization")))
-        except ApiError as exc:
-            self._reply(exc.status, exc.body())
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_DELETE(self) -> None:  # noqa: N802 (http.server's name)
-        self._serve("DELETE")
 
 
 @click.command("twilio-api")
