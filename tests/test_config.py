@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from ivr.config import DEFAULT_SECRET_KEY, ConfigError, load_settings
+from tests.conftest import IN_HOURS
 
 DEV = {"IVR_ENV": "development"}
 PRODUCTION = {"SECRET_KEY": "x" * 40, "TWILIO_AUTH_TOKEN": "a-real-token", "PUBLIC_BASE_URL": "https://ivr.example.gov.uk"}
@@ -48,9 +50,12 @@ def test_a_wrong_value_stops_start_up_with_a_message_naming_the_variable(variabl
     assert str(err.value).startswith(variable)
 
 
-@pytest.mark.parametrize("hours", ["always", "never", "ALWAYS"])
-def test_opening_hours_accept_always_and_never(hours):
-    assert load_settings(dict(DEV, OPENING_HOURS=hours)).opening_hours is not None
+@pytest.mark.parametrize("hours, is_open", [("always", True), ("ALWAYS", True), ("never", False)])
+def test_opening_hours_always_is_open_and_never_is_closed_at_any_moment(hours, is_open):
+    opening = load_settings(dict(DEV, OPENING_HOURS=hours)).opening_hours
+    sunday_night = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
+    christmas_noon = datetime(2026, 12, 25, 12, 0, tzinfo=timezone.utc)
+    assert [opening.is_open(moment) for moment in (IN_HOURS, sunday_night, christmas_noon)] == [is_open] * 3
 
 
 def test_signature_checks_may_be_turned_off_only_in_development():
