@@ -75,10 +75,10 @@ def commit(session) -> None:
 def connect(session, call, route: str, attempt: int = 1, service: str | None = None):
     """Route the call and transfer it; a MASH route opens a contact."""
     save_route(call, route, now(), service)
-    contact = open_contact(session, call, settings(), now())
-    if contact is not None and call.ended_at is not None:
-        # Twilio's status callback came first (this webhook was late): the reference goes now instead.
-        send_reference(session, call, settings(), now())
+    if call.ended_at is not None:
+        call_ended(session, call)  # Twilio's status callback came first (this webhook was late): end it now
+    else:
+        open_contact(session, call, settings(), now())
     commit(session)
     return twiml.dial(settings(), route, attempt)
 
