@@ -7,10 +7,20 @@ from datetime import datetime, timedelta
 import phonenumbers
 
 from callbacks import gsm
-from callbacks.words import NEXT_STEPS, OUTCOME_LABELS, STATUS_LABELS
 from routing.hours import LONDON
+from routing.vocabulary import OUTCOME_LABELS, STATUS_LABELS
 
 SENDER = "Warwickshire MASH"
+# What happens next, from the DSL's side, for each outcome.
+NEXT_STEPS = {
+    "no_further_action": "MASH will take no further action. Keep following your school's safeguarding "
+                         "procedures and contact us again if anything changes.",
+    "early_help": "Early Help will contact the family to offer support.",
+    "social_care_assessment": "A social worker will carry out an assessment and may contact you for information.",
+    "strategy_discussion": "A strategy discussion will be held and you may be asked to take part.",
+    "other": "MASH will contact you if anything more is needed from you.",
+}
+
 DANGER = "If a child is in immediate danger, call 999."
 NO_REPLY = "Replies to this number are not read."  # texts may come from a one-way sender ID
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from callbacks import channel as channels
 from callbacks import messages, schedule
-from db.contacts import get_contact_for_call, get_school_numbers
-from db.models import Call, Callback, Contact, School
+from db.contacts import get_contact_for_call, get_overdue_contacts, get_school_numbers
+from db.models import Call, Callback, Contact
+from db.outbox import save_cancelled, save_once
 from db.reasons import get_reason
+from db.schools import get_school
 
 log = logging.getLogger("callbacks.planner")
 
@@ -20,20 +20,10 @@ OPEN_STATUSES = ("received", "being_assessed")
 OVERDUE_BATCH = 200
 
 
-def _enqueue(session: Session, callback: Callback) -> Callback | None:
-    """Insert an outbox row once: a second insert with the same dedupe key is ignored."""
-    try:
-        with session.begin_nested():
-            session.add(callback)
-    except IntegrityError:
-        return None
-    return callback
-
-
 def _destination(session: Session, contact: Contact, kind: str) -> channels.Destination:
     if kind == "reference":
         return channels.reference_destination(contact.caller)
-    school = session.get(School, contact.school_urn) if contact.school_urn is not None else None
+    school = get_school(session, contact.school_urn) if contact.school_urn is not None else None
     return channels.status_destination(contact.caller, contact.school_urn, get_school_numbers(session, contact.school_urn),
                                        school.callback_channel if school else None)
 
@@ -41,7 +31,7 @@ def _destination(session: Session, contact: Contact, kind: str) -> channels.Dest
 def _not_sent(session: Session, contact: Contact, kind: str, channel: str, number: str, why: str, key: str,
               now: datetime) -> Callback | None:
     """Keep a failed row saying why nothing went, for staff to see on the contact's page."""
-    return _enqueue(session, Callback(contact_id=contact.id, kind=kind, channel=channel, to_number=number, body="",
+    return save_once(session, Callback(contact_id=contact.id, kind=kind, channel=channel, to_number=number, body="",
                                       due_at=now, state="failed", last_error=why, dedupe_key=key, created_at=now,
                                       updated_at=now))
 
@@ -64,16 +54,14 @@ def schedule_update(session: Session, contact: Contact, kind: str, settings, now
                               expected_by)
     urgent = settings.twilio_phone_number
     body = messages.sms_text(update_, urgent) if dest.channel == "sms" else messages.voice_text(update_, urgent)
-    return _enqueue(session, Callback(contact_id=contact.id, kind=kind, channel=dest.channel, to_number=dest.number,
+    return save_once(session, Callback(contact_id=contact.id, kind=kind, channel=dest.channel, to_number=dest.number,
                                       body=body, due_at=schedule.due_at(settings.opening_hours, kind, now),
                                       dedupe_key=key, created_at=now, updated_at=now))
 
 
 def cancel_pending(session: Session, contact: Contact, kinds: tuple[str, ...], why: str, now: datetime) -> None:
     """Cancel callbacks of these kinds that have not gone yet (a decision supersedes "still assessing")."""
-    session.exec(update(Callback)
-                 .where(Callback.contact_id == contact.id, Callback.kind.in_(kinds), Callback.state == "scheduled")
-                 .values(state="cancelled", last_error=why, updated_at=now))
+    save_cancelled(session, contact.id, kinds, why, now)
 
 
 def after_status_change(session: Session, contact: Contact, settings, now: datetime) -> None:
@@ -105,8 +93,7 @@ def send_reference(session: Session, call: Call, settings, now: datetime) -> Cal
 
 def schedule_overdue_updates(session: Session, settings, now: datetime) -> int:
     """Undecided contacts past their promised time get a "still being assessed, expected by ..." update."""
-    overdue = session.exec(select(Contact).where(Contact.status.in_(OPEN_STATUSES), Contact.promised_by <= now)
-                           .order_by(Contact.promised_by).limit(OVERDUE_BATCH)).all()
+    overdue = get_overdue_contacts(session, OPEN_STATUSES, now, OVERDUE_BATCH)
     queued = 0
     for contact in overdue:
         promise = contact.promised_by

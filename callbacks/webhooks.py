@@ -8,25 +8,48 @@ import functools
 import logging
 
 from flask import Blueprint, current_app, request, url_for
-from sqlmodel import select
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from callbacks import messages, outbox
+from db.outbox import get_callback_by_sid, save_change
 from db.models import Callback, Contact
 from db.session import get_write_session
+from ivr import webhook
 from ivr.twilio_auth import twilio_signed
-from ivr.voice import twiml
-from ivr.voice.failsafe import body_too_large, quiet_webhook
-from ivr.voice.steps import settings
+from ivr.webhook import quiet_webhook
+from routing import prompts
 
 bp = Blueprint("outbound", __name__, url_prefix="/voice")
-bp.register_error_handler(RequestEntityTooLarge, body_too_large)
 log = logging.getLogger("callbacks.voice")
+
+
+def settings():
+    """The app's Settings."""
+    return current_app.config["SETTINGS"]
 
 
 def _now():
     return current_app.config["CLOCK"]()
+
+
+def _ring_us() -> VoiceResponse:
+    """When our own call to a DSL goes wrong, still give them the number to ring, never silence."""
+    resp = VoiceResponse()
+    webhook.say(resp, settings(), prompts.CALLBACK_TROUBLE.format(
+        sender=messages.SENDER, number=messages.spoken_digits(messages.national(settings().twilio_phone_number))))
+    resp.hangup()
+    return resp
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def body_too_large(exc):
+    """A body past the limit is not read: the DSL on our call is told the number to ring; a status callback
+    is answered 204 and logged, as any status callback that fails (Twilio does not retry them)."""
+    log.warning("webhook body too large; not read", extra={"event": "webhook_too_large", "path": request.path})
+    if request.endpoint == "outbound.callback_twiml":
+        return webhook.twiml_response(_ring_us())
+    return ("", 204)
 
 
 # ---- The outbound voice callback ----
@@ -41,11 +64,8 @@ def outbound_call(view):
         except Exception as exc:
             log.error("callback TwiML failed", exc_info=True, extra={
                 "call_sid": request.form.get("CallSid"), "event": "callback_twiml_failed", "error": type(exc).__name__})
-            result = VoiceResponse()
-            twiml.say(result, settings(), f"This is {messages.SENDER} with an update on your contact. Please ring "
-                                          f"{messages.spoken_digits(messages.national(settings().twilio_phone_number))}.")
-            result.hangup()
-        return twiml.twiml_response(result)
+            result = _ring_us()
+        return webhook.twiml_response(result)
 
     return wrapper
 
@@ -53,18 +73,18 @@ def outbound_call(view):
 def _full_message(callback: Callback) -> VoiceResponse:
     """The whole message, with a chance to hear it again."""
     resp = VoiceResponse()
-    twiml.say(resp, settings(), callback.body)
-    g = twiml.gather(settings(), url_for("outbound.callback_twiml", callback_id=callback.id, repeat=1))
-    twiml.say(g, settings(), "To hear this again, press 1.")
+    webhook.say(resp, settings(), callback.body)
+    g = webhook.gather(settings(), url_for("outbound.callback_twiml", callback_id=callback.id, repeat=1))
+    webhook.say(g, settings(), prompts.HEAR_AGAIN)
     resp.append(g)
-    twiml.say(resp, settings(), "Goodbye.")
+    webhook.say(resp, settings(), prompts.GOODBYE)
     resp.hangup()
     return resp
 
 
 def _mark(session, callback: Callback, how: str) -> None:
     """Record that the update reached the DSL this way (what makes the callback count as delivered)."""
-    outbox.save_change(session, callback.id, outbox.heard(how, request.form.get("CallSid"), _number_arg("attempt"),
+    save_change(session, callback.id, outbox.heard(how, request.form.get("CallSid"), _number_arg("attempt"),
                                                            _now()))
 
 
@@ -72,7 +92,7 @@ def _left_reference(session, callback: Callback, contact: Contact) -> VoiceRespo
     """The short message a machine (or a silent line) is left: the reference and the number to ring."""
     _mark(session, callback, outbox.MACHINE_MESSAGE)
     resp = VoiceResponse()
-    twiml.say(resp, settings(), messages.machine_text(contact.reference, settings().twilio_phone_number))
+    webhook.say(resp, settings(), messages.machine_text(contact.reference, settings().twilio_phone_number))
     resp.hangup()
     return resp
 
@@ -81,8 +101,8 @@ def _offer_update(callback: Callback, contact: Contact) -> VoiceResponse:
     """The update is played only to someone who presses: a machine cannot, so it never hears the outcome."""
     resp = VoiceResponse()
     action = url_for("outbound.callback_twiml", callback_id=callback.id, attempt=_number_arg("attempt"), step="update")
-    g = twiml.gather(settings(), action)
-    twiml.say(g, settings(), messages.offer_text(contact.reference))
+    g = webhook.gather(settings(), action)
+    webhook.say(g, settings(), messages.offer_text(contact.reference))
     resp.append(g)
     resp.redirect(action, method="POST")  # no key: the short message, as for a machine
     return resp
@@ -101,14 +121,14 @@ def callback_twiml(callback_id: int):
     answered_by = (request.form.get("AnsweredBy") or "").lower()
     pressed = bool((request.form.get("Digits") or "").strip())
     if request.args.get("repeat"):
-        return _full_message(callback) if pressed else twiml.goodbye(settings(), "Goodbye.")
+        return _full_message(callback) if pressed else webhook.goodbye(settings(), prompts.GOODBYE)
     if request.args.get("step") == "update":
         if not pressed:
             return _left_reference(session, callback, contact)
         _mark(session, callback, outbox.HEARD_BY_PERSON)
         return _full_message(callback)
     if answered_by == "fax":
-        return twiml.hangup()
+        return webhook.hangup()
     if answered_by.startswith("machine"):
         return _left_reference(session, callback, contact)
     return _offer_update(callback, contact)  # a person, or "unknown" when detection timed out
@@ -126,9 +146,9 @@ def _follow_status(sid_field: str, make_change) -> tuple:
     callback_id = _number_arg("callback")
     callback = session.get(Callback, callback_id) if callback_id is not None else None
     if callback is None and sid:
-        callback = session.exec(select(Callback).where(Callback.twilio_sid == sid)).first()
+        callback = get_callback_by_sid(session, sid)
     if callback is not None:
-        outbox.save_change(session, callback.id, make_change(sid, _number_arg("attempt")))
+        save_change(session, callback.id, make_change(sid, _number_arg("attempt")))
     return ("", 204)
 
 

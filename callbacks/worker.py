@@ -11,14 +11,15 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import delete
 from sqlmodel import Session
 
 from callbacks import confirm, outbox, planner, schedule, sender
 from callbacks.allowed import why_not_sent
 from callbacks.retention import run_retention
-from db.models import Callback, WorkerHeartbeat
+from db.outbox import claim_checks, claim_due, known_sids, release, save_change
+from db.models import Callback
 from db.suppressions import save_suppression
+from db.workers import save_heartbeat
 from routing.hours import LONDON
 
 log = logging.getLogger("callbacks.worker")
@@ -83,12 +84,12 @@ class Worker:
         while not self.stopping.is_set():
             now = self.now()
             kinds = schedule.sendable_kinds(self.settings.opening_hours, now)
-            ids = outbox.claim_due(self.engine, self.worker_id, now, limit=self.batch, lease=self.lease, kinds=kinds)
+            ids = claim_due(self.engine, self.worker_id, now, limit=self.batch, lease=self.lease, kinds=kinds)
             if not ids:
                 break
             for position, callback_id in enumerate(ids):
                 if self.stopping.is_set() or self.refused_now:
-                    outbox.release(self.engine, ids[position:], self.worker_id, self.now())
+                    release(self.engine, ids[position:], self.worker_id, self.now())
                     return sent
                 sent += self.send_one(callback_id)
             if self.refused_now:
@@ -106,7 +107,7 @@ class Worker:
             refused = why_not_sent(session, callback, self.now())
             if refused:
                 session.rollback()
-                outbox.save_change(session, callback_id, outbox.not_sent(refused, False, self.settings.opening_hours,
+                save_change(session, callback_id, outbox.not_sent(refused, False, self.settings.opening_hours,
                                                                          self.now()))
                 return 0
             session.rollback()
@@ -117,16 +118,16 @@ class Worker:
                 if confirm.outcome_unknown(exc):
                     log.warning("callback send in doubt; Twilio will be asked before any resend",
                                 extra=about | {"event": "callback_unconfirmed", "error": type(exc).__name__})
-                    outbox.save_change(session, callback_id, confirm.unconfirmed(error, self.now()))
+                    save_change(session, callback_id, confirm.unconfirmed(error, self.now()))
                     return 0
                 if self.refused(session, callback, callback_id, exc, error):
                     return 0
                 log.warning("callback not sent", extra=about | {"event": "callback_not_sent", "transient": transient,
                                                                 "error": type(exc).__name__})
-                outbox.save_change(session, callback_id,
+                save_change(session, callback_id,
                                    outbox.not_sent(error, transient, self.settings.opening_hours, self.now()))
                 return 0
-            outbox.save_change(session, callback_id, outbox.sent(self.worker_id, sid, self.now()))
+            save_change(session, callback_id, outbox.sent(self.worker_id, sid, self.now()))
         if self.problem:
             self.problem = None
             log.warning("Twilio accepts our credentials again", extra={"event": "twilio_credentials_accepted"})
@@ -137,7 +138,7 @@ class Worker:
     def check_doubtful(self) -> None:
         """Ask Twilio about each send in doubt: record it if it went, send it again if not, else hold it."""
         while not self.stopping.is_set():
-            ids = outbox.claim_checks(self.engine, self.worker_id, self.now(), limit=self.batch, lease=self.lease)
+            ids = claim_checks(self.engine, self.worker_id, self.now(), limit=self.batch, lease=self.lease)
             if not ids:
                 return
             for callback_id in ids:
@@ -147,7 +148,7 @@ class Worker:
         """Look one send in doubt up at Twilio and record what it says."""
         with Session(self.engine, expire_on_commit=False) as session:
             callback = session.get(Callback, callback_id)
-            known = outbox.known_sids(session, callback.to_number)
+            known = known_sids(session, callback.to_number)
             session.expunge(callback)
             session.commit()  # no transaction is held across the HTTP request
             about = {"callback_id": callback_id, "attempt": callback.attempts, "event": "callback_checked"}
@@ -156,22 +157,22 @@ class Worker:
             except Exception as exc:
                 log.error("could not ask Twilio whether a callback went: held as uncertain",
                           extra=about | {"event": "callback_uncertain", "error": type(exc).__name__})
-                outbox.save_change(session, callback_id, confirm.uncertain(type(exc).__name__, self.now()))
+                save_change(session, callback_id, confirm.uncertain(type(exc).__name__, self.now()))
                 return
             if sid is None:
                 log.info("callback in doubt had not reached Twilio: sending again", extra=about | {"found": False})
-                outbox.save_change(session, callback_id, confirm.not_found(self.now()))
+                save_change(session, callback_id, confirm.not_found(self.now()))
             else:
                 log.info("callback in doubt had reached Twilio: recorded, not sent again",
                          extra=about | {"found": True, "twilio_sid": sid})
-                outbox.save_change(session, callback_id, confirm.found(sid, status, self.now()))
+                save_change(session, callback_id, confirm.found(sid, status, self.now()))
 
     def refused(self, session, callback: Callback, callback_id: int, exc: Exception, error: str) -> bool:
         """Handle a refusal about our credentials (hold every row, raise one alert) or an opt-out (suppress)."""
         kind = sender.refusal(exc)
         now = self.now()
         if kind == sender.CREDENTIALS_REFUSED:
-            outbox.save_change(session, callback_id, outbox.held(error, now + CREDENTIALS_HOLD, now))
+            save_change(session, callback_id, outbox.held(error, now + CREDENTIALS_HOLD, now))
             if self.problem is None:
                 log.error("Twilio refuses our credentials: callbacks are held until it accepts them", extra={
                     "event": "twilio_credentials_refused", "callback_id": callback_id, "error": error})
@@ -187,9 +188,7 @@ class Worker:
         """Record that this worker is alive (GET /health reads it); forget workers gone a week."""
         now = self.now()
         with Session(self.engine) as session:
-            session.merge(WorkerHeartbeat(worker_id=self.worker_id, last_seen=now, problem=self.problem))
-            session.exec(delete(WorkerHeartbeat).where(WorkerHeartbeat.last_seen < now - HEARTBEAT_KEEP))
-            session.commit()
+            save_heartbeat(session, self.worker_id, self.problem, now, forget_before=now - HEARTBEAT_KEEP)
 
     def check_promises(self) -> int:
         """Queue "still being assessed" updates for undecided contacts past their promised time."""

@@ -48,6 +48,18 @@ def get_contact_listing(session: Session, status: str | None = None, limit: int 
     return list(session.exec(query))
 
 
+def get_overdue_contacts(session: Session, open_statuses: tuple[str, ...], now: datetime, limit: int) -> list[Contact]:
+    """Undecided contacts whose promised time has passed, the longest overdue first."""
+    return list(session.exec(select(Contact).where(Contact.status.in_(open_statuses), Contact.promised_by <= now)
+                             .order_by(Contact.promised_by).limit(limit)).all())
+
+
+def get_references_received_before(session: Session, before: datetime) -> list[str]:
+    """References of contacts still only received that were opened before this time."""
+    return list(session.exec(select(Contact.reference).where(Contact.status == "received",
+                                                             Contact.created_at < before)).all())
+
+
 def get_contact_events(session: Session, contact: Contact) -> list[ContactEvent]:
     """A contact's status changes, oldest first, each with who made it and when."""
     return list(session.exec(select(ContactEvent).where(ContactEvent.contact_id == contact.id)

@@ -4,13 +4,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from db.calls import get_call_by_sid, get_steps
-from db.models import Callback, Contact, ContactEvent
+from db.models import Call, Callback, Contact, ContactEvent
 from db.schools import get_school_phones, get_schools
 
 Shift = Callable[[datetime | None], datetime | None]
+
+
+def count_calls(session: Session) -> int:
+    """How many calls are recorded (the demo seeds traffic only into an empty line)."""
+    return session.exec(select(func.count()).select_from(Call)).one()
 
 
 def get_traffic_schools(session: Session) -> list[tuple[int, str | None, int | None, list[str]]]:

@@ -8,11 +8,16 @@ from datetime import timedelta
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlmodel import func, select
-
-from db.models import Call, Contact, User
+from contacts.states import ContactError, save_status
+from db.contacts import get_references_received_before
 from db.reasons import DEFAULT_REASONS
 from db.session import session_scope
+from db.traffic import count_calls
+from db.users import get_user_by_name
+from schools import DEMO_SCHOOLS_CSV, import_schools
+from simulator.server import serve
+from simulator.traffic import PlannedClock, run_traffic
+from staff.auth import create_user
 
 # Demo accounts exist only where IVR_ENV is not production; the passwords are printed by `make run`.
 DEMO_ACCOUNTS = (
@@ -30,14 +35,8 @@ def demo_group():
     """Demo data for trying the service locally."""
 
 
-def _count(session, model) -> int:
-    return session.exec(select(func.count()).select_from(model)).one()
-
-
 def seed_schools(engine, now) -> str:
     """Load the shipped Warwickshire schools once."""
-    from schools import DEMO_SCHOOLS_CSV, import_schools
-
     with session_scope(engine) as session:
         report = import_schools(session, DEMO_SCHOOLS_CSV, now=now)
     return report.summary()
@@ -45,12 +44,10 @@ def seed_schools(engine, now) -> str:
 
 def seed_accounts(engine, now) -> list[str]:
     """Create the demo accounts that do not exist yet."""
-    from staff.auth import create_user
-
     made = []
     with session_scope(engine) as session:
         for name, role, password in DEMO_ACCOUNTS:
-            if session.exec(select(User).where(User.username == name)).first() is None:
+            if get_user_by_name(session, name) is None:
                 create_user(session, name, password, role, now, actor="demo")
                 made.append(name)
     return made
@@ -58,9 +55,6 @@ def seed_accounts(engine, now) -> list[str]:
 
 def seed_calls(app, calls: int, days: int, seed: int) -> str:
     """Make calls through the real webhooks, served on loopback, dated over the past days."""
-    from simulator.server import serve
-    from simulator.traffic import PlannedClock, run_traffic
-
     settings = replace(app.config["SETTINGS"], public_base_url=None)
     clock = PlannedClock(app.config["CLOCK"])
     now = clock()
@@ -73,13 +67,10 @@ def seed_calls(app, calls: int, days: int, seed: int) -> str:
 
 def seed_decisions(engine, settings, now, seed: int) -> int:
     """Decide most contacts older than a day, as MASH staff would have."""
-    from callbacks.contacts import ContactError, save_status
-
     rng = random.Random(seed)
     decided = 0
     with session_scope(engine) as session:
-        old = session.exec(select(Contact.reference).where(Contact.status == "received",
-                                                           Contact.created_at < now - timedelta(days=1))).all()
+        old = get_references_received_before(session, now - timedelta(days=1))
     for reference in old:
         if rng.random() < 0.15:
             continue  # some stay open, so the pages show work in progress
@@ -109,7 +100,7 @@ def seed_command(calls: int, days: int, seed: int):
     engine = app.extensions["db_engine"]
     now = app.config["CLOCK"]()
     with session_scope(engine) as session:
-        existing_calls = _count(session, Call)
+        existing_calls = count_calls(session)
     click.echo("Schools: " + seed_schools(engine, now))
     for name in seed_accounts(engine, now):
         click.echo(f"Demo account created: {name}")

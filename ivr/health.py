@@ -5,11 +5,8 @@ import logging
 from datetime import timedelta
 
 from flask import Blueprint, current_app, jsonify
-from sqlalchemy import func, text
-from sqlmodel import select
-
-from db.models import WorkerHeartbeat
 from db.session import get_session
+from db.workers import get_worker_health
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
@@ -39,11 +36,7 @@ def health():
     """
     session, now = get_session(), current_app.config["CLOCK"]()
     try:
-        session.exec(text("SELECT 1")).one()
-        last_seen = session.exec(select(func.max(WorkerHeartbeat.last_seen))).one()
-        problems = session.exec(select(WorkerHeartbeat.problem).where(
-            WorkerHeartbeat.problem.is_not(None),
-            WorkerHeartbeat.last_seen >= now - timedelta(seconds=HEARTBEAT_STALE_S))).all()
+        last_seen, problems = get_worker_health(session, now - timedelta(seconds=HEARTBEAT_STALE_S))
     except Exception as exc:  # the point of the endpoint is to report this, not raise it
         session.rollback()
         log.warning("health check: database unreachable", extra={"event": "health", "error": type(exc).__name__})

@@ -24,3 +24,42 @@ class SchoolMatch:
     UNIDENTIFIED = "unidentified"
     WITHHELD = "withheld"
     ALL = (CALLER_ID, URN_KEYPAD, AMBIGUOUS, UNIDENTIFIED, WITHHELD)
+
+
+# A contact's statuses and outcomes, with the plain words a DSL reads or hears.
+STATUSES = ("received", "being_assessed", "decided", "closed")
+STATUS_LABELS = {
+    "received": "received",
+    "being_assessed": "being assessed",
+    "decided": "decided",
+    "closed": "closed",
+}
+
+OUTCOME_LABELS = {
+    "no_further_action": "no further action",
+    "early_help": "passed to Early Help",
+    "social_care_assessment": "a social care assessment",
+    "strategy_discussion": "a strategy discussion",
+    "other": "another outcome",
+}
+OUTCOMES = tuple(OUTCOME_LABELS)
+NO_FURTHER_ACTION = "no_further_action"
+
+
+class CallbackState:
+    """Where a status callback (SMS or voice call) to a DSL stands (stored as text)."""
+
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    SENT = "sent"
+    UNCONFIRMED = "unconfirmed"  # sent, but Twilio's answer never came
+    CHECKING = "checking"  # a worker is asking Twilio whether an earlier send got through
+    UNCERTAIN = "uncertain"  # Twilio could not say: staff check before anything is sent again
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    ALL = (SCHEDULED, SENDING, SENT, UNCONFIRMED, CHECKING, UNCERTAIN, DELIVERED, FAILED, CANCELLED)
+    # Rows a status callback may still change: the attempt in flight (it also settles a send in doubt).
+    IN_FLIGHT = (SENDING, SENT, UNCONFIRMED, CHECKING)
+    # Rows retention must leave alone: they may still be sent.
+    PENDING = (SCHEDULED, SENDING, UNCONFIRMED, CHECKING)

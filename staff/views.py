@@ -7,7 +7,8 @@ from datetime import date
 import requests
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
-from callbacks.contacts import OUTCOME_LABELS, OUTCOMES, STATUS_LABELS, STATUSES, ContactError, save_status
+from contacts.states import ContactError, save_status
+from routing.vocabulary import OUTCOME_LABELS, OUTCOMES, STATUS_LABELS, STATUSES
 from db.audit import get_audit_events, save_audit_event
 from db.contacts import get_callbacks_for_contact, get_contact_by_reference, get_contact_events
 from db.models import Call, School

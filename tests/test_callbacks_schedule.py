@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import Session
 
 from callbacks import channel, messages, planner, schedule
-from callbacks.contacts import save_status
+from contacts.states import save_status
 from routing.hours import OpeningHours
 from tests.callback_support import (DSL_DIRECT, MOBILE, SCHOOL_URN, STRANGER, SWITCHBOARD, add_contact, add_school,
                                     callbacks_of)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from callbacks.contacts import save_status
+from contacts.states import save_status
 from callbacks.worker import Worker
 from db.models import Callback, Contact
 from tests.callback_support import (IVR_NUMBER, MOBILE, SWITCHBOARD, add_contact, add_school, callbacks_of, live,  # noqa: F401

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel, select
 
-from callbacks.cli import contacts_group
-from callbacks.contacts import ContactError, save_status
+from contacts.cli import contacts_group
+from contacts.states import ContactError, save_status
 from db import contacts as contact_queries
 from db.models import AuditEvent, Call, Contact, Route
 from tests.callback_support import (SCHOOL_URN, STRANGER, SWITCHBOARD, add_contact, add_school, callbacks_of,

@@ -8,9 +8,9 @@ from twilio.base.exceptions import TwilioRestException
 from sqlmodel import Session
 
 from callbacks import gsm, messages
-from callbacks.contacts import save_status
+from contacts.states import save_status
 from callbacks.sender import make_client
-from callbacks.words import OUTCOME_LABELS
+from routing.vocabulary import OUTCOME_LABELS
 from callbacks.worker import Worker
 from db.reasons import save_reason
 from tests.callback_support import MOBILE, add_contact, add_school, live, loopback, settings_env  # noqa: F401

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlmodel import Session
 
-from callbacks.contacts import save_status
+from contacts.states import save_status
 from db.calls import get_call_by_sid
 from db.models import Route
 from tests.callback_support import SWITCHBOARD, add_contact, add_school

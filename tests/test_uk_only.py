@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from callbacks import channel
 from callbacks.allowed import london_day, why_not_sent
-from callbacks.contacts import save_status
+from contacts.states import save_status
 from callbacks.worker import Worker
 from db.models import Callback, Contact
 from routing.phone import is_uk_mobile, is_uk_number

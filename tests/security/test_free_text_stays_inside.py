@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from flask.cli import ScriptInfo
 from sqlmodel import Session, select
 
-from callbacks.contacts import ContactError, save_status
+from contacts.states import ContactError, save_status
 from db.models import AuditEvent, Callback
 from staff.reasons import reasons_group
 from tests.callback_support import MOBILE, add_contact, add_school

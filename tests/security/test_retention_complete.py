@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from flask.cli import ScriptInfo
 from sqlmodel import Session, select
 
-from callbacks.contacts import save_status
+from contacts.states import save_status
 from callbacks.retention import retention_group, run_retention
 from callbacks.worker import Worker
 from db.models import Call, Callback, Contact, ContactEvent

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlmodel import Session
 
-from callbacks.contacts import save_status
+from contacts.states import save_status
 from tests.callback_support import SCHOOL_URN, STRANGER, SWITCHBOARD, add_contact, add_school
 from tests.conftest import IN_HOURS
 from tests.test_call_flow import press, start

@@ -11,15 +11,13 @@ from sqlmodel import Session
 
 from callbacks import planner
 from callbacks.schedule import promised_by
-from callbacks.words import NO_FURTHER_ACTION, OUTCOME_LABELS, OUTCOMES, STATUS_LABELS, STATUSES
 from db.contacts import get_contact_by_reference, save_contact_for_call
 from db.models import AuditEvent, Call, Contact, ContactEvent, Route
 from db.reasons import get_reasons
 from routing.phone import mask_number
+from routing.vocabulary import NO_FURTHER_ACTION, OUTCOME_LABELS, OUTCOMES, STATUS_LABELS, STATUSES
 
-__all__ = ["STATUSES", "STATUS_LABELS", "OUTCOMES", "OUTCOME_LABELS", "ContactError", "check_change", "save_status",
-           "open_contact"]
-log = logging.getLogger("callbacks.contacts")
+log = logging.getLogger("contacts")
 
 CONTACT_ROUTES = (Route.MASH, Route.EDT)
 MAX_REASON = 300
