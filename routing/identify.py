@@ -4,27 +4,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from routing.vocabulary import Route, SchoolMatch
+from routing import prompts
 from routing.menu import MAX_FAILURES, clean_digits
 from routing.phone import WITHHELD
+from routing.vocabulary import Route, SchoolMatch
 
 URN_LENGTH = 6
 # Only the advice routes ask; an urgent caller never hears a single identification question.
 ASKING_SERVICES = frozenset({Route.DSL_INFOLINE, Route.EARLY_HELP})
 SKIP_KEY = "*"
 CONFIRM_KEY = "1"
-
-URN_PROMPT = "Please type your school's 6-digit URN, then press hash. Or press star to skip."
-READ_BACK = "You said {name}. Press 1 if that's right, or 2 to try again."
-KNOWN_CALLER = "Calling from {name}."
-CONFIRMED = "Thank you."
-REPROMPTS = {
-    "no_input": "Sorry, I did not hear a number.",
-    "not_six_digits": "A school's URN has 6 digits.",
-    "not_found": "I could not find a school with that number.",
-    "retry": "Let's try again.",
-}
-
 
 @dataclass(frozen=True)
 class Identification:
@@ -40,7 +29,7 @@ class UrnStep:
 
     action: str  # "lookup", "read_back", "confirm", "retry", "give_up", "skip"
     urn: int | None = None
-    reason: str | None = None  # a REPROMPTS key for retries and give-ups
+    reason: str | None = None  # a prompts.URN_REPROMPTS key for retries and give-ups
 
 
 def identify_from_matches(caller: str | None, urns: Iterable[int]) -> Identification:
@@ -98,7 +87,7 @@ def spoken_reason(step: UrnStep) -> str | None:
     """What the caller hears about a failed attempt; a give-up after "try again" needs no words."""
     if step.reason is None or (step.action == "give_up" and step.reason == "retry"):
         return None
-    return REPROMPTS[step.reason]
+    return prompts.URN_REPROMPTS[step.reason]
 
 
 def decide_confirm(digits: str | None, urn: int | None, attempt: int) -> UrnStep:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from routing import prompts
 from routing.vocabulary import Route
 
 WORDS_PER_MINUTE = 150
@@ -12,12 +13,6 @@ MENU_TIMEOUT_S = 5  # how long each menu waits for a key after its last word
 # A caller who presses nothing is put through to MASH (EDT out of hours) within this, speech and waits together.
 SILENT_CALLER_LIMIT_S = 45
 
-SERVICE_NAMES = {
-    Route.MASH: "MASH",
-    Route.DSL_INFOLINE: "the DSL Infoline",
-    Route.EARLY_HELP: "Early Help",
-    Route.EDT: "the Emergency Duty Team",
-}
 KEY_TO_CHOICE = {"1": Route.MASH, "2": Route.DSL_INFOLINE, "3": Route.EARLY_HELP, "4": Route.STATUS_CHECK}
 
 
@@ -25,17 +20,15 @@ KEY_TO_CHOICE = {"1": Route.MASH, "2": Route.DSL_INFOLINE, "3": Route.EARLY_HELP
 class Wording:
     """The spoken menu; trials may vary only option 2-4 text and the closing line."""
 
-    danger: str = "If a child is in immediate danger, hang up and call 999."
-    option1: str = "For an urgent concern, press 1, or stay on the line."
-    option1_closed: str = (
-        "MASH is closed. For an urgent concern, press 1, or stay on the line, for the Emergency Duty Team."
-    )
-    option2: str = "Unsure, and want advice with no immediate risk? Press 2 for the DSL Infoline."
-    option2_closed: str = "To leave a message for the DSL Infoline, press 2."
-    option3: str = "If a family would benefit from extra support, press 3 for Early Help."
-    option3_closed: str = "To leave a message for Early Help, press 3."
-    option4: str = "To check on a contact you have already made, press 4."
-    closing: str = "Choosing the right line keeps MASH clear for emergencies."
+    danger: str = prompts.DANGER
+    option1: str = prompts.OPTION1
+    option1_closed: str = prompts.OPTION1_CLOSED
+    option2: str = prompts.OPTION2
+    option2_closed: str = prompts.OPTION2_CLOSED
+    option3: str = prompts.OPTION3
+    option3_closed: str = prompts.OPTION3_CLOSED
+    option4: str = prompts.OPTION4
+    closing: str = prompts.CLOSING
 
     def sentences(self, in_hours: bool) -> list[str]:
         """The greeting in the order it is spoken."""
@@ -51,12 +44,6 @@ class Wording:
 
 DEFAULT_WORDING = Wording()
 VARIABLE_FIELDS = ("option2", "option2_closed", "option3", "option3_closed", "option4", "closing")
-
-NOT_AN_OPTION = "That is not an option."
-# After silence only this short form is replayed: the whole menu again would keep a silent caller
-# from MASH for over a minute. Keys 1 to 4 still act during it, and staying on the line is urgent.
-SHORT_REPLAY = "Stay on the line for urgent help, or press 2, 3 or 4."
-
 
 def make_wording(overrides: dict[str, str]) -> Wording:
     """A wording that changes only the fields a trial may vary; anything else is refused."""
@@ -131,7 +118,7 @@ def speech_measure(text: str) -> tuple[int, float]:
 def silent_caller_seconds(wording: Wording = DEFAULT_WORDING, in_hours: bool = True) -> float:
     """Seconds before a caller who presses nothing is put through: the menu, a wait, the short replay, a wait."""
     menu = speech_measure(" ".join(wording.sentences(in_hours)))[1]
-    return round(menu + MENU_TIMEOUT_S + speech_measure(SHORT_REPLAY)[1] + MENU_TIMEOUT_S, 1)
+    return round(menu + MENU_TIMEOUT_S + speech_measure(prompts.SHORT_REPLAY)[1] + MENU_TIMEOUT_S, 1)
 
 
 def urgent_caller_seconds(wording: Wording = DEFAULT_WORDING, in_hours: bool = True) -> float:

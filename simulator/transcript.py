@@ -7,7 +7,7 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 from db.models import Route
-from routing.menu import SERVICE_NAMES
+from routing.prompts import SERVICE_NAMES
 from routing.phone import normalise_number
 
 WORDS_PER_MINUTE = 150

@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import Session, select
 
 from db.models import Call, CallStep, Route
-from routing.menu import SHORT_REPLAY
+from routing.prompts import SHORT_REPLAY
 from tests.conftest import OUT_OF_HOURS, TEST_ENV
 from tests.twilio_client import call_params, dialled, next_url, said, say_text
 

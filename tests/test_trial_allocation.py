@@ -11,7 +11,8 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from db.models import Call, Trial
-from routing.menu import DEFAULT_WORDING, SHORT_REPLAY
+from routing.menu import DEFAULT_WORDING
+from routing.prompts import SHORT_REPLAY
 from tests.conftest import OUT_OF_HOURS
 from tests.trial_support import NORMS_CLOSING, make_trial
 from tests.twilio_client import call_params, said

@@ -1,8 +1,6 @@
-"""The Twilio Voice webhooks under /voice/."""
-from flask import Blueprint
+"""The live call, in one package: its webhooks (views, identify, status_check), the TwiML builders, the
+fail-safe and the per-step context (steps). `bp` carries every route of the three view modules."""
+from ivr.voice import identify, status_check, views
+from ivr.voice.blueprint import bp
 
-bp = Blueprint("voice", __name__, url_prefix="/voice")
-
-from ivr.voice import views  # noqa: E402,F401  (registers the routes on bp)
-from ivr.voice import identify  # noqa: E402,F401  (the school identification steps)
-from ivr.voice import status_check  # noqa: E402,F401  (menu option 4)
+__all__ = ["bp", "identify", "status_check", "views"]

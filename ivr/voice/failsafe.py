@@ -5,13 +5,14 @@ import functools
 import logging
 import threading
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, request
 from sqlmodel import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from db.calls import save_failsafe
 from db.models import Route
 from ivr.voice import twiml
+from ivr.webhook import discard_session
 from routing.phone import caller_number
 
 log = logging.getLogger("ivr.voice")
@@ -22,16 +23,6 @@ def _in_hours_safely() -> bool:
         return current_app.config["SETTINGS"].opening_hours.is_open(current_app.config["CLOCK"]())
     except Exception:
         return True  # MASH's own line is the safer guess when even the clock fails
-
-
-def _discard_session() -> None:
-    session = g.pop("db_session", None)
-    if session is not None:
-        try:
-            session.rollback()
-            session.close()
-        except Exception:
-            log.debug("could not roll back after a failure", exc_info=True)
 
 
 def _record(app, call_sid: str, caller: str | None, called: str | None, route: str, at,
@@ -79,28 +70,11 @@ def live_call(view):
             result = view(*args, **kwargs)
             return twiml.twiml_response(result) if isinstance(result, VoiceResponse) else result
         except Exception as exc:
-            _discard_session()
+            discard_session()
             log.error("call step failed; caller sent straight to MASH", exc_info=True, extra={
                 "call_sid": request.form.get("CallSid"), "event": "failsafe", "path": request.path,
                 "error": type(exc).__name__})
             record_failsafe()
             return failsafe_response()
-
-    return wrapper
-
-
-def quiet_webhook(view):
-    """Run a non-live webhook (status callbacks); on error, log with the CallSid and answer 204."""
-
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        try:
-            return view(*args, **kwargs)
-        except Exception as exc:
-            _discard_session()
-            log.error("webhook failed; Twilio will not retry, reconcile from this line", exc_info=True,
-                      extra={"call_sid": request.form.get("CallSid"), "event": "webhook_failed",
-                             "path": request.path, "error": type(exc).__name__})
-            return ("", 204)
 
     return wrapper

@@ -7,13 +7,15 @@ from twilio.twiml.voice_response import VoiceResponse
 from db.models import SchoolMatch
 from db.schools import get_school, get_school_urns_by_number
 from ivr.twilio_auth import twilio_signed
-from ivr.voice import bp, twiml
+from ivr.voice import twiml
+from ivr.voice.blueprint import bp
 from ivr.voice.failsafe import live_call
 from ivr.voice.steps import call_step, commit, connect_service, is_open_now, settings
-from routing.identify import (ASKING_SERVICES, CONFIRMED, KNOWN_CALLER, READ_BACK, URN_PROMPT, UrnStep,
+from routing.prompts import CONFIRMED, KNOWN_CALLER, READ_BACK, URN_PROMPT
+from routing.identify import (ASKING_SERVICES, UrnStep,
                               asks_for_urn, decide_confirm, decide_lookup, decide_urn_entry,
                               identify_from_matches, parse_urn, spoken_reason)
-from routing.menu import parse_attempt
+from routing.menu import MENU_TIMEOUT_S, parse_attempt
 from routing.phone import WITHHELD
 
 URN_TIMEOUT_S = 8
@@ -50,7 +52,7 @@ def read_back(service: str, attempt: int, urn: int, name: str) -> VoiceResponse:
     """Say the school's name and ask for 1 to confirm or 2 to try again."""
     action = url_for("voice.identify_confirm", service=service, attempt=attempt, urn=urn)
     return _gather(action, [READ_BACK.format(name=name)], num_digits=1, finish_on_key=None,
-                   timeout=twiml.MENU_TIMEOUT_S)
+                   timeout=MENU_TIMEOUT_S)
 
 
 def _gather(action: str, lines: list[str | None], num_digits, finish_on_key, timeout) -> VoiceResponse:

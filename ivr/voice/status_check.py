@@ -7,16 +7,17 @@ from twilio.twiml.voice_response import VoiceResponse
 from callbacks import messages
 from db.contacts import get_contact_by_reference
 from ivr.twilio_auth import twilio_signed
-from ivr.voice import bp, twiml
+from ivr.voice import twiml
+from ivr.voice.blueprint import bp
 from ivr.voice.failsafe import live_call
 from ivr.voice.steps import call_step, connect, is_open_now, now, settings
-from routing.menu import SERVICE_NAMES, clean_digits, parse_attempt, urgent_route
+from routing import prompts
+from routing.menu import clean_digits, parse_attempt, urgent_route
+from routing.prompts import ASK_REFERENCE, NOT_FOUND_MENU, SERVICE_NAMES
 from trials.assign import variant_wording
 
 REFERENCE_DIGITS = 6
 REFERENCE_TIMEOUT_S = 10
-ASK_REFERENCE = "Please enter the 6-digit contact reference, then press hash."
-NOT_FOUND_MENU = "That reference was not found."
 
 
 def ask_reference(attempt: int = 1, before: str | None = None) -> VoiceResponse:
@@ -36,7 +37,7 @@ def status_and_offer(text: str, in_hours: bool) -> VoiceResponse:
     action = url_for("voice.status_check_next")
     line = SERVICE_NAMES[urgent_route(in_hours)]
     g = twiml.gather(settings(), action)
-    twiml.say(g, settings(), f"{text} If your concern is urgent, press 1 for {line}. Otherwise, you can hang up.")
+    twiml.say(g, settings(), prompts.STATUS_THEN_URGENT.format(status=text, urgent=line))
     resp.append(g)
     resp.redirect(action, method="POST")
     return resp
@@ -59,7 +60,7 @@ def status_check():
                                       with_outcome=allowed)
         return status_and_offer(text, in_hours)
     if attempt < 2:
-        problem = "Sorry, I did not hear a reference." if not digits else "Sorry, that reference was not found."
+        problem = prompts.NO_REFERENCE_HEARD if not digits else prompts.REFERENCE_NOT_FOUND
         return ask_reference(attempt + 1, before=problem)
     return twiml.menu(settings(), variant_wording(session, call), in_hours, attempt=1, notice=NOT_FOUND_MENU)
 
@@ -74,4 +75,4 @@ def status_check_next():
     if digits == "1":
         return connect(session, call, urgent_route(is_open_now()))
     session.commit()
-    return twiml.goodbye(settings(), "Thank you for calling. Goodbye.")
+    return twiml.goodbye(settings(), prompts.THANKS_GOODBYE)

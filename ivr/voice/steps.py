@@ -9,10 +9,11 @@ from flask import current_app, g, request
 from db.calls import TERMINAL_STATUSES, get_or_create_call, save_route, save_step
 from db.models import Route
 from db.session import get_write_session
-from callbacks.contacts import open_contact
+from contacts.states import open_contact
 from callbacks.planner import send_reference
 from ivr.voice import twiml
-from routing.menu import SERVICE_NAMES
+from routing import prompts
+from routing.prompts import SERVICE_NAMES
 from routing.transfer import decide_service_connection
 
 
@@ -98,12 +99,11 @@ def take_message(session, call, service: str, urgent: bool, reason: str | None =
     commit(session)
     name = SERVICE_NAMES.get(service, "MASH")
     if reason == "closed":
-        prompt = f"{name[0].upper()}{name[1:]} is closed now. Please leave a short message after the tone with your name, school and number, then press hash."
+        prompt = prompts.LEAVE_MESSAGE_CLOSED.format(Service=prompts.capitalised(name))
     elif urgent:
-        prompt = (f"Sorry, {name} cannot answer. Please leave a short message after the tone with your name, "
-                  "school and number, then press hash. It will be passed on as urgent.")
+        prompt = prompts.LEAVE_MESSAGE_URGENT.format(service=name)
     else:
-        prompt = f"Please leave a short message for {name} after the tone with your name, school and number, then press hash."
+        prompt = prompts.LEAVE_MESSAGE.format(service=name)
     return twiml.record(settings(), prompt, service, urgent)
 
 

@@ -4,20 +4,23 @@ from __future__ import annotations
 import logging
 
 from flask import g, request
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from db.calls import (count_failure, get_or_create_call, save_call_end, save_new_call, save_recording,
                       save_route, save_step, save_transfer)
 from db.models import Call, Route
 from db.session import get_write_session
 from ivr.twilio_auth import signature_noted, twilio_signed
-from ivr.voice import bp, twiml
-from ivr.voice.failsafe import body_too_large, failsafe_response, live_call, quiet_webhook, record_failsafe
+from ivr.voice import twiml
+from ivr.voice.blueprint import bp
+from ivr.voice.failsafe import failsafe_response, live_call, record_failsafe
+from ivr.webhook import quiet_webhook
 from ivr.voice.identify import identify_by_caller_id, identify_or_connect
 from ivr.voice.status_check import ask_reference
 from ivr.voice.steps import (call_ended, call_step, caller_gone, commit, connect, is_open_now, now, settings,
                              step_key, take_message)
-from routing.menu import SERVICE_NAMES, decide_menu, parse_attempt
+from routing import prompts
+from routing.menu import decide_menu, parse_attempt
+from routing.prompts import SERVICE_NAMES
 from routing.phone import caller_number
 from routing.recording import recording_audio_url
 from routing.transfer import decide_after_dial, decide_after_offer
@@ -25,11 +28,6 @@ from trials.assign import assign_trial_variant, variant_wording
 
 ROUTES = set(SERVICE_NAMES)
 log = logging.getLogger("ivr.voice")
-
-
-
-
-bp.register_error_handler(RequestEntityTooLarge, body_too_large)
 
 
 def _service_arg(default: str = Route.MASH) -> str:
@@ -100,10 +98,10 @@ def dial_result():
         return take_message(session, call, service, urgent=True)  # one transaction: it commits the transfer too
     commit(session)
     if decision.action == "done":
-        return twiml.goodbye(settings(), "Thank you for calling. Goodbye.")
+        return twiml.goodbye(settings(), prompts.THANKS_GOODBYE)
     if decision.action == "retry":
         return twiml.dial(settings(), service, attempt + 1,
-                          intro=f"Sorry, {SERVICE_NAMES[service]} did not answer. Trying once more.")
+                          intro=prompts.TRYING_AGAIN.format(service=SERVICE_NAMES[service]))
     return twiml.offer_mash_or_message(settings(), service, is_open_now())
 
 
@@ -148,9 +146,9 @@ def recording():
     if caller_gone():
         return twiml.hangup()  # the message is kept; there is no one left to thank
     if urgent:
-        text = "Thank you. Your message has been passed to MASH as urgent. If a child is in immediate danger, call 999. Goodbye."
+        text = prompts.URGENT_MESSAGE_TAKEN
     else:
-        text = f"Thank you. Your message for {SERVICE_NAMES.get(service, 'MASH')} has been recorded. Goodbye."
+        text = prompts.MESSAGE_TAKEN.format(service=SERVICE_NAMES.get(service, "MASH"))
     return twiml.goodbye(settings(), text)
 
 
@@ -197,7 +195,7 @@ def fallback_result():
         if caller_gone():
             return twiml.twiml_response(twiml.hangup())
         if decide_after_dial(Route.MASH, dial_status, 1).action == "done":
-            return twiml.twiml_response(twiml.goodbye(settings(), "Thank you for calling. Goodbye."))
+            return twiml.twiml_response(twiml.goodbye(settings(), prompts.THANKS_GOODBYE))
         return twiml.twiml_response(twiml.failsafe(settings(), is_open_now(), attempt + 1))
     except Exception:
         log.error("fallback result failed; caller sent straight to MASH", exc_info=True, extra={"event": "failsafe"})

@@ -1,0 +1,80 @@
+"""Every sentence the live call speaks, in one module: reviewing the wording means reading this file.
+
+Sentences with a gap are filled with str.format. The menu's lines are the defaults of routing.menu.Wording,
+which a trial may vary (options 2 to 4 and the closing line only). What a status callback says (SMS or
+voice, and option 4's reading of a status, in the same words) is callbacks/messages.py.
+"""
+from __future__ import annotations
+
+from routing.vocabulary import Route
+
+# How each service is named in a sentence.
+SERVICE_NAMES = {
+    Route.MASH: "MASH",
+    Route.DSL_INFOLINE: "the DSL Infoline",
+    Route.EARLY_HELP: "Early Help",
+    Route.EDT: "the Emergency Duty Team",
+}
+
+# ---- The menu (in the order it is spoken) ----
+DANGER = "If a child is in immediate danger, hang up and call 999."
+OPTION1 = "For an urgent concern, press 1, or stay on the line."
+OPTION1_CLOSED = "MASH is closed. For an urgent concern, press 1, or stay on the line, for the Emergency Duty Team."
+OPTION2 = "Unsure, and want advice with no immediate risk? Press 2 for the DSL Infoline."
+OPTION2_CLOSED = "To leave a message for the DSL Infoline, press 2."
+OPTION3 = "If a family would benefit from extra support, press 3 for Early Help."
+OPTION3_CLOSED = "To leave a message for Early Help, press 3."
+OPTION4 = "To check on a contact you have already made, press 4."
+CLOSING = "Choosing the right line keeps MASH clear for emergencies."
+NOT_AN_OPTION = "That is not an option."
+# After silence only this short form is replayed: the whole menu again would keep a silent caller
+# from MASH for over a minute. Keys 1 to 4 still act during it, and staying on the line is urgent.
+SHORT_REPLAY = "Stay on the line for urgent help, or press 2, 3 or 4."
+
+# ---- Transfers ----
+TRYING_AGAIN = "Sorry, {service} did not answer. Trying once more."
+SERVICE_BUSY = ("Sorry, {service} cannot answer just now. If your concern is urgent, press 1 for {urgent}. "
+                "Otherwise, press 2, or stay on the line, to leave a message.")
+NO_ONE_ANSWERED = "Sorry, no one could answer. If a child is in immediate danger, call 999."
+THANKS_GOODBYE = "Thank you for calling. Goodbye."
+
+# ---- Messages ----
+LEAVE_MESSAGE = ("Please leave a short message for {service} after the tone with your name, school and number, "
+                 "then press hash.")
+LEAVE_MESSAGE_CLOSED = ("{Service} is closed now. Please leave a short message after the tone with your name, "
+                        "school and number, then press hash.")
+LEAVE_MESSAGE_URGENT = ("Sorry, {service} cannot answer. Please leave a short message after the tone with your "
+                        "name, school and number, then press hash. It will be passed on as urgent.")
+NO_MESSAGE = "We did not receive a message. If a child is in immediate danger, call 999. Goodbye."
+URGENT_MESSAGE_TAKEN = ("Thank you. Your message has been passed to MASH as urgent. If a child is in immediate "
+                        "danger, call 999. Goodbye.")
+MESSAGE_TAKEN = "Thank you. Your message for {service} has been recorded. Goodbye."
+
+# ---- The caller's school (Infoline and Early Help only) ----
+URN_PROMPT = "Please type your school's 6-digit URN, then press hash. Or press star to skip."
+READ_BACK = "You said {name}. Press 1 if that's right, or 2 to try again."
+KNOWN_CALLER = "Calling from {name}."
+CONFIRMED = "Thank you."
+URN_REPROMPTS = {
+    "no_input": "Sorry, I did not hear a number.",
+    "not_six_digits": "A school's URN has 6 digits.",
+    "not_found": "I could not find a school with that number.",
+    "retry": "Let's try again.",
+}
+
+# ---- Option 4: the status of an earlier contact ----
+ASK_REFERENCE = "Please enter the 6-digit contact reference, then press hash."
+NO_REFERENCE_HEARD = "Sorry, I did not hear a reference."
+REFERENCE_NOT_FOUND = "Sorry, that reference was not found."
+NOT_FOUND_MENU = "That reference was not found."
+STATUS_THEN_URGENT = "{status} If your concern is urgent, press 1 for {urgent}. Otherwise, you can hang up."
+
+# ---- A voice callback to a DSL (its news is callbacks/messages.py) ----
+HEAR_AGAIN = "To hear this again, press 1."
+GOODBYE = "Goodbye."
+CALLBACK_TROUBLE = "This is {sender} with an update on your contact. Please ring {number}."
+
+
+def capitalised(text: str) -> str:
+    """A service's name at the start of a sentence: 'the DSL Infoline' becomes 'The DSL Infoline'."""
+    return text[:1].upper() + text[1:]
