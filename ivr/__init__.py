@@ -6,6 +6,11 @@ from datetime import datetime, timezone
 
 from flask import Flask
 
+import staff
+import trials
+from callbacks import webhooks
+from db import session
+from ivr import health, logs, security, voice
 from ivr.config import Settings, load_settings
 
 log = logging.getLogger("ivr")
@@ -30,29 +35,15 @@ def create_app(settings: Settings | None = None, environ: dict | None = None) ->
         # Twilio's webhooks and the staff forms are a few KiB: a larger body is refused (413) unread.
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
     )
-    from ivr import logs
-
     logs.init_app(app)
-    from ivr import security
-
     security.init_app(app)
     if not settings.signature_check:
         log.warning("TWILIO_SIGNATURE_CHECK is off: Twilio webhooks are not verified (development only)")
 
-    from db import session
-
     session.init_app(app)
-
-    from callbacks import webhooks
-    from ivr import health, voice
-
     app.register_blueprint(voice.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(health.bp)
-    import staff
-
     staff.init_app(app)
-    import trials
-
     trials.init_app(app)
     return app

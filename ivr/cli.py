@@ -8,9 +8,22 @@ from dataclasses import replace
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
+from werkzeug.serving import run_simple
 
+from callbacks.cli import worker_command
+from callbacks.retention import retention_group
+from callbacks.worker import start_in_background
+from contacts.cli import contacts_group
+from db.migrate import revision, upgrade
 from ivr import create_app
-from ivr.config import ConfigError
+from ivr.config import ConfigError, read_env
+from ivr.demo import demo_group
+from schools.cli import schools_group
+from simulator.cli import simulate_group
+from simulator.twilio_api import TwilioStandIn
+from staff.cli import tokens_group, users_group
+from staff.reasons import reasons_group
+from trials.cli import trials_group
 
 
 def _create_app():
@@ -21,13 +34,14 @@ def _create_app():
         sys.exit(2)
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, load_dotenv=True)
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, load_dotenv=False)  # ivr.config.read_env is the one .env loader
 @click.pass_context
 def main(ctx: click.Context):
     """Warwickshire MASH front-door IVR."""
     if ctx.invoked_subcommand == "run":
         # `ivr run` is the development server: it says so, as unset IVR_ENV now means production.
-        os.environ.setdefault("IVR_ENV", "development")
+        if not read_env().get("IVR_ENV"):
+            os.environ["IVR_ENV"] = "development"
 
 
 main.add_command(routes_command)
@@ -57,8 +71,6 @@ def run_command(host: str, port: int, with_worker: bool, twilio_stand_in: bool):
     if twilio_stand_in:
         if settings.env == "production":
             raise click.ClickException("--twilio-stand-in is for local use, not IVR_ENV=production")
-        from simulator.twilio_api import TwilioStandIn
-
         stand_in = TwilioStandIn(settings.twilio_account_sid, settings.twilio_auth_token,
                                  app_url=f"http://{host}:{port}", delay=2.0).start()
         settings = replace(settings, twilio_api_base_url=stand_in.url)
@@ -72,13 +84,9 @@ def run_command(host: str, port: int, with_worker: bool, twilio_stand_in: bool):
     for line in webhook_urls(base):
         click.echo("  " + line)
     if with_worker:
-        from callbacks.worker import start_in_background
-
         start_in_background(app)
         click.echo("  Callback worker: running in this process"
                    + (f", sending to the Twilio stand-in at {settings.twilio_api_base_url}" if twilio_stand_in else ""))
-    from werkzeug.serving import run_simple
-
     # Not app.run(): Flask ignores it inside its own CLI.
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
@@ -92,8 +100,6 @@ def db_group():
 @with_appcontext
 def db_upgrade():
     """Apply the Alembic migrations up to the newest."""
-    from db.migrate import upgrade
-
     upgrade(current_app.config["SETTINGS"].database_url)
     click.echo("Database is up to date.")
 
@@ -103,31 +109,11 @@ def db_upgrade():
 @with_appcontext
 def db_revision(message: str):
     """Write a new migration from the models (for developers)."""
-    from db.migrate import revision
-
     revision(current_app.config["SETTINGS"].database_url, message)
 
 
-def register_feature_commands(group: click.Group) -> None:
-    """Attach each feature's command group (imported here, when the command line is built)."""
-    import importlib
-
-    for module_name, attr in FEATURE_COMMANDS:
-        group.add_command(getattr(importlib.import_module(module_name), attr))
-
-
-# (module, click object) pairs; a feature adds its line here.
-FEATURE_COMMANDS: list[tuple[str, str]] = [
-    ("callbacks.cli", "worker_command"),
-    ("callbacks.cli", "contacts_group"),
-    ("staff.reasons", "reasons_group"),
-    ("callbacks.retention", "retention_group"),
-    ("schools.cli", "schools_group"),
-    ("staff.cli", "users_group"),
-    ("staff.cli", "tokens_group"),
-    ("simulator.cli", "simulate_group"),
-    ("trials.cli", "trials_group"),
-    ("ivr.demo", "demo_group"),
-]
-
-register_feature_commands(main)
+# Each feature's own command group; a feature adds its line here.
+FEATURE_COMMANDS = (worker_command, contacts_group, reasons_group, retention_group, schools_group, users_group,
+                    tokens_group, simulate_group, trials_group, demo_group)
+for _command in FEATURE_COMMANDS:
+    main.add_command(_command)

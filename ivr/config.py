@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import phonenumbers
+from dotenv import dotenv_values
 
 from routing.hours import OpeningHours, OpeningHoursError
 
@@ -154,22 +155,30 @@ class Settings:
     forwarded_allow_ips: tuple[str, ...] = DEFAULT_FORWARDED_ALLOW_IPS
 
 
-def _env_with_dotenv(environ: dict | None) -> dict:
+def read_env(environ: dict | None = None) -> dict:
+    """The variables settings are read from: the given mapping, else .env (if present) overlaid by the environment.
+
+    The one .env loader: gunicorn, `ivr` and the tests all read configuration through here.
+    """
     if environ is not None:
         return dict(environ)
     merged = {}
     dotenv = Path(".env")
     if dotenv.exists():
-        from dotenv import dotenv_values
-
         merged.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
     merged.update(os.environ)
     return merged
 
 
+# Each phone number's variable and the Settings field it fills (the field's default is the default number).
+NUMBER_VARIABLES = (("TWILIO_PHONE_NUMBER", "twilio_phone_number"), ("MASH_NUMBER", "mash_number"),
+                    ("DSL_INFOLINE_NUMBER", "dsl_infoline_number"), ("EARLY_HELP_NUMBER", "early_help_number"),
+                    ("EDT_NUMBER", "edt_number"))
+
+
 def load_settings(environ: dict | None = None, instance_path: str = "instance") -> Settings:
     """Build Settings from environment variables; raise ConfigError naming any bad variable."""
-    env = _env_with_dotenv(environ)
+    env = read_env(environ)
     # Unset means production: a server that forgot to say must not run with development's defaults.
     mode = (env.get("IVR_ENV") or "production").strip().lower()
     if mode not in {"development", "production", "test"}:
@@ -180,15 +189,8 @@ def load_settings(environ: dict | None = None, instance_path: str = "instance") 
         hours = OpeningHours.parse(env.get("OPENING_HOURS") or DEFAULT_HOURS)
     except OpeningHoursError as exc:
         raise ConfigError(f"OPENING_HOURS: {exc}") from None
-    numbers = {}
-    for name, default in (
-        ("TWILIO_PHONE_NUMBER", "+441926414144"),
-        ("MASH_NUMBER", "+441926414144"),
-        ("DSL_INFOLINE_NUMBER", "+441926418608"),
-        ("EARLY_HELP_NUMBER", "+441926412412"),
-        ("EDT_NUMBER", "+441926886922"),
-    ):
-        numbers[name] = normalise_uk_number(env.get(name) or default, name)
+    numbers = {field_name: normalise_uk_number(env.get(name) or getattr(Settings, field_name), name)
+               for name, field_name in NUMBER_VARIABLES}
     signature_check = _bool(env, "TWILIO_SIGNATURE_CHECK", True)
     if not signature_check and mode != "development":
         raise ConfigError("TWILIO_SIGNATURE_CHECK: may be turned off only when IVR_ENV=development")
@@ -210,17 +212,13 @@ def load_settings(environ: dict | None = None, instance_path: str = "instance") 
         sms_sender_id=_sender_id(env),
         twilio_api_base_url=api_base,
         public_base_url=public_base_url,
-        twilio_phone_number=numbers["TWILIO_PHONE_NUMBER"],
-        mash_number=numbers["MASH_NUMBER"],
-        dsl_infoline_number=numbers["DSL_INFOLINE_NUMBER"],
-        early_help_number=numbers["EARLY_HELP_NUMBER"],
-        edt_number=numbers["EDT_NUMBER"],
+        **numbers,
         opening_hours=hours,
         voice=env.get("IVR_VOICE") or Settings.voice,
         language=env.get("IVR_LANGUAGE") or Settings.language,
-        dial_timeout=_int(env, "DIAL_TIMEOUT", 25, minimum=5),
+        dial_timeout=_int(env, "DIAL_TIMEOUT", Settings.dial_timeout, minimum=5),
         signature_check=signature_check,
-        retention_days=_int(env, "RETENTION_DAYS", 400, minimum=1),
-        proxy_fix_hops=_int(env, "PROXY_FIX_HOPS", 1, minimum=0),
+        retention_days=_int(env, "RETENTION_DAYS", Settings.retention_days, minimum=1),
+        proxy_fix_hops=_int(env, "PROXY_FIX_HOPS", Settings.proxy_fix_hops, minimum=0),
         forwarded_allow_ips=_networks(env, "FORWARDED_ALLOW_IPS"),
     )

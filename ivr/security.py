@@ -78,9 +78,12 @@ def init_app(app: Flask) -> None:
     """Add the headers to every response; trust X-Forwarded-* only behind PUBLIC_BASE_URL's proxy."""
     settings = app.config["SETTINGS"]
     app.after_request(add_security_headers)
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
-    if settings.public_base_url and settings.public_base_url.startswith("https://") and settings.env == "production":
-        app.config["SESSION_COOKIE_SECURE"] = True
+    # The one owner of the session cookie's flags. Secure whenever the public origin is https, in any
+    # IVR_ENV (production requires https); a development server on http:// can still sign in.
+    app.config.update(SESSION_COOKIE_NAME="mash_ivr_session", SESSION_COOKIE_HTTPONLY=True,
+                      SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=bool(settings.public_base_url
+                                                 and settings.public_base_url.startswith("https://")))
     hops = settings.proxy_fix_hops
     if settings.public_base_url and hops:
         app.wsgi_app = TrustedProxyFix(app.wsgi_app, settings.forwarded_allow_ips, hops)

@@ -1,44 +1,29 @@
 """`ivr simulate ...`: single calls, scenario files, traffic and the Twilio REST stand-in."""
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import re
 import sys
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from db.session import make_engine
 from ivr.config import normalise_database_url
 from simulator.caller import FALLBACK_PATH, TRANSFER_OUTCOMES, ScriptedCaller, SimulatedCall, SimulatorError
+from simulator.interactive import InteractiveCaller
 from simulator.scenario_file import DEFAULT_CALLER
+from simulator.scenarios import Target, recorded_call, run_paths
+from simulator.server import serve
+from simulator.traffic import PlannedClock, default_calls, run_traffic
 from simulator.transcript import ServiceDirectory
+from simulator.twilio_api import twilio_api_command
 
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-# Commands written by other features, imported only when used so `ivr simulate --help` never depends on them.
-LAZY_COMMANDS = {"twilio-api": ("simulator.twilio_api", "twilio_api_command")}
-
-
-class LazyGroup(click.Group):
-    """A click group whose extra commands are imported on first use, and skipped while absent."""
-
-    def list_commands(self, ctx):
-        present = [name for name, (module, _) in LAZY_COMMANDS.items() if importlib.util.find_spec(module)]
-        return sorted(set(super().list_commands(ctx)) | set(present))
-
-    def get_command(self, ctx, name):
-        if name in LAZY_COMMANDS and name not in self.commands:
-            module_name, attr = LAZY_COMMANDS[name]
-            if importlib.util.find_spec(module_name) is None:
-                return None
-            return getattr(importlib.import_module(module_name), attr)
-        return super().get_command(ctx, name)
-
-
-@click.group("simulate", cls=LazyGroup)
+@click.group("simulate")
 def simulate_group():
     """Drive the IVR without a phone, exactly as Twilio would."""
 
@@ -68,8 +53,6 @@ def settings():
 
 def database_engine(database_url: str, base_url: str):
     """An engine on the app's database, or None when the simulator should not read it."""
-    from db.session import make_engine
-
     if database_url == "none":
         return None
     if database_url == "auto":
@@ -112,8 +95,6 @@ def call_command(base_url, auth_token, fallback_url, database_url, from_number, 
     s = settings()
     directory = ServiceDirectory.from_settings(s)
     if interactive:
-        from simulator.interactive import InteractiveCaller
-
         caller = InteractiveCaller(directory)
     else:
         caller = ScriptedCaller(presses, transfers, hangup_at, message_seconds or None,
@@ -128,8 +109,6 @@ def call_command(base_url, auth_token, fallback_url, database_url, from_number, 
         raise click.ClickException(str(exc)) from None
     engine = database_engine(database_url, base_url)
     if engine is not None:
-        from simulator.scenarios import recorded_call
-
         recorded = recorded_call(engine, transcript.call_sid)
         transcript.recorded_route = recorded.route if recorded else None
     for line in transcript.footer():
@@ -152,8 +131,6 @@ def call_command(base_url, auth_token, fallback_url, database_url, from_number, 
 @with_appcontext
 def run_command(base_url, auth_token, fallback_url, database_url, files):
     """Run scenario files; exits 1 on any failed expectation, 2 on a malformed file."""
-    from simulator.scenarios import Target, run_paths
-
     s = settings()
     target = Target(base_url, auth_token or s.twilio_auth_token, s, database_engine(database_url, base_url),
                     current_app.config["CLOCK"], fallback_url)
@@ -191,11 +168,6 @@ def _progress_printer(total: int):
 @with_appcontext
 def traffic_command(calls, concurrency, days, seed, base_url, auth_token, database_url):
     """Fill the database with realistic calls through the real webhooks (model: see the README)."""
-    from dataclasses import replace
-
-    from simulator.server import serve
-    from simulator.traffic import PlannedClock, default_calls, run_traffic
-
     s = settings()
     now = current_app.config["CLOCK"]()
     calls = calls or default_calls(days)
@@ -219,3 +191,6 @@ def traffic_command(calls, concurrency, days, seed, base_url, auth_token, databa
     for line in summary.lines():
         click.echo(line)
     sys.exit(1 if summary.errors else 0)
+
+
+simulate_group.add_command(twilio_api_command)

@@ -25,6 +25,7 @@ from simulator.caller import SimulatedCall, SimulatorError, real_clock
 from simulator.model import (ADVICE, CALLS_PER_YEAR, EARLY_HELP, FOLLOW_UP, SCHOOL, Calendar, PlannedCall,
                              SchoolInfo, TrafficModel, build_population, plan_calls)
 from simulator.transcript import Exchange, ServiceDirectory, Transcript
+from ivr.config import load_settings
 
 Progress = Callable[[int, int, int], None]  # (calls done, calls planned, errors so far)
 WALL_SLACK = timedelta(seconds=20)  # the app's own stamps land within a request's lifetime of its sending
@@ -217,8 +218,6 @@ def run_traffic(base_url: str, auth_token: str, calls: int, concurrency: int, da
     the clock that app stamps by (the real time, unless a test serves it on its own clock).
     """
     if settings is None:
-        from ivr.config import load_settings
-
         settings = load_settings()
     model = model or TrafficModel()
     rng = random.Random(seed)

@@ -7,8 +7,8 @@ from flask import Flask, current_app, request
 from flask_wtf.csrf import CSRFProtect
 
 from ivr.twilio_auth import TWILIO_ROUTE_ATTR
+from staff import api, auth, dashboard, filters, reasons, views
 from staff.auth import current_user, has_role
-from staff.errors import error_pages  # noqa: F401  (public: other features' blueprints use it)
 
 SESSION_HOURS = 12  # a working day; then staff sign in again
 # The pages each role sees in the navigation; other features add theirs with add_nav_item.
@@ -44,17 +44,11 @@ def _template_context():
 
 
 def init_app(app: Flask) -> None:
-    """Register the staff blueprints, CSRF checks, cookie settings, template helpers and error pages."""
-    from staff import api, auth, dashboard, filters, reasons, views
-
-    settings = app.config["SETTINGS"]
+    """Register the staff blueprints, CSRF checks, template helpers and error pages."""
+    # The session cookie's flags are ivr.security's (their one owner).
     app.config.update(
         WTF_CSRF_CHECK_DEFAULT=False,  # checked by _check_csrf, which knows Twilio's signed routes
         WTF_CSRF_TIME_LIMIT=None,  # a token lasts as long as the session: pages stay open all day
-        SESSION_COOKIE_NAME="mash_ivr_session",
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=bool(settings.public_base_url and settings.public_base_url.startswith("https://")),
         PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
     )
     app.config.setdefault("STAFF_NAV", [])

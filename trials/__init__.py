@@ -1,11 +1,11 @@
 """Trials of the menu's wording: define, allocate, analyse (issue 8)."""
 from __future__ import annotations
 
+from staff import add_nav_item
+from trials.views import bp
+
 
 def init_app(app) -> None:
     """Register the trial pages (admin role) and their link in the staff navigation."""
-    from staff import add_nav_item
-    from trials.views import bp
-
     app.register_blueprint(bp)
     add_nav_item(app, "Trials", "trials.index", "admin")

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from db.session import get_session
 from db.trials import get_trial, get_trials
 from routing.menu import DEFAULT_WORDING, VARIABLE_FIELDS
-from staff import error_pages
+from staff.errors import error_pages
 from staff.auth import current_user, login_required
 from trials.analysis import DEFAULT_EFFECT, DEFAULT_EFFECT_SECONDS, to_csv
 from trials.definition import TrialDefinitionError
