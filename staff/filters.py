@@ -42,8 +42,5 @@ def percent(share: float | None, places: int = 1) -> str:
 
 def init_app(app) -> None:
     """Make the filters available to every template."""
-    from staff.tables import cell_text
-
     for name, function in (("london", london), ("phone", phone), ("duration", duration), ("percent", percent)):
         app.add_template_filter(function, name)
-    app.add_template_global(cell_text, "cell_text")
