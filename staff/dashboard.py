@@ -12,11 +12,9 @@ from staff.exports import CALL_COLUMNS, call_row, csv_response, table_rows
 from staff.figures import BY_KEY, sections
 from staff.report import gather_report
 from staff.stats import PeriodError, parse_period
-from staff.tables import cell_text
 
 bp = Blueprint("dashboard", __name__)
 error_pages(bp)
-bp.add_app_template_global(cell_text, "cell_text")  # the data_table macro writes each cell by its kind
 
 
 def _period():

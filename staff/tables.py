@@ -1,9 +1,7 @@
-"""A dashboard table and its cells: shown on the page and written to CSV from the same values."""
+"""A dashboard table, and its cells as written to CSV (staff.filters.cell_text shows them on the page)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-from staff.filters import duration, percent
 
 
 @dataclass
@@ -14,19 +12,6 @@ class Table:
     title: str
     columns: list[tuple[str, str]]
     rows: list[list] = field(default_factory=list)
-
-
-def cell_text(value, kind: str) -> str:
-    """A cell as shown on the page."""
-    if value is None:
-        return "–"
-    if kind == "pct":
-        return percent(value)
-    if kind == "seconds":
-        return duration(value)
-    if kind == "int":
-        return f"{int(value):,}"
-    return str(value)
 
 
 def cell_value(value, kind: str):
