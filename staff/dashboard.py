@@ -9,7 +9,7 @@ from db.stats import get_calls_for_export
 from staff.auth import login_required
 from staff.errors import error_pages
 from staff.exports import CALL_COLUMNS, call_row, csv_response, table_rows
-from staff.figures import BY_KEY, sections
+from staff import figures
 from staff.report import gather_report
 from staff.stats import PeriodError, parse_period
 
@@ -31,7 +31,7 @@ def dashboard():
     """Figures for a date range (default the last 30 days), all calls or in or out of hours."""
     period = _period()
     report = gather_report(get_session(), period, current_app.config["CLOCK"]())
-    return render_template("dashboard.html", period=period, report=report, sections=sections(report))
+    return render_template("dashboard.html", period=period, report=report, sections=figures.sections(report))
 
 
 @bp.get("/dashboard/<name>.csv")
@@ -39,7 +39,7 @@ def dashboard():
 def table_csv(name: str):
     """One dashboard table as CSV, for the same period."""
     period = _period()
-    figure = BY_KEY.get(name)
+    figure = figures.find(name)
     if figure is None:
         abort(404, description=f"There is no table called {name[:40]}.")
     header, rows = table_rows(figure.table(gather_report(get_session(), period, current_app.config["CLOCK"]())))

@@ -197,7 +197,11 @@ FIGURES: tuple[Figure, ...] = (
                             s["mash_contacts"], s["mash_per_100_pupils"]] for s in report["by_school"]],
            scroll="scroll"),
 )
-BY_KEY = {figure.key: figure for figure in FIGURES}
+
+
+def find(key: str) -> Figure | None:
+    """The declared figure with this key (its table's CSV name)."""
+    return next((figure for figure in FIGURES if figure.key == key), None)
 
 
 def sections(report: dict) -> list[tuple[str, list[tuple[Figure, Table, Markup | None]]]]:

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from staff.figures import FIGURES, Reads
+from staff import figures
 from staff.stats import Period
 
 
 def gather_report(session, period: Period, now: datetime) -> dict:
     """Every declared figure's data for a period, as plain data (also the API's JSON)."""
-    reads = Reads(session, period, now)
+    reads = figures.Reads(session, period, now)
     report = {"from": period.start.isoformat(), "to": period.end.isoformat(), "hours": period.hours}
-    for figure in FIGURES:
+    for figure in figures.FIGURES:
         report.update(figure.data(reads))
     return report
