@@ -127,6 +127,7 @@ def _key_rows(report: dict) -> list[list]:
 
 def _identified_rows(report: dict) -> list[list]:
     identified, calls = report["identified"], report["calls"]
+    # Not identified is 1 - share, so the two shares always show as adding up to 100%.
     return [["Identified", identified["identified"], identified["share"]],
             ["Not identified", identified["unidentified"], 1 - identified["share"] if calls else 0.0]]
 
