@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from sqlalchemy import func, or_
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from db.contacts import FOLLOW_UP_DAYS, get_follow_up_rate
@@ -163,7 +164,7 @@ def get_mash_calls(session: Session, first: date | None, last: date | None, sear
     return list(session.exec(query))
 
 
-def get_calls_for_export(session: Session, first: date, last: date, in_hours: bool | None):
+def get_calls_for_export(engine: Engine, first: date, last: date, in_hours: bool | None) -> Iterator[tuple]:
     """Every call of London days [first, last] with its reference and school name, oldest first (streamed)."""
     start, end = day_bounds(first, last)
     query = (select(Call, Contact.reference, School.name)
@@ -173,4 +174,6 @@ def get_calls_for_export(session: Session, first: date, last: date, in_hours: bo
              .order_by(Call.started_at, Call.id).execution_options(yield_per=1000))
     if in_hours is not None:
         query = query.where(Call.in_hours == in_hours)
-    return session.exec(query)
+    # Its own session: the rows are read while a response streams, after the request's session closed.
+    with Session(engine) as session:
+        yield from session.exec(query)

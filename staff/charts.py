@@ -1,6 +1,9 @@
 """Charts as inline SVG drawn on the server: no JavaScript; each sits beside a table of the same figures."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 from markupsafe import Markup, escape
 
 BLUE = "#1d70b8"
@@ -70,3 +73,42 @@ def heatmap(chart_id: str, title: str, rows: list[str], grid: list[list[int]]) -
             body.append(f'<rect x="{left + hour * cell}" y="{y}" width="{cell - 2}" height="{cell - 2}" {shade}>'
                         f'<title>{escape(name)} {hour:02d}:00: {value} calls</title></rect>')
     return _svg(chart_id, title, left + 24 * cell + 4, top_margin + len(rows) * cell + 4, body)
+
+
+# A table row as a chart point, by kind: bars (label, value, value as text), columns (label, value),
+# heatmap (row name, that row's values).
+DEFAULT_POINTS = {
+    "bar": lambda row: (row[0], row[1], str(row[1])),
+    "columns": lambda row: (row[0], row[1]),
+    "heatmap": lambda row: (row[0], list(row[1:])),
+}
+
+
+@dataclass(frozen=True)
+class Chart:
+    """How a figure's table is drawn: its kind, and each table row as a point (None leaves the row out)."""
+
+    kind: str  # bar (beside its table), columns or heatmap (wide, above its table)
+    point: Callable[[list], tuple | None] | None = None  # None: DEFAULT_POINTS[kind]
+    title: str | None = None  # None: the figure's label
+    id: str | None = None  # None: chart-<figure key>
+    label_width: int = 200  # bars only: room for the longest label
+
+    def __post_init__(self):
+        if self.kind not in DEFAULT_POINTS:
+            raise ValueError(f"a chart is one of {', '.join(DEFAULT_POINTS)}, not {self.kind!r}")
+
+    @property
+    def wide(self) -> bool:
+        return self.kind != "bar"
+
+    def draw(self, key: str, label: str, rows: list[list]) -> Markup:
+        """The chart of these table rows as inline SVG."""
+        point = self.point or DEFAULT_POINTS[self.kind]
+        points = [p for p in map(point, rows) if p is not None]
+        chart_id, title = self.id or f"chart-{key}", self.title or label
+        if self.kind == "bar":
+            return bar_chart(chart_id, title, points, self.label_width)
+        if self.kind == "columns":
+            return column_chart(chart_id, title, points)
+        return heatmap(chart_id, title, [name for name, _ in points], [line for _, line in points])

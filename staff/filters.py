@@ -1,4 +1,4 @@
-"""Template filters: Europe/London times, UK phone numbers, durations and percentages."""
+"""Template filters: Europe/London times, UK phone numbers, durations, percentages and table cells."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -40,10 +40,21 @@ def percent(share: float | None, places: int = 1) -> str:
     return "" if share is None else f"{share * 100:.{places}f}%"
 
 
+def cell_text(value, kind: str) -> str:
+    """A cell as shown on the page."""
+    if value is None:
+        return "–"
+    if kind == "pct":
+        return percent(value)
+    if kind == "seconds":
+        return duration(value)
+    if kind == "int":
+        return f"{int(value):,}"
+    return str(value)
+
+
 def init_app(app) -> None:
     """Make the filters available to every template."""
-    from staff.tables import cell_text
-
     for name, function in (("london", london), ("phone", phone), ("duration", duration), ("percent", percent)):
         app.add_template_filter(function, name)
     app.add_template_global(cell_text, "cell_text")

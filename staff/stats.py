@@ -1,4 +1,4 @@
-"""Pure aggregation for the dashboard and the API: a period, and a report from rows of figures."""
+"""Pure aggregation for the dashboard and the API: a period, labels, and sums over rows of figures."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -114,7 +114,21 @@ def destination(route: str, service: str) -> str:
     return service if route == Route.VOICEMAIL else route
 
 
-def _route_totals(routes: list) -> tuple[Counter, Counter, Counter, list[int]]:
+@dataclass(frozen=True)
+class RouteTotals:
+    """A period's calls summed by route, by the service reached and by transfer outcome, with its measures."""
+
+    by_route: Counter
+    by_service: Counter
+    transfers: Counter
+    calls: int
+    no_input: int
+    invalid: int
+    identified: int
+
+
+def route_totals(routes: list) -> RouteTotals:
+    """Sum rows of (route, service, transfer, calls, no_input, invalid, identified)."""
     by_route, by_service, transfers = Counter(), Counter(), Counter()
     measures = [0, 0, 0, 0]
     for route, service, transfer, *counts in routes:
@@ -123,10 +137,11 @@ def _route_totals(routes: list) -> tuple[Counter, Counter, Counter, list[int]]:
         if transfer:
             transfers[transfer] += counts[0]
         measures = [a + int(b) for a, b in zip(measures, counts)]
-    return by_route, by_service, transfers, measures
+    return RouteTotals(by_route, by_service, transfers, *measures)
 
 
-def _daily(daily: list, days: list[date]) -> list[dict]:
+def daily_rows(daily: list, days: list[date]) -> list[dict]:
+    """One row per day (every day, none left out): its calls in all and by route."""
     per_day: dict = defaultdict(Counter)
     for day, route, calls in daily:
         per_day[day][route or IN_PROGRESS] += int(calls)
@@ -134,7 +149,8 @@ def _daily(daily: list, days: list[date]) -> list[dict]:
              **{route: per_day[day][route] for route in ROUTES}} for day in days]
 
 
-def _hour_of_week(hours: list) -> list[list[int]]:
+def hour_grid(hours: list) -> list[list[int]]:
+    """Calls by weekday (Monday first) and hour, from rows of (weekday, hour, calls)."""
     grid = [[0] * 24 for _ in WEEKDAYS]
     for weekday, hour, calls in hours:
         grid[weekday][hour] += int(calls)
@@ -159,35 +175,3 @@ def school_table(schools: list, names: Mapping[int, tuple[str, int | None]]) -> 
     for position, row in enumerate(ranked, start=1):
         row["rank"] = position
     return ranked
-
-
-def build_report(figures, names: Mapping[int, tuple[str, int | None]], period: Period, today: date,
-                 follow_up: Mapping, callbacks: Mapping[str, int]) -> dict:
-    """Every dashboard figure for a period, as plain data (also the API's JSON)."""
-    by_route, by_service, transfers, (calls, no_input, invalid, identified) = _route_totals(figures.routes)
-    routed = sum(by_service[s] for s in SERVICES)
-    diverted = sum(by_service[s] for s in DIVERTED)
-    schools = school_table(figures.schools, names)
-    return {
-        "from": period.start.isoformat(), "to": period.end.isoformat(), "hours": period.hours,
-        "calls": calls,
-        "by_route": {route: by_route[route] for route in ROUTES},
-        "route_share": {route: rate(by_route[route], calls) for route in ROUTES},
-        "by_destination": {service: by_service[service] for service in SERVICES},
-        "diversion": {"diverted": diverted, "routed": routed, "rate": rate(diverted, routed)},
-        "abandonment": {"abandoned": by_route[Route.ABANDONED], "calls": calls,
-                        "rate": rate(by_route[Route.ABANDONED], calls)},
-        "no_input": {"calls": no_input, "rate": rate(no_input, calls)},
-        "invalid_key": {"calls": invalid, "rate": rate(invalid, calls)},
-        "median_seconds_to_route": median_from_counts(Counter({int(s): int(n) for s, n in figures.times})),
-        "transfer_outcomes": dict(sorted(transfers.items())),
-        "follow_up": dict(follow_up),
-        "callbacks": {state: int(callbacks.get(state, 0))
-                      for state in CALLBACK_LABELS},
-        "daily": _daily(figures.daily, period.days(today)),
-        "hour_of_week": _hour_of_week(figures.hours),
-        "identified": {"identified": identified, "unidentified": calls - identified,
-                       "share": rate(identified, calls)},
-        "by_school": schools,
-        "top_schools": schools[:TOP_SCHOOLS],
-    }

@@ -1,0 +1,214 @@
+"""Every dashboard figure, declared once: its label, its data (the API's keys), its table and CSV, its chart."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Callable
+
+from markupsafe import Markup
+
+from db.daily_stats import london_day
+from db.models import Route
+from db.stats import get_callback_states, get_figures, get_follow_up, get_schools
+from staff.charts import Chart
+from staff.stats import (CALLBACK_LABELS, DIVERTED, ROUTE_LABELS, ROUTES, SERVICES, TOP_SCHOOLS, TRANSFER_LABELS,
+                         WEEKDAYS, Period, daily_rows, hour_grid, median_from_counts, rate, route_totals,
+                         school_table)
+from staff.tables import Table
+
+
+class Reads:
+    """A period's database reads for one report: each runs once, however many figures use it."""
+
+    def __init__(self, session, period: Period, now: datetime):
+        self.session, self.period, self.now = session, period, now
+        self.today: date = london_day(now)
+        self._done: dict = {}
+
+    def query(self, function: Callable, *args):
+        """function(session, *args), a query function from db/."""
+        key = (function, args)
+        if key not in self._done:
+            self._done[key] = function(self.session, *args)
+        return self._done[key]
+
+    def once(self, function: Callable):
+        """function(self): a sum over rows that several figures share."""
+        if function not in self._done:
+            self._done[function] = function(self)
+        return self._done[function]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One dashboard figure: the table `key` (its id and CSV name) captioned `label`, under `section`."""
+
+    key: str
+    label: str
+    section: str
+    data: Callable[[Reads], dict]  # its part of the report: the /api/stats keys it fills
+    columns: tuple[tuple[str, str], ...]  # (heading, kind); kind int, pct, seconds or text
+    rows: Callable[[dict], list[list]]  # the table's rows, from the whole report
+    chart: Chart | None = None
+    scroll: str = ""  # the CSS class of a box the table scrolls in (long or wide tables)
+
+    def table(self, report: dict) -> Table:
+        """The figure's table for a report: on the page and in its CSV alike."""
+        return Table(self.key, self.label, list(self.columns), self.rows(report))
+
+    def draw(self, table: Table) -> Markup | None:
+        """The figure's chart, drawn from its table's rows."""
+        return self.chart.draw(self.key, self.label, table.rows) if self.chart else None
+
+
+def _shared(function: Callable[[Reads], object]) -> Callable[[Reads], object]:
+    """A sum several figures use, worked out once per report."""
+    return lambda reads: reads.once(function)
+
+
+@_shared
+def _counts(reads: Reads):
+    period = reads.period
+    return reads.query(get_figures, period.start, period.end, period.in_hours, reads.now)
+
+
+@_shared
+def _totals(reads: Reads):
+    return route_totals(_counts(reads).routes)
+
+
+@_shared
+def _schools(reads: Reads) -> list[dict]:
+    rows = _counts(reads).schools
+    return school_table(rows, reads.query(get_schools, tuple(sorted({row[0] for row in rows}))))
+
+
+def _routes(reads: Reads) -> dict:
+    totals = _totals(reads)
+    return {"calls": totals.calls, "by_route": {route: totals.by_route[route] for route in ROUTES},
+            "route_share": {route: rate(totals.by_route[route], totals.calls) for route in ROUTES}}
+
+
+def _destinations(reads: Reads) -> dict:
+    by_service = _totals(reads).by_service
+    routed, diverted = sum(by_service[s] for s in SERVICES), sum(by_service[s] for s in DIVERTED)
+    return {"by_destination": {service: by_service[service] for service in SERVICES},
+            "diversion": {"diverted": diverted, "routed": routed, "rate": rate(diverted, routed)}}
+
+
+def _key_figures(reads: Reads) -> dict:
+    # Follow-ups cover all hours: a contact's follow-up call may come in or out of hours.
+    totals, period = _totals(reads), reads.period
+    abandoned = totals.by_route[Route.ABANDONED]
+    return {
+        "abandonment": {"abandoned": abandoned, "calls": totals.calls, "rate": rate(abandoned, totals.calls)},
+        "no_input": {"calls": totals.no_input, "rate": rate(totals.no_input, totals.calls)},
+        "invalid_key": {"calls": totals.invalid, "rate": rate(totals.invalid, totals.calls)},
+        "median_seconds_to_route": median_from_counts(Counter({int(s): int(n) for s, n in _counts(reads).times})),
+        "follow_up": dict(reads.query(get_follow_up, period.start, period.end, reads.now)),
+    }
+
+
+def _key_rows(report: dict) -> list[list]:
+    calls, follow_up = report["calls"], report["follow_up"]
+    return [
+        ["Calls", calls, None, None],
+        ["Diverted to Infoline or Early Help", report["diversion"]["diverted"], report["diversion"]["routed"],
+         report["diversion"]["rate"]],
+        ["Hung up in the menu", report["abandonment"]["abandoned"], calls, report["abandonment"]["rate"]],
+        ["Pressed nothing at least once", report["no_input"]["calls"], calls, report["no_input"]["rate"]],
+        ["Pressed a wrong key at least once", report["invalid_key"]["calls"], calls, report["invalid_key"]["rate"]],
+        ["School identified", report["identified"]["identified"], calls, report["identified"]["share"]],
+        ["Contacts (at least 14 days old) followed up by another call within 14 days", follow_up["followed_up"],
+         follow_up["contacts"], follow_up["rate"] if follow_up["contacts"] else None],
+    ]
+
+
+def _identified_rows(report: dict) -> list[list]:
+    identified, calls = report["identified"], report["calls"]
+    # Not identified is 1 - share, so the two shares always show as adding up to 100%.
+    return [["Identified", identified["identified"], identified["share"]],
+            ["Not identified", identified["unidentified"], 1 - identified["share"] if calls else 0.0]]
+
+
+def _identified(reads: Reads) -> dict:
+    totals = _totals(reads)
+    return {"identified": {"identified": totals.identified, "unidentified": totals.calls - totals.identified,
+                           "share": rate(totals.identified, totals.calls)}}
+
+
+def _callbacks(reads: Reads) -> dict:
+    # Callbacks cover all hours: they are counted by when they were created, not by the call's hours.
+    states = reads.query(get_callback_states, reads.period.start, reads.period.end)
+    return {"callbacks": {state: int(states.get(state, 0)) for state in CALLBACK_LABELS}}
+
+
+def _share_of_all(rows: list[list]) -> list[list]:
+    """(label, count) rows with each count's share of their sum."""
+    total = sum(count for _, count in rows)
+    return [[label, count, count / total if total else 0.0] for label, count in rows]
+
+
+ROUTE_COLUMNS = tuple((ROUTE_LABELS[route], "int") for route in ROUTES)
+SHARE = (("Calls", "int"), ("Share", "pct"))
+
+FIGURES: tuple[Figure, ...] = (
+    Figure("summary", "Key figures", "Key figures", _key_figures,
+           (("Measure", "text"), ("Calls", "int"), ("Out of", "int"), ("Rate", "pct")), _key_rows),
+    Figure("routes", "Calls by route", "Where calls went", _routes, (("Route", "text"), *SHARE),
+           lambda report: [[ROUTE_LABELS[r], report["by_route"][r], report["route_share"][r]] for r in ROUTES],
+           Chart("bar", lambda row: (row[0], row[1], f"{row[1]} ({row[2]:.0%})") if row[1] else None)),
+    Figure("destinations", "Where routed calls went (messages count for their service)", "Where calls went",
+           _destinations, (("Service", "text"), *SHARE),
+           lambda report: _share_of_all([[ROUTE_LABELS[s], report["by_destination"][s]] for s in SERVICES])),
+    Figure("transfers", "Transfer outcomes (last transfer of each call)", "Where calls went",
+           lambda reads: {"transfer_outcomes": dict(sorted(_totals(reads).transfers.items()))},
+           (("Outcome", "text"), *SHARE),
+           lambda report: _share_of_all([[TRANSFER_LABELS.get(k, k), n]
+                                         for k, n in report["transfer_outcomes"].items()]),
+           Chart("bar", title="Transfer outcomes")),
+    Figure("daily", "Calls per day", "Over time",
+           lambda reads: {"daily": daily_rows(_counts(reads).daily, reads.period.days(reads.today))},
+           (("Date", "text"), ("Calls", "int"), *ROUTE_COLUMNS),
+           lambda report: [[d["date"], d["calls"], *(d[r] for r in ROUTES)] for d in report["daily"]],
+           Chart("columns", lambda row: (row[0][5:], row[1])), scroll="scroll scroll--tall"),
+    Figure("hour_of_week", "Calls by hour of the week (Europe/London)", "Over time",
+           lambda reads: {"hour_of_week": hour_grid(_counts(reads).hours)},
+           (("Day", "text"), *((f"{h:02d}:00", "int") for h in range(24))),
+           lambda report: [[day, *line] for day, line in zip(WEEKDAYS, report["hour_of_week"])],
+           Chart("heatmap", title="Calls by hour of the week", id="chart-hours"), scroll="scroll"),
+    Figure("callbacks", "Status callbacks to DSLs (created in the period)", "Callbacks to DSLs", _callbacks,
+           (("State", "text"), ("Callbacks", "int")),
+           lambda report: [[CALLBACK_LABELS[k], n] for k, n in report["callbacks"].items()],
+           Chart("bar", title="Status callbacks by state")),
+    Figure("identified", "Caller's school identified", "Schools", _identified, (("School", "text"), *SHARE),
+           _identified_rows, Chart("bar")),
+    Figure("top_schools", f"Top {TOP_SCHOOLS} schools by MASH contacts", "Schools",
+           lambda reads: {"top_schools": _schools(reads)[:TOP_SCHOOLS]},
+           (("Rank", "int"), ("School", "text"), ("URN", "text"), ("MASH contacts", "int"), ("Pupils", "int"),
+            ("MASH contacts per 100 pupils", "text"), ("All calls", "int")),
+           lambda report: [[s["rank"], s["name"], s["urn"], s["mash_contacts"], s["pupils"], s["mash_per_100_pupils"],
+                            s["calls"]] for s in report["top_schools"]],
+           Chart("bar", lambda row: (row[1][:32], row[3], str(row[3])), id="chart-schools", label_width=260)),
+    Figure("schools", "Calls per route for each school", "Schools", lambda reads: {"by_school": _schools(reads)},
+           (("School", "text"), ("URN", "text"), ("Pupils", "int"), ("Calls", "int"), *ROUTE_COLUMNS,
+            ("MASH contacts", "int"), ("MASH contacts per 100 pupils", "text")),
+           lambda report: [[s["name"], s["urn"], s["pupils"], s["calls"], *(s["by_route"][r] for r in ROUTES),
+                            s["mash_contacts"], s["mash_per_100_pupils"]] for s in report["by_school"]],
+           scroll="scroll"),
+)
+
+
+def find(key: str) -> Figure | None:
+    """The declared figure with this key (its table's CSV name)."""
+    return next((figure for figure in FIGURES if figure.key == key), None)
+
+
+def sections(report: dict) -> list[tuple[str, list[tuple[Figure, Table, Markup | None]]]]:
+    """The figures by section, in declared order, each with its table and chart for this report."""
+    shown: dict[str, list] = {}
+    for figure in FIGURES:
+        table = figure.table(report)
+        shown.setdefault(figure.section, []).append((figure, table, figure.draw(table)))
+    return list(shown.items())
