@@ -11,6 +11,7 @@ import phonenumbers
 from dotenv import dotenv_values
 
 from routing.hours import OpeningHours, OpeningHoursError
+from routing.vocabulary import Route
 
 DEFAULT_SECRET_KEY = "dev-only-change-me"
 DEFAULT_HOURS = "Mon-Thu 08:30-17:30; Fri 08:30-17:00"
@@ -154,6 +155,10 @@ class Settings:
     # Addresses whose X-Forwarded-* headers are believed (gunicorn reads the same variable); "*" trusts any.
     forwarded_allow_ips: tuple[str, ...] = DEFAULT_FORWARDED_ALLOW_IPS
 
+    def number_for(self, route: str) -> str:
+        """The line a route's calls are put through to."""
+        return {line: getattr(self, field_name) for _name, field_name, line in NUMBER_VARIABLES if line}[route]
+
 
 def read_env(environ: dict | None = None) -> dict:
     """The variables settings are read from: the given mapping, else .env (if present) overlaid by the environment.
@@ -170,10 +175,13 @@ def read_env(environ: dict | None = None) -> dict:
     return merged
 
 
-# Each phone number's variable and the Settings field it fills (the field's default is the default number).
-NUMBER_VARIABLES = (("TWILIO_PHONE_NUMBER", "twilio_phone_number"), ("MASH_NUMBER", "mash_number"),
-                    ("DSL_INFOLINE_NUMBER", "dsl_infoline_number"), ("EARLY_HELP_NUMBER", "early_help_number"),
-                    ("EDT_NUMBER", "edt_number"))
+# Each phone number's variable, the Settings field it fills (whose default is the default number), and
+# the route whose calls are put through to it (none for the IVR's own number).
+NUMBER_VARIABLES = (("TWILIO_PHONE_NUMBER", "twilio_phone_number", None),
+                    ("MASH_NUMBER", "mash_number", Route.MASH),
+                    ("DSL_INFOLINE_NUMBER", "dsl_infoline_number", Route.DSL_INFOLINE),
+                    ("EARLY_HELP_NUMBER", "early_help_number", Route.EARLY_HELP),
+                    ("EDT_NUMBER", "edt_number", Route.EDT))
 
 
 def load_settings(environ: dict | None = None, instance_path: str = "instance") -> Settings:
@@ -190,7 +198,7 @@ def load_settings(environ: dict | None = None, instance_path: str = "instance") 
     except OpeningHoursError as exc:
         raise ConfigError(f"OPENING_HOURS: {exc}") from None
     numbers = {field_name: normalise_uk_number(env.get(name) or getattr(Settings, field_name), name)
-               for name, field_name in NUMBER_VARIABLES}
+               for name, field_name, _route in NUMBER_VARIABLES}
     signature_check = _bool(env, "TWILIO_SIGNATURE_CHECK", True)
     if not signature_check and mode != "development":
         raise ConfigError("TWILIO_SIGNATURE_CHECK: may be turned off only when IVR_ENV=development")

@@ -5,7 +5,7 @@ from routing.vocabulary import Route
 from routing.menu import Decision, urgent_route
 
 ANSWERED = frozenset({"completed", "answered"})
-URGENT_SERVICES = frozenset({Route.MASH, Route.EDT})
+URGENT_SERVICES = frozenset(Route.URGENT_LINES)
 MAX_URGENT_TRIES = 2
 
 

@@ -13,6 +13,18 @@ class Route:
     VOICEMAIL = "VOICEMAIL"
     ABANDONED = "ABANDONED"
     ALL = (MASH, DSL_INFOLINE, EARLY_HELP, EDT, STATUS_CHECK, VOICEMAIL, ABANDONED)
+    LINES = (MASH, DSL_INFOLINE, EARLY_HELP, EDT)  # the lines a call is put through to
+    URGENT_LINES = (MASH, EDT)
+    # How the staff pages name each route.
+    LABELS = {
+        MASH: "MASH",
+        DSL_INFOLINE: "DSL Infoline",
+        EARLY_HELP: "Early Help",
+        EDT: "Emergency Duty Team",
+        STATUS_CHECK: "Checked on a contact (option 4)",
+        VOICEMAIL: "Left a message",
+        ABANDONED: "Hung up in the menu",
+    }
 
 
 class SchoolMatch:

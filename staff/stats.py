@@ -9,20 +9,11 @@ from typing import Mapping
 from db.daily_stats import IN_PROGRESS, ROUTES
 from db.models import Route
 
-ROUTE_LABELS = {
-    Route.MASH: "MASH",
-    Route.DSL_INFOLINE: "DSL Infoline",
-    Route.EARLY_HELP: "Early Help",
-    Route.EDT: "Emergency Duty Team",
-    Route.STATUS_CHECK: "Checked on a contact (option 4)",
-    Route.VOICEMAIL: "Left a message",
-    Route.ABANDONED: "Hung up in the menu",
-    IN_PROGRESS: "In progress",
-}
+ROUTE_LABELS = {**Route.LABELS, IN_PROGRESS: "In progress"}
 # Where a routed call ended up (a message counts for the service it was left for);
-# the diversion rate is Infoline + Early Help among these.
-SERVICES = (Route.MASH, Route.DSL_INFOLINE, Route.EARLY_HELP, Route.EDT)
-DIVERTED = (Route.DSL_INFOLINE, Route.EARLY_HELP)
+# the diversion rate is the non-urgent lines' share of these.
+SERVICES = Route.LINES
+DIVERTED = tuple(line for line in Route.LINES if line not in Route.URGENT_LINES)
 TRANSFER_LABELS = {
     "completed": "Answered",
     "answered": "Answered",

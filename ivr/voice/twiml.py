@@ -16,16 +16,6 @@ __all__ = ["gather", "goodbye", "hangup", "say", "say_element", "twiml_response"
 RECORD_MAX_S = 120
 
 
-def number_for(settings: Settings, route: str) -> str:
-    """The line a route transfers to."""
-    return {
-        Route.MASH: settings.mash_number,
-        Route.DSL_INFOLINE: settings.dsl_infoline_number,
-        Route.EARLY_HELP: settings.early_help_number,
-        Route.EDT: settings.edt_number,
-    }[route]
-
-
 def menu(settings: Settings, wording: Wording, in_hours: bool, attempt: int, reason: str | None = None,
          notice: str | None = None) -> VoiceResponse:
     """The greeting menu; any key acts at once (barge-in), silence posts an empty choice."""
@@ -54,7 +44,7 @@ def dial(settings: Settings, route: str, attempt: int = 1, intro: str | None = N
         say(resp, settings, intro)
     d = resp.dial(action=url_for("voice.dial_result", service=route, attempt=attempt), method="POST",
                   timeout=settings.dial_timeout, answer_on_bridge=True)
-    d.number(number_for(settings, route))
+    d.number(settings.number_for(route))
     return resp
 
 
