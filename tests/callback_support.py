@@ -12,9 +12,10 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from db.contacts import save_contact
 from db.models import Callback, Contact, ContactEvent, School, SchoolPhone
+from callbacks.worker import Worker
+from contacts.states import save_status
 from simulator.twilio_api import TwilioStandIn
 from tests.conftest import IN_HOURS, TEST_ENV
-from tests.twilio_client import TwilioClient
 
 # The made-up ranges (020 7946 0xxx, 0121 496 0xxx) are all landlines, and Ofcom's drama mobiles
 # (07700 900xxx) are not valid numbers to phonenumbers, so the mobile is libphonenumber's own example.
@@ -99,19 +100,25 @@ def loopback():
 
 
 @pytest.fixture
-def settings_env(settings_env, loopback):
-    """The app signs and sends as if it were public at the loopback URL, with Twilio at the stand-in."""
-    return dict(settings_env, PUBLIC_BASE_URL=loopback.app_url, TWILIO_API_BASE_URL=loopback.stand_in.url)
-
-
-@pytest.fixture
 def live(app, loopback) -> Loopback:
     """The app served on loopback, with the stand-in calling it back."""
     loopback.late.app = app
     return loopback
 
 
-@pytest.fixture
-def twilio(app, loopback):
-    """Inbound webhooks signed for the loopback URL the app believes it is public at."""
-    return TwilioClient(app.test_client(), TEST_ENV["TWILIO_AUTH_TOKEN"], loopback.app_url)
+def decide(app, engine, contact, outcome="early_help", reason_code=None, now=IN_HOURS):
+    with Session(engine) as session:
+        save_status(session, contact.reference, "decided", outcome=outcome, reason_code=reason_code, actor="Sam Staff",
+                    settings=app.config["SETTINGS"], now=now)
+
+
+def send(app, live) -> int:
+    """One run of the worker's send job, then wait for the stand-in's status callbacks to land."""
+    sent = Worker(app).send_due()
+    assert live.stand_in.wait_idle(30), "the stand-in did not finish its deliveries"
+    return sent
+
+
+def only_callback(engine, contact) -> Callback:
+    [callback] = callbacks_of(engine, contact.id)
+    return callback

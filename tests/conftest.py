@@ -16,6 +16,8 @@ from ivr import create_app
 from ivr.config import load_settings
 from tests.twilio_client import TwilioClient
 
+# Fixtures every folder may use, registered once here instead of imported by test modules.
+pytest_plugins = ["tests.callback_support", "tests.simulator_support", "tests.browser_support"]
 PG_ADMIN_URL = os.environ.get("IVR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TEST_ENV = {
     "IVR_ENV": "test",
@@ -106,9 +108,20 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
-def settings_env(database_url):
-    """The environment the test app is built from; tests may change it before `app` is made."""
-    return dict(TEST_ENV, DATABASE_URL=database_url)
+def settings_env(database_url, request):
+    """The environment the test app is built from; tests may change it before `app` is made.
+
+    A module marked `twilio_stand_in` runs the app as if public at a loopback URL, with Twilio's REST API
+    at the stand-in (tests/callback_support.py); one marked `no_public_url` has no PUBLIC_BASE_URL, as the
+    simulator's tests want (it signs the loopback URL it posts to, as Twilio signs the URL it calls).
+    """
+    env = dict(TEST_ENV, DATABASE_URL=database_url)
+    if request.node.get_closest_marker("twilio_stand_in"):
+        loopback = request.getfixturevalue("loopback")
+        env.update(PUBLIC_BASE_URL=loopback.app_url, TWILIO_API_BASE_URL=loopback.stand_in.url)
+    if request.node.get_closest_marker("no_public_url"):
+        env.pop("PUBLIC_BASE_URL")
+    return env
 
 
 @pytest.fixture
@@ -166,8 +179,9 @@ def engine(app):
 
 @pytest.fixture
 def twilio(app):
-    """A client that signs each request as Twilio does and parses TwiML replies."""
-    return TwilioClient(app.test_client(), TEST_ENV["TWILIO_AUTH_TOKEN"], TEST_ENV["PUBLIC_BASE_URL"])
+    """A client that signs each request as Twilio does, for the URL the app believes it is public at."""
+    public = app.config["SETTINGS"].public_base_url or TEST_ENV["PUBLIC_BASE_URL"]
+    return TwilioClient(app.test_client(), TEST_ENV["TWILIO_AUTH_TOKEN"], public)
 
 
 @pytest.fixture

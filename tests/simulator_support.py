@@ -17,14 +17,6 @@ TOKEN = TEST_ENV["TWILIO_AUTH_TOKEN"]
 
 
 @pytest.fixture
-def settings_env(settings_env):
-    """No PUBLIC_BASE_URL: the simulator signs the loopback URL it posts to, as Twilio signs the URL it calls."""
-    env = dict(settings_env)
-    env.pop("PUBLIC_BASE_URL", None)
-    return env
-
-
-@pytest.fixture
 def live_url(app):
     """The test app served by a real HTTP server on a free loopback port."""
     with serve(app) as base_url:

@@ -13,9 +13,11 @@ from contacts.states import save_status
 from callbacks.retention import retention_group, run_retention
 from callbacks.worker import Worker
 from db.models import Call, Callback, Contact, ContactEvent
-from tests.callback_support import MOBILE, add_contact, add_school, live, loopback, settings_env  # noqa: F401
+from tests.callback_support import MOBILE, add_school
 from tests.conftest import IN_HOURS, TEST_ENV
 from tests.twilio_client import TwilioClient, call_params
+
+pytestmark = pytest.mark.twilio_stand_in
 
 LATER = IN_HOURS + timedelta(days=800)  # the audit ran retention this far in the future
 NOTE = "Jane Doe aged 7"

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from contacts.states import save_status
 from tests.callback_support import SCHOOL_URN, STRANGER, SWITCHBOARD, add_contact, add_school
 from tests.conftest import IN_HOURS
-from tests.test_call_flow import press, start
+from tests.call_support import press, start
 from tests.twilio_client import said
 
 OUTCOME = "The outcome is: no further action."

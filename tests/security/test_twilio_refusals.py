@@ -1,14 +1,18 @@
 """Attack surface: a rotated token fails every callback for good; a number that unsubscribed is texted again."""
 from __future__ import annotations
 
+import pytest
+
 import dataclasses
 
 from sqlmodel import Session
 
 from callbacks.worker import Worker
 from db.models import Callback
-from tests.callback_support import MOBILE, add_contact, callbacks_of, live, loopback, settings_env  # noqa: F401
+from tests.callback_support import MOBILE, add_contact, callbacks_of
 from tests.conftest import IN_HOURS
+
+pytestmark = pytest.mark.twilio_stand_in
 
 
 def queue_text(engine, to: str = MOBILE, key: str = "t1") -> None:

@@ -1,0 +1,57 @@
+"""Helpers for driving a call through the webhooks and reading what it recorded."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from flask import has_request_context
+from sqlalchemy import event
+from sqlmodel import Session, select
+
+from db.models import Call, CallStep
+from tests.twilio_client import call_params, next_url, said
+
+
+@contextmanager
+def failing_queries(engine, matching: str = ""):
+    """Every query a webhook runs (or each whose SQL contains `matching`) raises, injected through SQLAlchemy's
+    engine events: a fault in the query layer, whatever module the query lives in."""
+    def explode(_conn, _cursor, statement, *_args):
+        if has_request_context() and matching.lower() in statement.lower():
+            raise RuntimeError("injected failure")
+
+    event.listen(engine, "before_cursor_execute", explode)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", explode)
+
+
+def recorded_call(engine, sid: str = call_params()["CallSid"]) -> Call:
+    with Session(engine) as session:
+        return session.exec(select(Call).where(Call.call_sid == sid)).one()
+
+
+def recorded_steps(engine, sid: str = call_params()["CallSid"]) -> list[CallStep]:
+    call = recorded_call(engine, sid)
+    with Session(engine) as session:
+        return list(session.exec(select(CallStep).where(CallStep.call_id == call.id).order_by(CallStep.id)))
+
+
+def start(twilio, **extra):
+    """Answer a call and return the greeting."""
+    return twilio.twiml("/voice/incoming", call_params(**extra))
+
+
+def press(twilio, doc, digits=None, **extra):
+    """Follow the document's action with the given keys (None means silence)."""
+    params = call_params(**extra)
+    if digits is not None:
+        params["Digits"] = digits
+    return twilio.twiml(next_url(doc), params)
+
+
+def choose(twilio, doc, key):
+    """Press 2 or 3, then skip the school question (the test caller's number matches no school)."""
+    asked = press(twilio, doc, key)
+    assert "URN" in said(asked)
+    return press(twilio, asked, "*")
