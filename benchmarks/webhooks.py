@@ -2,8 +2,8 @@
 
 Usage: python benchmarks/webhooks.py [--calls 600] [--concurrency 16] [--keys 1,2,3,4,none,9] [--database-url URL]
 Each call is a signed /voice/incoming then /voice/menu with one key (or none: the caller stayed silent).
-Prints calls/s and webhook p50/p99 per key beside the bare app's, measured before and after the keys, and the
-ratio (target: >= 0.5 for every key on SQLite); then the seconds before a silent caller reaches MASH.
+Prints calls/s and webhook p50/p99 per key beside the bare app's, measured just before it, and their ratio
+(target: >= 0.5 for every key on SQLite); then the seconds before a silent caller reaches MASH.
 """
 from __future__ import annotations
 
@@ -110,18 +110,6 @@ def menu_steps(key: str) -> list:
     return [("/voice/incoming", {}), ("/voice/menu?attempt=1", menu)]
 
 
-def measure(spec: str, env: dict, public: str, args, runs: list[tuple[str, list]]) -> dict:
-    """Serve one app and drive each run against it after a warm-up; {run name: figures}."""
-    proc, base = start_gunicorn(spec, env, args.workers)
-    try:
-        drive(base, public, max(args.calls // 10, 20), args.concurrency, runs[0][1], tag="warm")
-        return {name: drive(base, public, args.calls, args.concurrency, steps, tag=f"run{i}")
-                for i, (name, steps) in enumerate(runs)}
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=600, help="calls per key (each: incoming, then the menu)")
@@ -141,34 +129,40 @@ def main() -> None:
     subprocess.run([str(ivr), "db", "upgrade"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
     bare_steps = [("/bare", {}), ("/bare", {"Digits": "1"})]
-    # The bare app before and after the keys: the machine's load drifts, their mean is the baseline.
-    bare = measure("benchmarks.bare_app:app", env, public, args, [("before", bare_steps)])
-    ivr_results = measure("ivr.wsgi:app", env, public, args, [(key, menu_steps(key)) for key in keys])
-    bare |= measure("benchmarks.bare_app:app", env, public, args, [("after", bare_steps)])
-    base_cps = statistics.mean(r["calls_per_s"] for r in bare.values())
-    base_p50 = statistics.mean(r["p50_ms"] for r in bare.values())
+    bare_proc, bare_base = start_gunicorn("benchmarks.bare_app:app", env, args.workers)
+    ivr_proc, ivr_base = start_gunicorn("ivr.wsgi:app", env, args.workers)
+    results = {}
+    try:
+        warm_up = max(args.calls // 10, 20)
+        drive(bare_base, public, warm_up, args.concurrency, bare_steps, tag="warm")
+        drive(ivr_base, public, warm_up, args.concurrency, menu_steps(keys[0]), tag="warm")
+        # Each key right after its own bare run: the machine's load drifts, adjacent runs see the same load.
+        for i, key in enumerate(keys):
+            bare = drive(bare_base, public, args.calls, args.concurrency, bare_steps, tag=f"bare{i}")
+            results[key] = bare, drive(ivr_base, public, args.calls, args.concurrency, menu_steps(key), tag=f"key{i}")
+    finally:
+        for proc in (bare_proc, ivr_proc):
+            proc.terminate()
+            proc.wait(10)
 
     db_kind = "PostgreSQL" if (args.database_url or "").startswith("postgres") else "SQLite"
     print(f"Webhook benchmark: {args.calls} calls per key x 2 webhooks (incoming, menu), concurrency "
           f"{args.concurrency}, gunicorn as in the Procfile ({args.workers} sync workers), {db_kind}")
-    print(f"{'':12}{'calls/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'ratio':>8}")
-    for name, r in bare.items():
-        print(f"{'bare ' + name:12}{r['calls_per_s']:>9.0f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['errors']:>8}")
-    for key, r in ivr_results.items():
-        ratio = r["calls_per_s"] / base_cps
-        print(f"{'key ' + key:12}{r['calls_per_s']:>9.0f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['errors']:>8}"
-              f"{ratio:>8.2f}")
-    worst = min(r["calls_per_s"] for r in ivr_results.values()) / base_cps
-    print(f"throughput ratio ivr/bare (calls/s against the bare mean {base_cps:.0f}): lowest {worst:.2f} "
-          f"(target >= 0.5 for every key); p50 latency ratios "
-          + ", ".join(f"{k} {r['p50_ms'] / base_p50:.2f}" for k, r in ivr_results.items()))
+    print(f"{'':10}{'bare calls/s':>13}{'p50 ms':>8}{'IVR calls/s':>13}{'p50 ms':>8}{'p99 ms':>8}{'errors':>8}"
+          f"{'ratio':>7}")
+    for key, (bare, r) in results.items():
+        print(f"{'key ' + key:10}{bare['calls_per_s']:>13.0f}{bare['p50_ms']:>8.1f}{r['calls_per_s']:>13.0f}"
+              f"{r['p50_ms']:>8.1f}{r['p99_ms']:>8.1f}{r['errors']:>8}{r['calls_per_s'] / bare['calls_per_s']:>7.2f}")
+    worst = min(r["calls_per_s"] / bare["calls_per_s"] for bare, r in results.values())
+    print(f"throughput ratio IVR/bare (calls/s): lowest {worst:.2f} (target >= 0.5 for every key); p50 latency "
+          "ratios " + ", ".join(f"{k} {r['p50_ms'] / bare['p50_ms']:.2f}" for k, (bare, r) in results.items()))
     words, seconds = speech_measure(urgent_speech())
     print(f"Speech before an urgent transfer (pressing 1 at the first chance): {words} words, "
           f"{seconds} s at 150 words/minute")
     for in_hours, who in ((True, "MASH"), (False, "EDT (out of hours)")):
         print(f"A silent caller is put through to {who} after {silent_caller_seconds(in_hours=in_hours)} s "
               f"(menu, {MENU_TIMEOUT_S} s wait, short replay, {MENU_TIMEOUT_S} s wait; limit {SILENT_CALLER_LIMIT_S} s)")
-    if any(r["errors"] for r in ivr_results.values()):
+    if any(r["errors"] for _, r in results.values()):
         raise SystemExit("the IVR answered errors under load")
 
 
