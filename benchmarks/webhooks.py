@@ -1,9 +1,10 @@
 """Webhook benchmark: the IVR under gunicorn as the Procfile runs it, against a bare Flask TwiML app, same run.
 
-Usage: python benchmarks/webhooks.py [--calls 600] [--concurrency 16] [--keys 1,2,3,4,none,9] [--database-url URL]
+Usage: python benchmarks/webhooks.py [--calls 600] [--concurrency 16] [--keys 1,2,3,4,none,9] [--rounds 4]
+                                    [--database-url URL]
 Each call is a signed /voice/incoming then /voice/menu with one key (or none: the caller stayed silent).
-Prints calls/s and webhook p50/p99 per key beside the bare app's, measured just before it, and their ratio
-(target: >= 0.5 for every key on SQLite); then the seconds before a silent caller reaches MASH.
+Prints calls/s and webhook p50/p99 per key beside the bare app's, measured in alternating rounds, and their
+ratio (target: >= 0.5 for every key on SQLite); then the seconds before a silent caller reaches MASH.
 """
 from __future__ import annotations
 
@@ -101,7 +102,20 @@ def drive(base: str, public: str, calls: int, concurrency: int, steps, tag: str 
         "rps": len(latencies) / elapsed,
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        "calls": calls,
+        "elapsed_s": elapsed,
+        "latencies": latencies,
     }
+
+
+def combined(runs: list[dict]) -> dict:
+    """Several runs of the same calls as one: calls over the time they took together, latencies pooled."""
+    latencies = sorted(t for r in runs for t in r["latencies"])
+    calls, elapsed = sum(r["calls"] for r in runs), sum(r["elapsed_s"] for r in runs)
+    return {"requests": len(latencies), "errors": sum(r["errors"] for r in runs), "calls_per_s": calls / elapsed,
+            "rps": len(latencies) / elapsed, "p50_ms": statistics.median(latencies) * 1000,
+            "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000, "calls": calls, "elapsed_s": elapsed,
+            "latencies": latencies}
 
 
 def menu_steps(key: str) -> list:
@@ -116,6 +130,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="WEB_CONCURRENCY: gunicorn sync workers")
     parser.add_argument("--keys", default="1,2,3,4,none,9", help="menu keys to measure; none = silence; 9 = invalid")
+    parser.add_argument("--rounds", type=int, default=4, help="bare and IVR runs alternated per key")
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     keys = [k.strip() for k in args.keys.split(",") if k.strip()]
@@ -136,10 +151,14 @@ def main() -> None:
         warm_up = max(args.calls // 10, 20)
         drive(bare_base, public, warm_up, args.concurrency, bare_steps, tag="warm")
         drive(ivr_base, public, warm_up, args.concurrency, menu_steps(keys[0]), tag="warm")
-        # Each key right after its own bare run: the machine's load drifts, adjacent runs see the same load.
+        # Each key in rounds alternating with the bare app: the machine's load drifts (other work shares
+        # its cores), and runs side by side see the same load.
         for i, key in enumerate(keys):
-            bare = drive(bare_base, public, args.calls, args.concurrency, bare_steps, tag=f"bare{i}")
-            results[key] = bare, drive(ivr_base, public, args.calls, args.concurrency, menu_steps(key), tag=f"key{i}")
+            rounds = [(drive(bare_base, public, args.calls // args.rounds, args.concurrency, bare_steps,
+                             tag=f"b{i}r{n}"),
+                       drive(ivr_base, public, args.calls // args.rounds, args.concurrency, menu_steps(key),
+                             tag=f"k{i}r{n}")) for n in range(args.rounds)]
+            results[key] = combined([b for b, _ in rounds]), combined([r for _, r in rounds])
     finally:
         for proc in (bare_proc, ivr_proc):
             proc.terminate()
