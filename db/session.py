@@ -1,7 +1,7 @@
 """Engine and session handling, attached to a Flask app with init_app."""
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Iterator
 
@@ -86,6 +86,14 @@ def get_write_session() -> Session:
     if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
         write_gate.begin_immediate(connection)
     return session
+
+
+def statement_savepoint(session: Session):
+    """Keep one failed statement from spoiling the transaction: a savepoint on PostgreSQL, which aborts the
+    whole transaction on any error; SQLite undoes just the failed statement, so there it would be two
+    statements for nothing. Taken on the connection: the session's pending changes need no flush for it."""
+    connection = session.connection()
+    return nullcontext() if connection.dialect.name == "sqlite" else connection.begin_nested()
 
 
 @contextmanager
