@@ -40,7 +40,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
-        write_gate.install(engine, SQLITE_BUSY_MS / 1000)
+        write_gate.install(engine, SQLITE_BUSY_MS / 1000, path if "///" in url and path not in ("", ":memory:") else None)
         return engine
     # Keep any options already in the URL (such as a search_path) beside the statement timeout.
     url_options = make_url(url).query.get("options", "")
