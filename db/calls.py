@@ -24,8 +24,8 @@ def get_call_by_sid(session: Session, call_sid: str) -> Call | None:
 
 @functools.cache
 def _insert_call(dialect: str):
-    """INSERT ... ON CONFLICT (call_sid) DO NOTHING RETURNING id, built once: a repeated first webhook
-    is refused by the unique CallSid in the same statement, inside the same transaction."""
+    """INSERT ... ON CONFLICT (call_sid) DO NOTHING RETURNING id for calls, built once."""
+    # A repeated first webhook is refused by the unique CallSid in the same statement and transaction.
     insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
     table = Call.__table__
     return insert(table).on_conflict_do_nothing(index_elements=["call_sid"]).returning(table.c.id)

@@ -89,9 +89,9 @@ def get_write_session() -> Session:
 
 
 def statement_savepoint(session: Session):
-    """Keep one failed statement from spoiling the transaction: a savepoint on PostgreSQL, which aborts the
-    whole transaction on any error; SQLite undoes just the failed statement, so there it would be two
-    statements for nothing. Taken on the connection: the session's pending changes need no flush for it."""
+    """Keep one failed statement from spoiling the transaction: a savepoint on PostgreSQL, nothing on SQLite."""
+    # PostgreSQL aborts the whole transaction on any error; SQLite undoes just the failed statement, so there
+    # a savepoint would be two statements for nothing. On the connection: pending ORM changes need no flush.
     connection = session.connection()
     return nullcontext() if connection.dialect.name == "sqlite" else connection.begin_nested()
 

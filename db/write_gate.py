@@ -35,15 +35,14 @@ class WriteGateTimeout(OperationalError):
 
 
 class ProcessGate:
-    """An exclusive flock on a file beside the database, opened once per process (a forked child reopens it:
-    an flock belongs to the open file, which a fork would share)."""
+    """An exclusive flock on a file beside the database, the queue between this host's processes."""
 
     def __init__(self, path: str):
         self.path, self.fd, self.pid = path, None, None
 
     def acquire(self, deadline: float) -> bool:
         """Take the lock by the monotonic deadline, checking at most a millisecond apart."""
-        if self.pid != os.getpid():
+        if self.pid != os.getpid():  # opened per process: an flock belongs to the open file, which a fork shares
             self.fd, self.pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
         pause = MAX_PAUSE_S / 16
         while True:
