@@ -14,6 +14,7 @@ from callbacks.schedule import promised_by
 from db.contacts import get_contact_by_reference, save_contact_for_call
 from db.models import AuditEvent, Call, Contact, ContactEvent, Route
 from db.reasons import get_reasons
+from db.session import statement_savepoint
 from routing.phone import mask_number
 from routing.vocabulary import NO_FURTHER_ACTION, OUTCOME_LABELS, OUTCOMES, STATUS_LABELS, STATUSES
 
@@ -116,8 +117,8 @@ def open_contact(session: Session, call: Call, settings, now: datetime) -> Conta
         return None
     try:
         promise = promised_by(settings.opening_hours, now, settings.decision_promise_working_days)
-        # A savepoint: if the contact cannot be written, the call's own route is still saved.
-        with session.begin_nested():
+        # If the contact cannot be written, the call's own route is still saved.
+        with statement_savepoint(session):
             return save_contact_for_call(session, call, now, promise)
     except Exception:
         log.error("could not open a contact; the caller is still transferred", exc_info=True,

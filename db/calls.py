@@ -4,33 +4,51 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, select
 
 from db.models import Call, CallStep, Route
 
+
+# Built once: every webhook after the first looks its call up by CallSid.
+CALL_BY_SID = select(Call).where(Call.call_sid == bindparam("call_sid"))
+
+
 def get_call_by_sid(session: Session, call_sid: str) -> Call | None:
     """The call with this CallSid, if recorded."""
-    return session.exec(select(Call).where(Call.call_sid == call_sid)).first()
+    return session.exec(CALL_BY_SID, params={"call_sid": call_sid}).first()
+
+
+@functools.cache
+def _insert_call(dialect: str):
+    """INSERT ... ON CONFLICT (call_sid) DO NOTHING RETURNING id for calls, built once."""
+    # A repeated first webhook is refused by the unique CallSid in the same statement and transaction.
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    table = Call.__table__
+    return insert(table).on_conflict_do_nothing(index_elements=["call_sid"]).returning(table.c.id)
+
+
+CALL_COLUMNS = tuple(c.key for c in Call.__table__.columns if c.key != "id")
 
 
 def save_new_call(session: Session, call: Call) -> Call:
-    """Insert a call prepared by its first webhook; a repeated webhook gets the existing row instead.
-
-    Called before anything else is written in the transaction, so a duplicate's rollback loses nothing.
-    """
-    session.add(call)
-    try:
-        # Insert first: a new call is the common case, a repeat is caught by the unique CallSid.
-        session.flush()
-    except IntegrityError:
-        session.rollback()
+    """Insert a call prepared by its first webhook; a repeated webhook gets the existing row instead."""
+    connection = session.connection()
+    row = connection.execute(_insert_call(connection.dialect.name),
+                             {key: getattr(call, key) for key in CALL_COLUMNS}).first()
+    if row is None:
         existing = get_call_by_sid(session, call.call_sid)
         if existing is None:
-            raise
+            raise RuntimeError(f"call {call.call_sid} neither inserted nor found")
         return existing
+    # One Core INSERT, no unit-of-work flush: the row is now in the session as if it had been loaded,
+    # so later changes to the call are flushed as an UPDATE of just those columns.
+    call.id = row.id
+    make_transient_to_detached(call)
+    session.add(call)
     return call
 
 

@@ -1,7 +1,7 @@
 """Engine and session handling, attached to a Flask app with init_app."""
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Iterator
 
@@ -40,7 +40,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
-        write_gate.install(engine, SQLITE_BUSY_MS / 1000)
+        write_gate.install(engine, SQLITE_BUSY_MS / 1000, path if "///" in url and path not in ("", ":memory:") else None)
         return engine
     # Keep any options already in the URL (such as a search_path) beside the statement timeout.
     url_options = make_url(url).query.get("options", "")
@@ -86,6 +86,14 @@ def get_write_session() -> Session:
     if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
         write_gate.begin_immediate(connection)
     return session
+
+
+def statement_savepoint(session: Session):
+    """Keep one failed statement from spoiling the transaction: a savepoint on PostgreSQL, nothing on SQLite."""
+    # PostgreSQL aborts the whole transaction on any error; SQLite undoes just the failed statement, so there
+    # a savepoint would be two statements for nothing. On the connection: pending ORM changes need no flush.
+    connection = session.connection()
+    return nullcontext() if connection.dialect.name == "sqlite" else connection.begin_nested()
 
 
 @contextmanager

@@ -30,8 +30,10 @@ def now():
 
 
 def is_open_now() -> bool:
-    """Whether the services are open at this moment."""
-    return settings().opening_hours.is_open(now())
+    """Whether the services are open at this moment, worked out once per request like the moment itself."""
+    if "in_hours" not in g:
+        g.in_hours = settings().opening_hours.is_open(now())
+    return g.in_hours
 
 
 # Left out of a step's key: Twilio's delivery stamps differ between retries, and the caller's number
@@ -53,9 +55,11 @@ def caller_gone() -> bool:
 
 def call_step(step: str, digits: str | None = None, detail: str | None = None):
     """This webhook's call and step: (session, call, whether this is its first delivery); a repeat changes nothing."""
+    # Everything that needs no database is worked out before the write lock is taken, so it is held briefly.
+    call_sid, in_hours, at, key = request.form["CallSid"], is_open_now(), now(), step_key()
     session = get_write_session()
-    call = get_or_create_call(session, request.form["CallSid"], is_open_now(), now())
-    is_new = save_step(session, call, step, step_key(), now(), digits, detail)
+    call = get_or_create_call(session, call_sid, in_hours, at)
+    is_new = save_step(session, call, step, key, at, digits, detail)
     mark_replay(is_new)
     return session, call, is_new
 

@@ -40,15 +40,15 @@ def _service_arg(default: str = Route.MASH) -> str:
 @live_call
 def incoming():
     """Answer a new call: record it and play the menu."""
-    session = get_write_session()
-    in_hours = is_open_now()
+    in_hours, key = is_open_now(), step_key()
     call = Call(call_sid=request.form["CallSid"], caller=caller_number(request.form.get("From")),
                 called=request.form.get("To"), in_hours=in_hours, started_at=now())
+    session = get_write_session()  # after the work that needs no database, so the write lock is held briefly
     # School and trial variant are settled before the insert, so the first webhook is one INSERT.
     identify_by_caller_id(session, call)
     assign_trial_variant(session, call, now())
     call = save_new_call(session, call)
-    save_step(session, call, "incoming", step_key(), now())
+    save_step(session, call, "incoming", key, now())
     session.commit()
     return twiml.menu(settings(), variant_wording(session, call), in_hours, attempt=1)
 
