@@ -16,7 +16,7 @@ from db.models import AuditEvent, Call, Contact, ContactEvent, Route
 from db.reasons import get_reasons
 from db.session import statement_savepoint
 from routing.phone import mask_number
-from routing.vocabulary import NO_FURTHER_ACTION, OUTCOME_LABELS, OUTCOMES, STATUS_LABELS, STATUSES
+from routing.vocabulary import NO_FURTHER_ACTION, OUTCOMES, STATUS_LABELS, STATUSES
 
 log = logging.getLogger("contacts")
 

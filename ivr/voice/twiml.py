@@ -9,7 +9,6 @@ from ivr.webhook import gather, goodbye, hangup, say, say_element, twiml_respons
 from routing import prompts
 from routing.menu import Wording, urgent_route
 from routing.prompts import NOT_AN_OPTION, SERVICE_NAMES, SHORT_REPLAY
-from routing.vocabulary import Route
 
 # The shared primitives are part of this module's vocabulary: the call's views build with `twiml.*` alone.
 __all__ = ["gather", "goodbye", "hangup", "say", "say_element", "twiml_response"]
