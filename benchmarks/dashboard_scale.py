@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from db.models import Call, School  # noqa: E402
 from db.stats import get_follow_up  # noqa: E402
-from db.daily_stats import london_day  # noqa: E402
+from routing.hours import london_date  # noqa: E402
 from ivr import create_app  # noqa: E402
 from ivr.config import load_settings  # noqa: E402
 from routing.hours import LONDON  # noqa: E402
@@ -128,7 +128,7 @@ def timed(function) -> float:
 def measure(app, client, now: datetime) -> dict[str, float]:
     """The timings of one size."""
     engine = app.extensions["db_engine"]
-    today = london_day(now)
+    today = london_date(now)
     month, year = Period(today - timedelta(days=29), today), Period(today - timedelta(days=364), today)
     headers = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -159,7 +159,7 @@ def build(app, now: datetime) -> float:
     """Build the per-day figures of the year once (as days settle in service); returns seconds."""
     start = time.perf_counter()
     with Session(app.extensions["db_engine"]) as session:
-        today = london_day(now)
+        today = london_date(now)
         gather_report(session, Period(today - timedelta(days=364), today), now)
     return time.perf_counter() - start
 

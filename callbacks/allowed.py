@@ -1,7 +1,7 @@
 """The last check before a callback goes: UK numbers only, no unsubscribed numbers, 3 texts a number a day."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -9,17 +9,9 @@ from callbacks.channel import refusal
 from db.models import Callback
 from db.suppressions import is_suppressed
 from db.texts import count_texts_to
-from routing.hours import LONDON
+from routing.hours import london_day_span
 
 TEXTS_PER_DAY = 3
-
-
-def london_day(now: datetime) -> tuple[datetime, datetime]:
-    """The start and end of the London calendar day holding `now` (23 or 25 hours when the clocks change)."""
-    day = now.astimezone(LONDON).date()
-    start = datetime.combine(day, time(), tzinfo=LONDON)
-    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=LONDON)
-    return start, end
 
 
 def why_not_sent(session: Session, callback: Callback, now: datetime) -> str | None:
@@ -29,7 +21,7 @@ def why_not_sent(session: Session, callback: Callback, now: datetime) -> str | N
         return refused
     if is_suppressed(session, callback.to_number):
         return "Not sent: the number unsubscribed from our texts (Twilio error 21610)."
-    start, end = london_day(now)
+    start, end = london_day_span(now)
     if count_texts_to(session, callback.to_number, start, end, callback.id) >= TEXTS_PER_DAY:
         # A genuine DSL gets far fewer; more is a loop or someone making us text a number (SMS pumping).
         return f"Not sent: {TEXTS_PER_DAY} texts already went to this number today, the most we send a number in a day."

@@ -11,6 +11,7 @@ from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from ivr.clock import app_now
 from callbacks import messages, outbox
 from db.outbox import get_callback_by_sid, save_change
 from db.models import Callback, Contact
@@ -27,10 +28,6 @@ log = logging.getLogger("callbacks.voice")
 def settings():
     """The app's Settings."""
     return current_app.config["SETTINGS"]
-
-
-def _now():
-    return current_app.config["CLOCK"]()
 
 
 def _ring_us() -> VoiceResponse:
@@ -85,7 +82,7 @@ def _full_message(callback: Callback) -> VoiceResponse:
 def _mark(session, callback: Callback, how: str) -> None:
     """Record that the update reached the DSL this way (what makes the callback count as delivered)."""
     save_change(session, callback.id, outbox.heard(how, request.form.get("CallSid"), _number_arg("attempt"),
-                                                           _now()))
+                                                           app_now()))
 
 
 def _left_reference(session, callback: Callback, contact: Contact) -> VoiceResponse:
@@ -159,7 +156,7 @@ def callback_status():
     """Twilio's status callback for a voice callback: delivered, or busy/no answer -> retry within hours."""
     form = request.form
     return _follow_status("CallSid", lambda sid, attempt: outbox.call_status(
-        form.get("CallStatus", ""), form.get("AnsweredBy"), sid, attempt, settings().opening_hours, _now()))
+        form.get("CallStatus", ""), form.get("AnsweredBy"), sid, attempt, settings().opening_hours, app_now()))
 
 
 @bp.post("/message-status")
@@ -169,4 +166,4 @@ def message_status():
     """Twilio's status callback for an SMS: sent, delivered, undelivered or failed."""
     form = request.form
     return _follow_status("MessageSid", lambda sid, attempt: outbox.message_status(
-        form.get("MessageStatus") or form.get("SmsStatus", ""), sid, attempt, form.get("ErrorCode"), _now()))
+        form.get("MessageStatus") or form.get("SmsStatus", ""), sid, attempt, form.get("ErrorCode"), app_now()))

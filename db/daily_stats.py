@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from db.models import (Call, DailyHourStat, DailyRouteStat, DailyRouteTimeStat, DailySchoolStat, Route,
                        StatDay)
-from routing.hours import LONDON
+from routing.hours import LONDON, london_date
 
 log = logging.getLogger("db.daily_stats")
 SETTLE_AFTER = timedelta(hours=6)
@@ -30,11 +30,6 @@ URGENT = (Route.MASH, Route.EDT)
 MAX_ROUTE_SECONDS = 3600  # a longer wait to route counts as an hour (the median is unaffected)
 IN_PROGRESS = "IN_PROGRESS"  # a call still in the menu: no route yet
 ROUTES = (*Route.ALL, IN_PROGRESS)  # every final route, and none yet; DailySchoolStat has a column for each
-
-
-def london_day(when: datetime) -> date:
-    """The Europe/London date of an instant."""
-    return when.astimezone(LONDON).date()
 
 
 def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
@@ -141,13 +136,13 @@ DAILY_TABLES = (DailyRouteStat, DailyHourStat, DailyRouteTimeStat, DailySchoolSt
 
 def first_live_day(now: datetime) -> date:
     """The first London day not settled yet at `now` (read from the calls)."""
-    return london_day(now - SETTLE_AFTER)
+    return london_date(now - SETTLE_AFTER)
 
 
 def get_first_call_day(session: Session) -> date | None:
     """The London day of the oldest call, if any."""
     first = session.exec(select(Call.started_at).order_by(Call.started_at).limit(1)).first()
-    return london_day(first) if first is not None else None
+    return london_date(first) if first is not None else None
 
 
 def save_day_stats(session: Session, day: date, now: datetime) -> bool:
@@ -188,7 +183,7 @@ def save_new_calls_seen(session: Session, first: date, last: date) -> set[date]:
         return set()
     stale = set()
     for call_id, started_at in session.exec(select(Call.id, Call.started_at).where(Call.id > min(marks.values()))):
-        day = london_day(started_at)
+        day = london_date(started_at)
         if day in marks and call_id > marks[day]:
             stale.add(day)
     save_days_changed(session, stale)

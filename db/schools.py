@@ -3,18 +3,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import datetime
 
 from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from db.models import School, SchoolPhone
-
-if TYPE_CHECKING:
-    from schools.importer import SchoolRecord
 
 # The label of the number the GIAS import manages; numbers under other labels are never touched by it.
 SWITCHBOARD = "switchboard"
@@ -29,6 +25,24 @@ class BatchCounts:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0  # closed schools the register never had
+
+
+@dataclass(frozen=True)
+class SchoolRecord:
+    """One establishment read from the file, checked and normalised."""
+
+    row: int
+    urn: int
+    name: str
+    la_code: str | None = None
+    phase: str | None = None
+    postcode: str | None = None
+    pupils: int | None = None
+    has_pupils: bool = False  # the file has a NumberOfPupils column
+    phone: str | None = None  # E.164
+    has_phone: bool = False  # the file has a telephone column
+    is_open: bool = True
+    notes: tuple[str, ...] = ()  # values dropped from a school that is kept
 
 
 def get_school(session: Session, urn: int) -> School | None:

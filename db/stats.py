@@ -11,8 +11,9 @@ from sqlmodel import Session, select
 
 from db.contacts import FOLLOW_UP_DAYS, get_follow_up_rate
 from db.daily_stats import (DAILY_TABLES, ROUTES, SETTLE_AFTER, URGENT, count_calls, day_bounds, days_between,
-                            first_live_day, get_built_days, london_day, save_settled_stats)
+                            first_live_day, get_built_days, save_settled_stats)
 from db.models import Call, Callback, Contact, School, StatDay
+from routing.hours import london_date
 
 
 @dataclass
@@ -84,7 +85,7 @@ def _runs(days: list[date]) -> list[tuple[date, date]]:
 def get_figures(session: Session, first: date, last: date, in_hours: bool | None, now: datetime) -> Figures:
     """The figures of London days [first, last], in or out of hours (None: both), building settled days."""
     save_settled_stats(session, first, last, now)
-    last = min(last, london_day(now))
+    last = min(last, london_date(now))
     if first > last:
         return Figures()
     live_from = first_live_day(now)
@@ -100,7 +101,7 @@ def get_figures(session: Session, first: date, last: date, in_hours: bool | None
 
 def last_final_follow_up_day(now: datetime) -> date:
     """The newest London day whose contacts' 14-day follow-up windows have all ended (and settled)."""
-    return london_day(now - SETTLE_AFTER - timedelta(days=FOLLOW_UP_DAYS)) - timedelta(days=1)
+    return london_date(now - SETTLE_AFTER - timedelta(days=FOLLOW_UP_DAYS)) - timedelta(days=1)
 
 
 def get_follow_up(session: Session, first: date, last: date, now: datetime) -> dict:

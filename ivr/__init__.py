@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 
 from flask import Flask
 
@@ -11,15 +10,11 @@ import trials
 from callbacks import webhooks
 from db import session
 from ivr import health, logs, security, voice
+from ivr.clock import utc_clock
 from ivr.config import Settings, load_settings
 
 log = logging.getLogger("ivr")
 MAX_BODY_BYTES = 64 * 1024
-
-
-def utc_clock() -> datetime:
-    """Now, as an aware UTC datetime (tests replace CLOCK to freeze time)."""
-    return datetime.now(timezone.utc)
 
 
 def create_app(settings: Settings | None = None, environ: dict | None = None) -> Flask:

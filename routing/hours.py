@@ -36,6 +36,18 @@ class OpeningHoursError(ValueError):
 
 
 @functools.lru_cache(maxsize=None)
+def london_date(when: datetime) -> date:
+    """The Europe/London date of an instant."""
+    return when.astimezone(LONDON).date()
+
+
+def london_day_span(when: datetime) -> tuple[datetime, datetime]:
+    """The start and end of the London calendar day holding `when` (23 or 25 hours when the clocks change)."""
+    day = london_date(when)
+    return (datetime.combine(day, time(), tzinfo=LONDON),
+            datetime.combine(day + timedelta(days=1), time(), tzinfo=LONDON))
+
+
 def _bank_holidays(year: int) -> frozenset[date]:
     """Return the England & Wales bank holidays for one year."""
     # Building the holiday table is slow relative to a routing decision, and every call asks.

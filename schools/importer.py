@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from db.schools import SchoolRecord
 from routing.identify import parse_urn
 from routing.phone import normalise_number
 
@@ -30,24 +31,6 @@ MAX_PUPILS = 100_000
 
 class GiasFormatError(ValueError):
     """The file cannot be read as a GIAS CSV; nothing was imported."""
-
-
-@dataclass(frozen=True)
-class SchoolRecord:
-    """One establishment read from the file, checked and normalised."""
-
-    row: int
-    urn: int
-    name: str
-    la_code: str | None = None
-    phase: str | None = None
-    postcode: str | None = None
-    pupils: int | None = None
-    has_pupils: bool = False  # the file has a NumberOfPupils column
-    phone: str | None = None  # E.164
-    has_phone: bool = False  # the file has a telephone column
-    is_open: bool = True
-    notes: tuple[str, ...] = ()  # values dropped from a school that is kept
 
 
 @dataclass(frozen=True)

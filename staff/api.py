@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from db.session import get_session
-from db.daily_stats import london_day
+from routing.hours import london_date
 from db.users import get_token_by_hash
 from staff.report import gather_report
 from staff.stats import PeriodError, parse_period
@@ -59,7 +59,7 @@ def stats():
         return _unauthorised("The API token is not valid (it may have been revoked).")
     now = current_app.config["CLOCK"]()
     try:
-        period = parse_period(request.args, london_day(now))
+        period = parse_period(request.args, london_date(now))
     except PeriodError as exc:
         return jsonify({"error": f"{exc}."}), 400
     report = gather_report(db, period, now)

@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import (Blueprint, abort, current_app, g, has_app_context, redirect, render_template, request, session,
                    url_for)
 
+from ivr.clock import app_now
 from db.audit import save_audit_event
 from db.models import User
 from db.session import get_session, get_write_session
@@ -135,10 +136,6 @@ def login_required(role=None):
     return decorator
 
 
-def _now() -> datetime:
-    return current_app.config["CLOCK"]()
-
-
 def safe_next(target: str | None) -> str:
     """Only a path on this site, never another origin: control characters go first, since browsers drop them."""
     path = "".join(c for c in (target or "") if c.isprintable() and not c.isspace() or c == " ")
@@ -179,7 +176,7 @@ def login():
     """Sign in with a username and password."""
     if request.method == "GET":
         return render_template("login.html", error=None, username="", next=request.args.get("next", ""))
-    db, now = get_session(), _now()
+    db, now = get_session(), app_now()
     username = request.form.get("username", "").strip().lower()[:64]
     password = request.form.get("password", "")
     ip = (request.remote_addr or "unknown")[:64]
@@ -222,7 +219,7 @@ def logout():
         return render_template("logout.html")
     user = current_user()
     db = get_session()
-    save_audit_event(db, user.username, "logout", None, at=_now())
+    save_audit_event(db, user.username, "logout", None, at=app_now())
     db.commit()
     session.clear()
     return redirect(url_for("auth.login"))

@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from ivr.clock import app_now
 from db.audit import save_audit_event
 from db.session import session_scope
 from db.users import delete_token, get_token_by_name, get_tokens, get_user_by_name, get_users, save_token
@@ -19,10 +20,6 @@ from staff.auth import MIN_PASSWORD_LENGTH, ROLES, UserError, create_user
 
 def _actor() -> str:
     return f"cli:{getpass.getuser()}"
-
-
-def _now() -> datetime:
-    return current_app.config["CLOCK"]()
 
 
 def _when(moment: datetime | None) -> str:
@@ -61,7 +58,7 @@ def add_user(name: str, role: str, password_stdin: bool):
                                 hide_input=True, confirmation_prompt=True)
     try:
         with session_scope(_engine()) as session:
-            user = create_user(session, name, password, role, _now(), actor=_actor())
+            user = create_user(session, name, password, role, app_now(), actor=_actor())
             username = user.username
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
@@ -75,7 +72,7 @@ def list_users():
     with session_scope(_engine()) as session:
         users = get_users(session)
         for user in users:
-            locked_now = user.locked_until is not None and user.locked_until > _now()
+            locked_now = user.locked_until is not None and user.locked_until > app_now()
             locked = f"  locked until {_when(user.locked_until)}" if locked_now else ""
             click.echo(f"{user.username}  {user.role}  created {_when(user.created_at)}{locked}")
     if not users:
@@ -90,7 +87,7 @@ def unlock_user(name: str):
     with session_scope(_engine()) as session:
         user = _find(get_user_by_name, session, name, "account")
         user.failed_logins, user.locked_until = 0, None
-        save_audit_event(session, _actor(), "user_unlocked", user.username, at=_now())
+        save_audit_event(session, _actor(), "user_unlocked", user.username, at=app_now())
     click.echo(f"Unlocked {name}.")
 
 
@@ -111,8 +108,8 @@ def create_token(name: str):
     with session_scope(_engine()) as session:
         if get_token_by_name(session, name) is not None:
             raise click.ClickException(f"a token named {name!r} already exists (revoke it first)")
-        save_token(session, name, token_hash(token), _now())
-        save_audit_event(session, _actor(), "token_created", name, at=_now())
+        save_token(session, name, token_hash(token), app_now())
+        save_audit_event(session, _actor(), "token_created", name, at=app_now())
     click.echo(f"Token {name}: {token}")
     click.echo("Copy it now: it is not shown again. Use it as 'Authorization: Bearer TOKEN'.", err=True)
 
@@ -136,5 +133,5 @@ def revoke_token(name: str):
     """Delete the token NAME: requests using it get 401 from then on."""
     with session_scope(_engine()) as session:
         delete_token(session, _find(get_token_by_name, session, name, "token"))
-        save_audit_event(session, _actor(), "token_revoked", name, at=_now())
+        save_audit_event(session, _actor(), "token_revoked", name, at=app_now())
     click.echo(f"Revoked {name}.")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from db.daily_stats import london_day
+from routing.hours import london_date
 from db.session import get_engine, get_session
 from db.stats import get_calls_for_export
 from staff.auth import login_required
@@ -20,7 +20,7 @@ error_pages(bp)
 def _period():
     """The period asked for in the query string, or 400 with the reason."""
     try:
-        return parse_period(request.args, london_day(current_app.config["CLOCK"]()))
+        return parse_period(request.args, london_date(current_app.config["CLOCK"]()))
     except PeriodError as exc:
         abort(400, description=f"{exc}.")
 

@@ -8,7 +8,7 @@ from typing import Callable
 
 from markupsafe import Markup
 
-from db.daily_stats import london_day
+from routing.hours import london_date
 from db.models import Route
 from db.stats import get_callback_states, get_figures, get_follow_up, get_schools
 from staff.charts import Chart
@@ -23,7 +23,7 @@ class Reads:
 
     def __init__(self, session, period: Period, now: datetime):
         self.session, self.period, self.now = session, period, now
-        self.today: date = london_day(now)
+        self.today: date = london_date(now)
         self._done: dict = {}
 
     def query(self, function: Callable, *args):

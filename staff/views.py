@@ -14,7 +14,7 @@ from db.contacts import get_callbacks_for_contact, get_contact_by_reference, get
 from db.models import Call, School
 from db.reasons import get_reason, get_reasons
 from db.session import get_session
-from db.daily_stats import london_day
+from routing.hours import london_date
 from db.stats import get_mash_calls
 from routing.recording import recording_audio_url
 from staff.errors import error_pages
@@ -28,7 +28,7 @@ RECORDING_TIMEOUT_S = 10
 
 
 def _today() -> date:
-    return london_day(current_app.config["CLOCK"]())
+    return london_date(current_app.config["CLOCK"]())
 
 
 @bp.get("/")

@@ -4,21 +4,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
+from ivr.clock import app_now
 from db.session import get_engine, session_scope
 from db.trials import get_trial_by_name, get_trials
 from trials.analysis import DEFAULT_EFFECT, DEFAULT_EFFECT_SECONDS, to_csv
 from trials.definition import TrialDefinitionError, load_definition_text
-from trials.report import last_day, london_day, plain_text, results_for, shares_text, trial_status
+from trials.report import last_day, date_words, plain_text, results_for, shares_text, trial_status
 from trials.saving import save_trial, save_trial_stop
 
 CLI_ACTOR = "cli"
-
-
-def _now():
-    return current_app.config["CLOCK"]()
 
 
 def _trial(session, name: str):
@@ -41,8 +37,8 @@ def create_command(file: Path):
     try:
         definition = load_definition_text(file.read_text(encoding="utf-8"))
         with session_scope(get_engine()) as session:
-            trial = save_trial(session, definition, _now(), CLI_ACTOR)
-            summary = f"{trial.name}: {london_day(trial.starts_at)} to {last_day(trial)}, {shares_text(trial)}"
+            trial = save_trial(session, definition, app_now(), CLI_ACTOR)
+            summary = f"{trial.name}: {date_words(trial.starts_at)} to {last_day(trial)}, {shares_text(trial)}"
     except (TrialDefinitionError, UnicodeDecodeError) as exc:
         errors = getattr(exc, "errors", [str(exc)])
         raise click.ClickException("\n".join(f"{file}: {error}" for error in errors)) from None
@@ -53,11 +49,11 @@ def create_command(file: Path):
 @with_appcontext
 def list_command():
     """Every trial, the latest first, with its status."""
-    now = _now()
+    now = app_now()
     with session_scope(get_engine()) as session:
         trials = get_trials(session)
         for trial in trials:
-            click.echo(f"{trial.name}  {trial_status(trial, now)}  {london_day(trial.starts_at)} to {last_day(trial)}"
+            click.echo(f"{trial.name}  {trial_status(trial, now)}  {date_words(trial.starts_at)} to {last_day(trial)}"
                        f"  shares: {shares_text(trial)} (control: {trial.control})")
     if not trials:
         click.echo("No trials yet. Create one with `ivr trials create FILE.yaml`.")
@@ -71,7 +67,7 @@ def stop_command(name: str):
     with session_scope(get_engine()) as session:
         trial = _trial(session, name)
         try:
-            save_trial_stop(session, trial, _now(), CLI_ACTOR)
+            save_trial_stop(session, trial, app_now(), CLI_ACTOR)
         except TrialDefinitionError as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"Stopped trial {name}; new calls hear the default wording.")

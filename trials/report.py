@@ -31,7 +31,7 @@ def trial_status(trial, now: datetime) -> str:
     return "running" if now < effective_end(trial) else "ended"
 
 
-def london_day(when: datetime | None) -> str:
+def date_words(when: datetime | None) -> str:
     """A date as people in Warwickshire read it."""
     return when.astimezone(LONDON).strftime("%-d %b %Y") if when else ""
 
@@ -39,7 +39,7 @@ def london_day(when: datetime | None) -> str:
 def last_day(trial) -> str:
     """The last day a trial plays: an end at midnight means the day before was the last."""
     end = effective_end(trial).astimezone(LONDON)
-    return london_day(end - timedelta(days=1) if end.time() == time(0) else end)
+    return date_words(end - timedelta(days=1) if end.time() == time(0) else end)
 
 
 def p_text(p: float | None) -> str:

@@ -1,9 +1,10 @@
 """Admin pages for trials: the list, a form to define one, its results table and CSV, stopping it."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 
+from ivr.clock import app_now
 from db.session import get_session
 from db.trials import get_trial, get_trials
 from routing.menu import DEFAULT_WORDING, VARIABLE_FIELDS
@@ -12,18 +13,14 @@ from staff.auth import current_user, login_required
 from trials.analysis import DEFAULT_EFFECT, DEFAULT_EFFECT_SECONDS, to_csv
 from trials.definition import TrialDefinitionError
 from trials.forms import FIELD_LABELS, check_form, new_trial_form
-from trials.report import COLUMNS, last_day, london_day, results_for, shares_text, table, trial_status
+from trials.report import COLUMNS, last_day, date_words, results_for, shares_text, table, trial_status
 from trials.saving import save_trial, save_trial_stop
 
 bp = Blueprint("trials", __name__, url_prefix="/trials", template_folder="templates", static_folder="static")
 error_pages(bp)
-HELPERS = dict(london_day=london_day, last_day=last_day, shares_text=shares_text, trial_status=trial_status,
+HELPERS = dict(date_words=date_words, last_day=last_day, shares_text=shares_text, trial_status=trial_status,
                field_labels=FIELD_LABELS, variable_fields=VARIABLE_FIELDS,
                fixed_opening=" ".join(DEFAULT_WORDING.sentences(True)[:2]))
-
-
-def _now():
-    return current_app.config["CLOCK"]()
 
 
 def _trial_or_404(trial_id: int):
@@ -57,7 +54,7 @@ def _effects() -> tuple[float, float]:
 @login_required(role="admin")
 def index():
     """Every trial, the latest first."""
-    return render_template("trials/index.html", trials=get_trials(get_session()), now=_now(), **HELPERS)
+    return render_template("trials/index.html", trials=get_trials(get_session()), now=app_now(), **HELPERS)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -71,7 +68,7 @@ def new():
     if definition is not None:
         session = get_session()
         try:
-            trial = save_trial(session, definition, _now(), current_user().username)
+            trial = save_trial(session, definition, app_now(), current_user().username)
             session.commit()
         except TrialDefinitionError as exc:
             session.rollback()
@@ -90,7 +87,7 @@ def show(trial_id: int):
     effect, effect_seconds = _effects()
     results = results_for(get_session(), trial, effect / 100, effect_seconds)
     return render_template("trials/show.html", trial=trial, results=results, rows=table(results), columns=COLUMNS,
-                           effect=effect, effect_seconds=effect_seconds, now=_now(), stop_form=FlaskForm(),
+                           effect=effect, effect_seconds=effect_seconds, now=app_now(), stop_form=FlaskForm(),
                            **HELPERS)
 
 
@@ -114,7 +111,7 @@ def stop(trial_id: int):
         abort(400, description="The form has expired; reload the page and try again.")
     session = get_session()
     try:
-        save_trial_stop(session, trial, _now(), current_user().username)
+        save_trial_stop(session, trial, app_now(), current_user().username)
         session.commit()
         flash(f"Trial {trial.name} stopped: new calls hear the default wording.")
     except TrialDefinitionError as exc:

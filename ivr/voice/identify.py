@@ -10,7 +10,7 @@ from ivr.twilio_auth import twilio_signed
 from ivr.voice import twiml
 from ivr.voice.blueprint import bp
 from ivr.voice.failsafe import live_call
-from ivr.voice.steps import call_step, commit, connect_service, is_open_now, settings
+from ivr.voice.steps import StepContext, call_step, connect_service, is_open_now, settings
 from routing.prompts import CONFIRMED, KNOWN_CALLER, READ_BACK, URN_PROMPT
 from routing.identify import (ASKING_SERVICES, UrnStep,
                               asks_for_urn, decide_confirm, decide_lookup, decide_urn_entry,
@@ -29,14 +29,15 @@ def identify_by_caller_id(session, call) -> None:
     call.school_urn, call.school_match = found.urn, found.method
 
 
-def identify_or_connect(session, call, service: str, in_hours: bool) -> VoiceResponse:
+def identify_or_connect(ctx: StepContext, service: str, in_hours: bool) -> VoiceResponse:
     """An advice route: name the school found by caller ID and connect, or ask for the URN first."""
+    session, call = ctx.session, ctx.call
     if asks_for_urn(service, call.school_urn):
-        commit(session)
+        ctx.commit()
         return urn_prompt(service, attempt=1)
     known = service in ASKING_SERVICES and call.school_urn is not None
     school = get_school(session, call.school_urn) if known else None  # read before the step commits
-    resp = connect_service(session, call, service, in_hours)
+    resp = connect_service(ctx, service, in_hours)
     if school is not None:
         _say_first(resp, KNOWN_CALLER.format(name=school.name))
     return resp
@@ -79,16 +80,16 @@ def _service() -> str:
     return service
 
 
-def _carry_on(session, call, service: str, attempt: int, step: UrnStep) -> VoiceResponse:
+def _carry_on(ctx: StepContext, service: str, attempt: int, step: UrnStep) -> VoiceResponse:
     """Retry the URN, or connect the service (confirmed, skipped, or unidentified after two failures)."""
     if step.action == "retry":
-        commit(session)
+        ctx.commit()
         return urn_prompt(service, attempt + 1, spoken_reason(step))
     note = spoken_reason(step)
     if step.action == "confirm":
-        call.school_urn, call.school_match = step.urn, SchoolMatch.URN_KEYPAD
+        ctx.call.school_urn, ctx.call.school_match = step.urn, SchoolMatch.URN_KEYPAD
         note = CONFIRMED
-    resp = connect_service(session, call, service, is_open_now())
+    resp = connect_service(ctx, service, is_open_now())
     if note:
         _say_first(resp, note)
     return resp
@@ -99,8 +100,7 @@ def _step(name: str, detail: str = ""):
     service = _service()
     attempt = parse_attempt(request.args.get("attempt"))
     digits = request.form.get("Digits")
-    session, call, _ = call_step(name, digits, f"{service} attempt {attempt}{detail}")
-    return service, attempt, digits, session, call
+    return service, attempt, digits, call_step(name, digits, f"{service} attempt {attempt}{detail}")
 
 
 @bp.post("/identify")
@@ -108,15 +108,15 @@ def _step(name: str, detail: str = ""):
 @live_call
 def identify():
     """The URN typed at the prompt: read the school back, re-prompt, skip, or give up."""
-    service, attempt, digits, session, call = _step("identify")
+    service, attempt, digits, ctx = _step("identify")
     step = decide_urn_entry(digits, attempt)
     if step.action == "lookup":
-        school = get_school(session, step.urn)
+        school = get_school(ctx.session, step.urn)
         step = decide_lookup(step.urn, school is not None, attempt)
         if step.action == "read_back":
-            commit(session)
+            ctx.commit()
             return read_back(service, attempt, school.urn, school.name)
-    return _carry_on(session, call, service, attempt, step)
+    return _carry_on(ctx, service, attempt, step)
 
 
 @bp.post("/identify/confirm")
@@ -125,8 +125,8 @@ def identify():
 def identify_confirm():
     """1 confirms the school read back; 2 (or anything else) tries again; star skips."""
     urn = parse_urn(request.args.get("urn"))
-    service, attempt, digits, session, call = _step("identify_confirm", f" urn {urn}")
+    service, attempt, digits, ctx = _step("identify_confirm", f" urn {urn}")
     step = decide_confirm(digits, urn, attempt)
-    if step.action == "confirm" and get_school(session, step.urn) is None:
+    if step.action == "confirm" and get_school(ctx.session, step.urn) is None:
         step = decide_lookup(step.urn, False, attempt)  # removed from the register since it was read back
-    return _carry_on(session, call, service, attempt, step)
+    return _carry_on(ctx, service, attempt, step)

@@ -50,10 +50,11 @@ def status_check():
     """Look up the reference entered; read its status, or ask once more, then go back to the menu."""
     attempt = parse_attempt(request.args.get("attempt"))
     digits = clean_digits(request.form.get("Digits")).replace("#", "").replace("*", "")
-    session, call, _ = call_step("status_check", digits, f"attempt {attempt}")
+    ctx = call_step("status_check", digits, f"attempt {attempt}")
+    session, call = ctx.session, ctx.call
     in_hours = is_open_now()
     contact = get_contact_by_reference(session, digits) if len(digits) == REFERENCE_DIGITS else None
-    session.commit()
+    ctx.commit()
     if contact is not None:
         allowed = messages.may_hear_outcome(call.caller, call.school_urn, contact.caller, contact.school_urn)
         text = messages.status_speech(contact.reference, contact.status, contact.outcome, contact.promised_by, now(),
@@ -71,8 +72,8 @@ def status_check():
 def status_check_next():
     """After hearing a status: 1 connects to MASH (EDT out of hours); anything else ends the call kindly."""
     digits = (request.form.get("Digits") or "").strip()
-    session, call, _ = call_step("status_check_next", digits)
+    ctx = call_step("status_check_next", digits)
     if digits == "1":
-        return connect(session, call, urgent_route(is_open_now()))
-    session.commit()
+        return connect(ctx, urgent_route(is_open_now()))
+    ctx.commit()
     return twiml.goodbye(settings(), prompts.THANKS_GOODBYE)

@@ -4,10 +4,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from dataclasses import dataclass
+
 from flask import current_app, g, request
+from sqlmodel import Session
 
 from db.calls import TERMINAL_STATUSES, get_or_create_call, save_route, save_step
-from db.models import Route
+from db.models import Call, Route
 from db.session import get_write_session
 from contacts.states import open_contact
 from callbacks.planner import send_reference
@@ -53,38 +56,39 @@ def caller_gone() -> bool:
     return (request.form.get("CallStatus") or "").strip().lower() in TERMINAL_STATUSES
 
 
-def call_step(step: str, digits: str | None = None, detail: str | None = None):
-    """This webhook's call and step: (session, call, whether this is its first delivery); a repeat changes nothing."""
+@dataclass
+class StepContext:
+    """One webhook's step of a live call: its session, the call, and whether this delivery is the step's first."""
+
+    session: Session
+    call: Call
+    is_new: bool
+
+    def commit(self) -> None:
+        """Keep this step's changes, unless it is a late repeat: then answer alike but change nothing."""
+        if self.is_new:
+            self.session.commit()
+        else:
+            self.session.rollback()
+
+
+def call_step(step: str, digits: str | None = None, detail: str | None = None) -> StepContext:
+    """This webhook's call and step, recorded once; a repeated delivery changes nothing when it commits."""
     # Everything that needs no database is worked out before the write lock is taken, so it is held briefly.
     call_sid, in_hours, at, key = request.form["CallSid"], is_open_now(), now(), step_key()
     session = get_write_session()
     call = get_or_create_call(session, call_sid, in_hours, at)
-    is_new = save_step(session, call, step, key, at, digits, detail)
-    mark_replay(is_new)
-    return session, call, is_new
+    return StepContext(session, call, save_step(session, call, step, key, at, digits, detail))
 
 
-def mark_replay(is_new: bool) -> None:
-    """Remember that this request repeats a step already recorded (Twilio retried it)."""
-    g.replayed_step = not is_new
-
-
-def commit(session) -> None:
-    """Keep this step's changes, unless it is a late repeat: then answer alike but change nothing."""
-    if g.get("replayed_step"):
-        session.rollback()
-    else:
-        session.commit()
-
-
-def connect(session, call, route: str, attempt: int = 1, service: str | None = None):
+def connect(ctx: StepContext, route: str, attempt: int = 1, service: str | None = None):
     """Route the call and transfer it; a MASH route opens a contact."""
-    save_route(call, route, now(), service)
-    if call.ended_at is not None:
-        call_ended(session, call)  # Twilio's status callback came first (this webhook was late): end it now
+    save_route(ctx.call, route, now(), service)
+    if ctx.call.ended_at is not None:
+        call_ended(ctx.session, ctx.call)  # Twilio's status callback came first (this webhook was late): end it now
     else:
-        open_contact(session, call, settings(), now())
-    commit(session)
+        open_contact(ctx.session, ctx.call, settings(), now())
+    ctx.commit()
     return twiml.dial(settings(), route, attempt)
 
 
@@ -96,11 +100,11 @@ def call_ended(session, call) -> None:
     send_reference(session, call, settings(), now())
 
 
-def take_message(session, call, service: str, urgent: bool, reason: str | None = None):
+def take_message(ctx: StepContext, service: str, urgent: bool, reason: str | None = None):
     """Ask for a short message for a service."""
-    save_route(call, Route.VOICEMAIL, now(), service)
-    call.service = service
-    commit(session)
+    save_route(ctx.call, Route.VOICEMAIL, now(), service)
+    ctx.call.service = service
+    ctx.commit()
     name = SERVICE_NAMES.get(service, "MASH")
     if reason == "closed":
         prompt = prompts.LEAVE_MESSAGE_CLOSED.format(Service=prompts.capitalised(name))
@@ -111,9 +115,9 @@ def take_message(session, call, service: str, urgent: bool, reason: str | None =
     return twiml.record(settings(), prompt, service, urgent)
 
 
-def connect_service(session, call, service: str, in_hours: bool):
+def connect_service(ctx: StepContext, service: str, in_hours: bool):
     """Connect a chosen non-urgent service, or take a message when it is closed."""
     decision = decide_service_connection(service, in_hours)
     if decision.action == "connect":
-        return connect(session, call, service)
-    return take_message(session, call, service, urgent=False, reason="closed")
+        return connect(ctx, service)
+    return take_message(ctx, service, urgent=False, reason="closed")

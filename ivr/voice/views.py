@@ -16,7 +16,7 @@ from ivr.voice.failsafe import failsafe_response, live_call, record_failsafe
 from ivr.webhook import quiet_webhook
 from ivr.voice.identify import identify_by_caller_id, identify_or_connect
 from ivr.voice.status_check import ask_reference
-from ivr.voice.steps import (call_ended, call_step, caller_gone, commit, connect, is_open_now, now, settings,
+from ivr.voice.steps import (call_ended, call_step, caller_gone, connect, is_open_now, now, settings,
                              step_key, take_message)
 from routing import prompts
 from routing.menu import decide_menu, parse_attempt
@@ -60,24 +60,25 @@ def menu():
     """Act on the key pressed in the menu, or on silence."""
     attempt = parse_attempt(request.args.get("attempt"))
     digits = request.form.get("Digits")
-    session, call, _ = call_step("menu", digits, f"attempt {attempt}")
+    ctx = call_step("menu", digits, f"attempt {attempt}")
+    session, call = ctx.session, ctx.call
     if caller_gone():
-        commit(session)  # no route: the status callback counts the call as abandoned, which it was
+        ctx.commit()  # no route: the status callback counts the call as abandoned, which it was
         return twiml.hangup()
     in_hours = is_open_now()
     decision = decide_menu(digits, attempt, in_hours)
     count_failure(call, decision.reason)
     if decision.action == "repeat":
-        commit(session)
+        ctx.commit()
         return twiml.menu(settings(), variant_wording(session, call), in_hours, attempt + 1, decision.reason)
     if decision.action == "status_check":
         save_route(call, Route.STATUS_CHECK, now())
-        commit(session)
+        ctx.commit()
         return ask_reference()
     if decision.action == "choose":
         call.service = decision.route  # committed with the step the chosen service takes
-        return identify_or_connect(session, call, decision.route, in_hours)
-    return connect(session, call, decision.route)
+        return identify_or_connect(ctx, decision.route, in_hours)
+    return connect(ctx, decision.route)
 
 
 @bp.post("/dial-result")
@@ -88,15 +89,15 @@ def dial_result():
     service = _service_arg()
     attempt = parse_attempt(request.args.get("attempt"))
     status = request.form.get("DialCallStatus")
-    session, call, _ = call_step("dial_result", status, service)
-    save_transfer(call, status, request.form.get("DialCallDuration"))
+    ctx = call_step("dial_result", status, service)
+    save_transfer(ctx.call, status, request.form.get("DialCallDuration"))
     if caller_gone():
-        commit(session)  # the route tried and how the transfer ended are the real outcome; no message was left
+        ctx.commit()  # the route tried and how the transfer ended are the real outcome; no message was left
         return twiml.hangup()
     decision = decide_after_dial(service, status, attempt)
     if decision.action == "message":
-        return take_message(session, call, service, urgent=True)  # one transaction: it commits the transfer too
-    commit(session)
+        return take_message(ctx, service, urgent=True)  # one transaction: it commits the transfer too
+    ctx.commit()
     if decision.action == "done":
         return twiml.goodbye(settings(), prompts.THANKS_GOODBYE)
     if decision.action == "retry":
@@ -112,15 +113,15 @@ def unanswered():
     """After Infoline or Early Help did not answer: MASH if urgent, else a message."""
     service = _service_arg(Route.DSL_INFOLINE)
     digits = request.form.get("Digits")
-    session, call, _ = call_step("unanswered", digits, service)
+    ctx = call_step("unanswered", digits, service)
     if caller_gone():
-        commit(session)
+        ctx.commit()
         return twiml.hangup()
     in_hours = is_open_now()
     decision = decide_after_offer(digits, in_hours)
     if decision.action == "connect":
-        return connect(session, call, decision.route)
-    return take_message(session, call, service, urgent=False)
+        return connect(ctx, decision.route)
+    return take_message(ctx, service, urgent=False)
 
 
 def recording_link(url: str | None) -> str | None:
@@ -140,9 +141,9 @@ def recording():
     """Store the link to a message left by the caller."""
     service = _service_arg()
     urgent = request.args.get("urgent") == "1"
-    session, call, _ = call_step("recording", None, service)
-    save_recording(call, recording_link(request.form.get("RecordingUrl")), service, urgent, now())
-    commit(session)
+    ctx = call_step("recording", None, service)
+    save_recording(ctx.call, recording_link(request.form.get("RecordingUrl")), service, urgent, now())
+    ctx.commit()
     if caller_gone():
         return twiml.hangup()  # the message is kept; there is no one left to thank
     if urgent:

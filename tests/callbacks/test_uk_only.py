@@ -7,7 +7,8 @@ import pytest
 from sqlmodel import Session
 
 from callbacks import channel
-from callbacks.allowed import london_day, why_not_sent
+from callbacks.allowed import why_not_sent
+from routing.hours import london_day_span
 from contacts.states import save_status
 from callbacks.worker import Worker
 from db.models import Callback, Contact
@@ -150,7 +151,7 @@ def test_the_day_is_londons_a_text_after_midnight_in_summer_time_starts_a_new_da
 
 
 def test_a_london_day_is_23_hours_when_the_clocks_go_forward():
-    start, end = london_day(datetime(2026, 3, 29, 12, 0, tzinfo=UTC))
+    start, end = london_day_span(datetime(2026, 3, 29, 12, 0, tzinfo=UTC))
     assert (start.astimezone(UTC), end.astimezone(UTC)) == (datetime(2026, 3, 29, 0, 0, tzinfo=UTC),
                                                            datetime(2026, 3, 29, 23, 0, tzinfo=UTC))
 
