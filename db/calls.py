@@ -10,7 +10,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, select
 
-from db.models import Call, CallStep, Route
+from db.models import Call, CallStep
 
 
 # Built once: every webhook after the first looks its call up by CallSid.
@@ -83,73 +83,6 @@ def save_step(session: Session, call: Call, step: str, key: str, at: datetime, d
               "dedupe_key": key}
     # RETURNING, not rowcount: psycopg reports -1 for an INSERT that SQLAlchemy gave an implicit RETURNING.
     return connection.execute(_insert_step(connection.dialect.name), params).first() is not None
-
-
-def count_failure(call: Call, reason: str | None) -> None:
-    """Count a no-input or invalid key on the call."""
-    if reason == "no_input":
-        call.no_input_count += 1
-    elif reason == "invalid":
-        call.invalid_count += 1
-
-
-def save_route(call: Call, route: str, at: datetime, service: str | None = None) -> None:
-    """Set the call's route; the first routing time is kept for time-to-route."""
-    call.route = route
-    call.service = service or call.service or route
-    if call.routed_at is None:
-        call.routed_at = at
-
-
-def save_transfer(call: Call, dial_status: str | None, duration: str | None) -> None:
-    """Keep the outcome of the last transfer."""
-    call.transfer_status = (dial_status or "unknown")[:32]
-    try:
-        call.transfer_duration_s = int(duration) if duration not in (None, "") else None
-    except ValueError:
-        call.transfer_duration_s = None
-
-
-def save_recording(call: Call, url: str | None, service: str, urgent: bool, at: datetime) -> None:
-    """Store the link to a message (never the audio) and route the call to VOICEMAIL."""
-    if url:
-        call.recording_url = url[:500]
-    call.urgent_flag = call.urgent_flag or urgent
-    save_route(call, Route.VOICEMAIL, at, service)
-    call.service = service
-
-
-def save_failsafe(session: Session, call_sid: str, caller: str | None, called: str | None, route: str,
-                  at: datetime, dial_status: str | None = None) -> Call:
-    """Mark a call the fail-safe answered: routed straight to MASH or EDT, counted apart from abandonment."""
-    call = get_call_by_sid(session, call_sid) or save_call(session, call_sid, caller, called, route == Route.MASH, at)
-    call.failsafe = True
-    if call.caller is None and caller:
-        call.caller = caller
-    if call.route in (None, Route.ABANDONED):
-        save_route(call, route, at)
-    if dial_status:
-        save_transfer(call, dial_status, None)
-    session.commit()
-    return call
-
-
-TERMINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
-
-
-def save_call_end(call: Call, call_status: str | None, duration: str | None, at: datetime) -> None:
-    """Close the call from Twilio's status callback; no route chosen means ABANDONED."""
-    if (call_status or "").strip().lower() not in TERMINAL_STATUSES:
-        return  # ringing or in-progress callbacks (if the console sends them) do not end the call
-    call.call_status = call_status.strip().lower()
-    if call.ended_at is None:
-        call.ended_at = at
-    try:
-        call.duration_s = int(duration) if duration not in (None, "") else call.duration_s
-    except ValueError:
-        pass
-    if call.route is None:
-        call.route = Route.ABANDONED
 
 
 def get_steps(session: Session, call: Call) -> list[CallStep]:

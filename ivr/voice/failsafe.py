@@ -9,9 +9,10 @@ from flask import Response, current_app, request
 from sqlmodel import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from db.calls import save_failsafe
+from db.calls import get_call_by_sid, save_call
 from db.models import Route
 from ivr.voice import twiml
+from ivr.voice.record import mark_failsafe
 from ivr.webhook import discard_session
 from routing.phone import caller_number
 
@@ -29,7 +30,10 @@ def _record(app, call_sid: str, caller: str | None, called: str | None, route: s
             dial_status: str | None) -> None:
     try:
         with Session(app.extensions["db_engine"], expire_on_commit=False) as session:
-            save_failsafe(session, call_sid, caller, called, route, at, dial_status)
+            call = (get_call_by_sid(session, call_sid)
+                    or save_call(session, call_sid, caller, called, route == Route.MASH, at))
+            mark_failsafe(call, caller, route, at, dial_status)
+            session.commit()
     except Exception as exc:
         log.warning("fail-safe call not recorded; reconcile from the log", extra={
             "call_sid": call_sid, "event": "failsafe_unrecorded", "error": type(exc).__name__})

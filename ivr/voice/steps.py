@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from flask import current_app, g, request
 from sqlmodel import Session
 
-from db.calls import TERMINAL_STATUSES, get_or_create_call, save_route, save_step
+from db.calls import get_or_create_call, save_step
 from db.models import Call, Route
 from db.session import get_write_session
 from contacts.states import open_contact
 from callbacks.planner import send_reference
 from ivr.voice import twiml
+from ivr.voice.record import TERMINAL_STATUSES, set_route
 from routing import prompts
 from routing.prompts import SERVICE_NAMES
 from routing.transfer import decide_service_connection
@@ -83,7 +84,7 @@ def call_step(step: str, digits: str | None = None, detail: str | None = None) -
 
 def connect(ctx: StepContext, route: str, attempt: int = 1, service: str | None = None):
     """Route the call and transfer it; a MASH route opens a contact."""
-    save_route(ctx.call, route, now(), service)
+    set_route(ctx.call, route, now(), service)
     if ctx.call.ended_at is not None:
         call_ended(ctx.session, ctx.call)  # Twilio's status callback came first (this webhook was late): end it now
     else:
@@ -102,7 +103,7 @@ def call_ended(session, call) -> None:
 
 def take_message(ctx: StepContext, service: str, urgent: bool, reason: str | None = None):
     """Ask for a short message for a service."""
-    save_route(ctx.call, Route.VOICEMAIL, now(), service)
+    set_route(ctx.call, Route.VOICEMAIL, now(), service)
     ctx.call.service = service
     ctx.commit()
     name = SERVICE_NAMES.get(service, "MASH")

@@ -5,23 +5,23 @@ import logging
 
 from flask import g, request
 
-from db.calls import (count_failure, get_or_create_call, save_call_end, save_new_call, save_recording,
-                      save_route, save_step, save_transfer)
+from db.calls import get_or_create_call, save_new_call, save_step
 from db.models import Call, Route
 from db.session import get_write_session
 from ivr.twilio_auth import signature_noted, twilio_signed
 from ivr.voice import twiml
 from ivr.voice.blueprint import bp
 from ivr.voice.failsafe import failsafe_response, live_call, record_failsafe
-from ivr.webhook import quiet_webhook
 from ivr.voice.identify import identify_by_caller_id, identify_or_connect
+from ivr.voice.record import count_failure, end_call, set_recording, set_route, set_transfer
 from ivr.voice.status_check import ask_reference
 from ivr.voice.steps import (call_ended, call_step, caller_gone, connect, is_open_now, now, settings,
                              step_key, take_message)
+from ivr.webhook import quiet_webhook
 from routing import prompts
 from routing.menu import decide_menu, parse_attempt
-from routing.prompts import SERVICE_NAMES
 from routing.phone import caller_number
+from routing.prompts import SERVICE_NAMES
 from routing.recording import recording_audio_url
 from routing.transfer import decide_after_dial, decide_after_offer
 from trials.assign import assign_trial_variant, variant_wording
@@ -72,7 +72,7 @@ def menu():
         ctx.commit()
         return twiml.menu(settings(), variant_wording(session, call), in_hours, attempt + 1, decision.reason)
     if decision.action == "status_check":
-        save_route(call, Route.STATUS_CHECK, now())
+        set_route(call, Route.STATUS_CHECK, now())
         ctx.commit()
         return ask_reference()
     if decision.action == "choose":
@@ -90,7 +90,7 @@ def dial_result():
     attempt = parse_attempt(request.args.get("attempt"))
     status = request.form.get("DialCallStatus")
     ctx = call_step("dial_result", status, service)
-    save_transfer(ctx.call, status, request.form.get("DialCallDuration"))
+    set_transfer(ctx.call, status, request.form.get("DialCallDuration"))
     if caller_gone():
         ctx.commit()  # the route tried and how the transfer ended are the real outcome; no message was left
         return twiml.hangup()
@@ -142,7 +142,7 @@ def recording():
     service = _service_arg()
     urgent = request.args.get("urgent") == "1"
     ctx = call_step("recording", None, service)
-    save_recording(ctx.call, recording_link(request.form.get("RecordingUrl")), service, urgent, now())
+    set_recording(ctx.call, recording_link(request.form.get("RecordingUrl")), service, urgent, now())
     ctx.commit()
     if caller_gone():
         return twiml.hangup()  # the message is kept; there is no one left to thank
@@ -165,7 +165,7 @@ def status():
     call = get_or_create_call(session, call_sid, is_open_now(), now())
     save_step(session, call, "status", step_key(), now(), None,
               request.form.get("CallStatus"))
-    save_call_end(call, request.form.get("CallStatus"), request.form.get("CallDuration"), now())
+    end_call(call, request.form.get("CallStatus"), request.form.get("CallDuration"), now())
     call_ended(session, call)
     session.commit()
     return ("", 204)
