@@ -35,9 +35,9 @@ sys.path.insert(0, str(ROOT))
 
 from db.models import Call, School  # noqa: E402
 from db.stats import get_follow_up  # noqa: E402
-from routing.hours import london_date  # noqa: E402
 from ivr import create_app  # noqa: E402
 from ivr.config import load_settings  # noqa: E402
+from routing.hours import london_date  # noqa: E402
 from routing.hours import LONDON  # noqa: E402
 from staff.api import token_hash  # noqa: E402
 from staff.report import gather_report  # noqa: E402

@@ -11,12 +11,12 @@ from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ivr.clock import app_now
 from callbacks import messages, outbox
-from db.outbox import get_callback_by_sid, save_change
 from db.models import Callback, Contact
+from db.outbox import get_callback_by_sid, save_change
 from db.session import get_write_session
 from ivr import webhook
+from ivr.clock import app_now
 from ivr.twilio_auth import twilio_signed
 from ivr.webhook import quiet_webhook
 from routing import prompts

@@ -16,8 +16,8 @@ from sqlmodel import Session
 from callbacks import confirm, outbox, planner, schedule, sender
 from callbacks.allowed import why_not_sent
 from callbacks.retention import run_retention
-from db.outbox import claim_checks, claim_due, known_sids, release, save_change
 from db.models import Callback
+from db.outbox import claim_checks, claim_due, known_sids, release, save_change
 from db.suppressions import save_suppression
 from db.workers import save_heartbeat
 from routing.hours import LONDON

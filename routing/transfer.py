@@ -1,8 +1,8 @@
 """What happens after a transfer: answered, retried, offered MASH, or a message taken."""
 from __future__ import annotations
 
-from routing.vocabulary import Route
 from routing.menu import Decision, urgent_route
+from routing.vocabulary import Route
 
 ANSWERED = frozenset({"completed", "answered"})
 URGENT_SERVICES = frozenset(Route.URGENT_LINES)

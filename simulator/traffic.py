@@ -20,12 +20,12 @@ from db.calls import get_call_by_sid
 from db.models import Route
 from db.session import session_scope
 from db.traffic import get_reference_for_call_sid, get_traffic_schools, save_backdated_call
+from ivr.config import load_settings
 from simulator.behaviour import Behaviour, CallerBehaviour, ModelCaller
 from simulator.caller import SimulatedCall, SimulatorError, real_clock
 from simulator.model import (ADVICE, CALLS_PER_YEAR, EARLY_HELP, FOLLOW_UP, SCHOOL, Calendar, PlannedCall,
                              SchoolInfo, TrafficModel, build_population, plan_calls)
 from simulator.transcript import Exchange, ServiceDirectory, Transcript
-from ivr.config import load_settings
 
 Progress = Callable[[int, int, int], None]  # (calls done, calls planned, errors so far)
 WALL_SLACK = timedelta(seconds=20)  # the app's own stamps land within a request's lifetime of its sending

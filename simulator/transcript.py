@@ -7,8 +7,8 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 from db.models import Route
-from routing.prompts import SERVICE_NAMES
 from routing.phone import normalise_number
+from routing.prompts import SERVICE_NAMES
 
 WORDS_PER_MINUTE = 150
 TRANSFER_ROUTES = (Route.MASH, Route.DSL_INFOLINE, Route.EARLY_HELP, Route.EDT)

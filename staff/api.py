@@ -9,8 +9,8 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from db.session import get_session
-from routing.hours import london_date
 from db.users import get_token_by_hash
+from routing.hours import london_date
 from staff.report import gather_report
 from staff.stats import PeriodError, parse_period
 

@@ -11,12 +11,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import (Blueprint, abort, current_app, g, has_app_context, redirect, render_template, request, session,
                    url_for)
 
-from ivr.clock import app_now
 from db.audit import save_audit_event
 from db.models import User
 from db.session import get_session, get_write_session
 from db.users import (get_user, get_user_by_name, save_account_lock, save_address_attempt, save_address_success,
                       save_sign_in_attempt, save_sign_in_success, save_user)
+from ivr.clock import app_now
 from staff.errors import error_pages
 
 bp = Blueprint("auth", __name__)

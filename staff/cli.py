@@ -9,10 +9,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from ivr.clock import app_now
 from db.audit import save_audit_event
 from db.session import session_scope
 from db.users import delete_token, get_token_by_name, get_tokens, get_user_by_name, get_users, save_token
+from ivr.clock import app_now
 from routing.hours import LONDON
 from staff.api import new_token, token_hash
 from staff.auth import MIN_PASSWORD_LENGTH, ROLES, UserError, create_user

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from routing.hours import london_date
 from db.session import get_engine, get_session
 from db.stats import get_calls_for_export
+from routing.hours import london_date
+from staff import figures
 from staff.auth import login_required
 from staff.errors import error_pages
 from staff.exports import CALL_COLUMNS, call_row, csv_response, table_rows
-from staff import figures
 from staff.report import gather_report
 from staff.stats import PeriodError, parse_period
 

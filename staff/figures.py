@@ -8,9 +8,9 @@ from typing import Callable
 
 from markupsafe import Markup
 
-from routing.hours import london_date
 from db.models import Route
 from db.stats import get_callback_states, get_figures, get_follow_up, get_schools
+from routing.hours import london_date
 from staff.charts import Chart
 from staff.stats import (CALLBACK_LABELS, DIVERTED, ROUTE_LABELS, ROUTES, SERVICES, TOP_SCHOOLS, TRANSFER_LABELS,
                          WEEKDAYS, Period, daily_rows, hour_grid, median_from_counts, rate, route_totals,

@@ -8,17 +8,17 @@ import requests
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
 from contacts.states import ContactError, save_status
-from routing.vocabulary import OUTCOME_LABELS, OUTCOMES, STATUS_LABELS, STATUSES
 from db.audit import get_audit_events, save_audit_event
 from db.contacts import get_callbacks_for_contact, get_contact_by_reference, get_contact_events
 from db.models import Call, School
 from db.reasons import get_reason, get_reasons
 from db.session import get_session
-from routing.hours import london_date
 from db.stats import get_mash_calls
+from routing.hours import london_date
 from routing.recording import recording_audio_url
-from staff.errors import error_pages
+from routing.vocabulary import OUTCOME_LABELS, OUTCOMES, STATUS_LABELS, STATUSES
 from staff.auth import current_user, login_required
+from staff.errors import error_pages
 from staff.stats import CALLBACK_LABELS, ROUTE_LABELS, TRANSFER_LABELS
 
 bp = Blueprint("staff", __name__, template_folder="templates", static_folder="static",

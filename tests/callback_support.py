@@ -10,10 +10,10 @@ import pytest
 from sqlmodel import Session, select
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from db.contacts import save_contact
-from db.models import Callback, Contact, ContactEvent, School, SchoolPhone
 from callbacks.worker import Worker
 from contacts.states import save_status
+from db.contacts import save_contact
+from db.models import Callback, Contact, ContactEvent, School, SchoolPhone
 from simulator.twilio_api import TwilioStandIn
 from tests.conftest import IN_HOURS, TEST_ENV
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from routing.hours import LONDON
 from db.trials import get_trial_calls
+from routing.hours import LONDON
 from trials.analysis import DEFAULT_EFFECT, DEFAULT_EFFECT_SECONDS, ResultRow, TrialResults, analyse
 from trials.definition import effective_end
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 
-from ivr.clock import app_now
 from db.session import get_session
 from db.trials import get_trial, get_trials
+from ivr.clock import app_now
 from routing.menu import DEFAULT_WORDING, VARIABLE_FIELDS
-from staff.errors import error_pages
 from staff.auth import current_user, login_required
+from staff.errors import error_pages
 from trials.analysis import DEFAULT_EFFECT, DEFAULT_EFFECT_SECONDS, to_csv
 from trials.definition import TrialDefinitionError
 from trials.forms import FIELD_LABELS, check_form, new_trial_form

@@ -11,12 +11,12 @@ from ivr.voice import twiml
 from ivr.voice.blueprint import bp
 from ivr.voice.failsafe import live_call
 from ivr.voice.steps import StepContext, call_step, connect_service, is_open_now, settings
-from routing.prompts import CONFIRMED, KNOWN_CALLER, READ_BACK, URN_PROMPT
 from routing.identify import (ASKING_SERVICES, UrnStep,
                               asks_for_urn, decide_confirm, decide_lookup, decide_urn_entry,
                               identify_from_matches, parse_urn, spoken_reason)
 from routing.menu import MENU_TIMEOUT_S, parse_attempt
 from routing.phone import WITHHELD
+from routing.prompts import CONFIRMED, KNOWN_CALLER, READ_BACK, URN_PROMPT
 
 URN_TIMEOUT_S = 8
 

@@ -3,17 +3,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-
 from dataclasses import dataclass
 
 from flask import current_app, g, request
 from sqlmodel import Session
 
+from callbacks.planner import send_reference
+from contacts.states import open_contact
 from db.calls import get_or_create_call, save_step
 from db.models import Call, Route
 from db.session import get_write_session
-from contacts.states import open_contact
-from callbacks.planner import send_reference
 from ivr.voice import twiml
 from ivr.voice.record import TERMINAL_STATUSES, set_route
 from routing import prompts

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from db.models import Call, Callback, Contact, Route
 from callbacks.retention import run_retention
+from db.models import Call, Callback, Contact, Route
 from tests.conftest import TEST_ENV
 
 NOW = datetime(2027, 3, 1, 3, 0, tzinfo=timezone.utc)

@@ -8,10 +8,10 @@ import pytest
 from sqlmodel import Session, select
 
 from db.models import Contact
+from tests.call_support import press, start
 from tests.callback_support import (IVR_NUMBER, MOBILE, SWITCHBOARD, add_contact, add_school, callbacks_of, decide,
                                     only_callback, send)
 from tests.conftest import IN_HOURS, OUT_OF_HOURS
-from tests.call_support import press, start
 from tests.twilio_client import call_params, said
 
 pytestmark = pytest.mark.twilio_stand_in

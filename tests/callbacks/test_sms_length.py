@@ -8,11 +8,11 @@ from twilio.base.exceptions import TwilioRestException
 from sqlmodel import Session
 
 from callbacks import gsm, messages
-from contacts.states import save_status
 from callbacks.sender import make_client
-from routing.vocabulary import OUTCOME_LABELS
 from callbacks.worker import Worker
+from contacts.states import save_status
 from db.reasons import save_reason
+from routing.vocabulary import OUTCOME_LABELS
 from tests.callback_support import MOBILE, add_contact, add_school
 from tests.conftest import IN_HOURS
 

@@ -8,15 +8,15 @@ from sqlmodel import Session
 
 from callbacks import channel
 from callbacks.allowed import why_not_sent
-from routing.hours import london_day_span
-from contacts.states import save_status
 from callbacks.worker import Worker
+from contacts.states import save_status
 from db.models import Callback, Contact
+from routing.hours import london_day_span
 from routing.phone import is_uk_mobile, is_uk_number
+from tests.call_support import start
 from tests.callback_support import MOBILE, SCHOOL_URN, SWITCHBOARD, add_contact, add_school, callbacks_of
 from tests.conftest import IN_HOURS
 from tests.staff_support import page, signed_in_client, table_rows
-from tests.call_support import start
 from tests.twilio_client import call_params, next_url
 
 pytestmark = pytest.mark.twilio_stand_in

@@ -12,10 +12,10 @@ from contacts.cli import contacts_group
 from contacts.states import ContactError, save_status
 from db import contacts as contact_queries
 from db.models import AuditEvent, Call, Contact, Route
+from tests.call_support import press, start
 from tests.callback_support import (SCHOOL_URN, STRANGER, SWITCHBOARD, add_contact, add_school, callbacks_of,
                                     events_of)
 from tests.conftest import IN_HOURS, OUT_OF_HOURS, TEST_ENV
-from tests.call_support import press, start
 from tests.twilio_client import call_params, dialled
 
 EVENING = datetime(2026, 11, 24, 19, 0, tzinfo=timezone.utc)

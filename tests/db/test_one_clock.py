@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 from sqlmodel import Session, select
 
 from db.models import Callback, CallStep, Contact
-from tests.callback_support import MOBILE
 from tests.call_support import press, recorded_call, start
+from tests.callback_support import MOBILE
 from tests.twilio_client import call_params
 
 # A Monday in British Summer Time years away from any real "now", so a wall-clock stamp cannot pass for it.

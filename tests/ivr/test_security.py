@@ -11,9 +11,9 @@ from lxml import html
 
 from ivr import create_app
 from ivr.config import ConfigError, load_settings
+from tests.browser_support import sign_in_page
 from tests.conftest import TEST_ENV
 from tests.staff_support import CONTACTS, add_user, seed_month, signed_in_client
-from tests.browser_support import sign_in_page
 from tests.twilio_client import call_params
 
 EXPECTED = {

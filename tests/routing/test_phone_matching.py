@@ -14,8 +14,8 @@ from db.schools import get_schools_by_number
 from routing.identify import identify_from_matches
 from routing.phone import WITHHELD, caller_number, normalise_number
 from schools import DEMO_SCHOOLS_CSV, import_schools
-from tests.conftest import IN_HOURS
 from tests.call_support import recorded_call, start
+from tests.conftest import IN_HOURS
 
 with open(DEMO_SCHOOLS_CSV, encoding="utf-8", newline="") as _f:
     REGISTER = [(int(r["URN"]), r["TelephoneE164"]) for r in csv.DictReader(_f)]

@@ -9,9 +9,9 @@ from click.testing import CliRunner
 from flask.cli import ScriptInfo
 from sqlmodel import Session, select
 
-from contacts.states import save_status
 from callbacks.retention import retention_group, run_retention
 from callbacks.worker import Worker
+from contacts.states import save_status
 from db.models import Call, Callback, Contact, ContactEvent
 from tests.callback_support import MOBILE, add_school
 from tests.conftest import IN_HOURS, TEST_ENV

@@ -7,9 +7,9 @@ import pytest
 from sqlmodel import Session
 
 from contacts.states import save_status
+from tests.call_support import press, start
 from tests.callback_support import SCHOOL_URN, STRANGER, SWITCHBOARD, add_contact, add_school
 from tests.conftest import IN_HOURS
-from tests.call_support import press, start
 from tests.twilio_client import said
 
 OUTCOME = "The outcome is: no further action."

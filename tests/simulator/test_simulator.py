@@ -10,10 +10,10 @@ from sqlmodel import Session
 
 from db.calls import get_call_by_sid, get_steps
 from db.models import Route
+from simulator import transcript as tx
 from simulator.caller import AppUnreachable, ScriptedCaller, SimulatedCall, SimulatorError
 from simulator.cli import simulate_group
 from simulator.interactive import InteractiveCaller
-from simulator import transcript as tx
 from simulator.transcript import ServiceDirectory
 from simulator.twiml import collect_digits
 from tests.simulator_support import TOKEN

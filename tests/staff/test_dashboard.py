@@ -7,8 +7,8 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, select
 
-from db.models import Call, StatDay
 from db.daily_stats import first_live_day, save_days_changed
+from db.models import Call, StatDay
 from staff.report import gather_report
 from staff.stats import Period
 from tests.staff_support import EXPECTED, page, seed_month, signed_in_client, table_rows, utc

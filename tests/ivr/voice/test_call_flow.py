@@ -8,8 +8,8 @@ from sqlmodel import Session, select
 
 from db.models import Call, Route
 from routing.prompts import SHORT_REPLAY
-from tests.conftest import OUT_OF_HOURS, TEST_ENV
 from tests.call_support import choose, press, recorded_call, recorded_steps, start
+from tests.conftest import OUT_OF_HOURS, TEST_ENV
 from tests.twilio_client import call_params, dialled, said, say_text
 
 MASH = TEST_ENV["MASH_NUMBER"]

@@ -8,8 +8,8 @@ from db.models import Route, SchoolMatch
 from db.schools import save_school_phone
 from routing.identify import UrnStep, decide_confirm, decide_urn_entry
 from schools import DEMO_SCHOOLS_CSV, import_schools
-from tests.conftest import IN_HOURS, OUT_OF_HOURS, TEST_ENV
 from tests.call_support import failing_queries, press, recorded_call, recorded_steps, start
+from tests.conftest import IN_HOURS, OUT_OF_HOURS, TEST_ENV
 from tests.twilio_client import call_params, dialled, next_url, said
 
 MASH = TEST_ENV["MASH_NUMBER"]

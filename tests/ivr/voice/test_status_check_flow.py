@@ -9,9 +9,9 @@ from sqlmodel import Session
 from contacts.states import save_status
 from db.calls import get_call_by_sid
 from db.models import Route
+from tests.call_support import press, start
 from tests.callback_support import SWITCHBOARD, add_contact, add_school
 from tests.conftest import IN_HOURS, OUT_OF_HOURS, TEST_ENV
-from tests.call_support import press, start
 from tests.twilio_client import call_params, dialled, said
 
 
