@@ -1,0 +1,39 @@
+"""Every URL is a public contract (Twilio's console, staff bookmarks, the API's clients): the app serves
+exactly these, with these methods, however the code behind them is arranged."""
+from __future__ import annotations
+
+from ivr import create_app
+from ivr.config import load_settings
+from tests.conftest import TEST_ENV
+
+PUBLIC_URLS = {
+    ("/", "GET"), ("/api/stats", "GET"), ("/audit", "GET"), ("/calls", "GET"),
+    ("/calls/<int:call_id>/recording", "GET"), ("/contacts/<reference>", "GET"), ("/contacts/<reference>", "POST"),
+    ("/dashboard", "GET"), ("/dashboard/<name>.csv", "GET"), ("/exports/calls.csv", "GET"), ("/health", "GET"),
+    ("/health/live", "GET"), ("/login", "GET"), ("/login", "POST"), ("/logout", "GET"), ("/logout", "POST"),
+    ("/reasons", "GET"), ("/reasons", "POST"), ("/reasons/<code>/active", "POST"),
+    ("/staff/static/<path:filename>", "GET"), ("/static/<path:filename>", "GET"), ("/trials/", "GET"),
+    ("/trials/<int:trial_id>", "GET"), ("/trials/<int:trial_id>/results.csv", "GET"),
+    ("/trials/<int:trial_id>/stop", "POST"), ("/trials/new", "GET"), ("/trials/new", "POST"),
+    ("/trials/static/<path:filename>", "GET"),
+    # Twilio's webhooks: the live call's, then the outbound calls' and texts'.
+    ("/voice/incoming", "POST"), ("/voice/menu", "POST"), ("/voice/dial-result", "POST"),
+    ("/voice/unanswered", "POST"), ("/voice/recording", "POST"), ("/voice/status", "POST"),
+    ("/voice/identify", "POST"), ("/voice/identify/confirm", "POST"), ("/voice/status-check", "POST"),
+    ("/voice/status-check/next", "POST"), ("/voice/fallback", "POST"), ("/voice/fallback/result", "POST"),
+    ("/voice/callback/<int:callback_id>", "POST"), ("/voice/callback-status", "POST"),
+    ("/voice/message-status", "POST"),
+}
+
+
+def served_urls(app) -> set[tuple[str, str]]:
+    return {(rule.rule, method) for rule in app.url_map.iter_rules()
+            for method in rule.methods - {"HEAD", "OPTIONS"}}
+
+
+def test_the_app_serves_every_public_url_and_no_other():
+    app = create_app(load_settings(dict(TEST_ENV, DATABASE_URL="sqlite://")))
+    try:
+        assert served_urls(app) == PUBLIC_URLS
+    finally:
+        app.extensions["db_engine"].dispose()
