@@ -38,10 +38,13 @@ def _create_app():
 @click.pass_context
 def main(ctx: click.Context):
     """Warwickshire MASH front-door IVR."""
-    if ctx.invoked_subcommand == "run":
+    # The one .env loader (ivr.config.read_env) also feeds the options read from the environment, such as
+    # the Twilio stand-in's --auth-token; a variable already set wins over .env.
+    for name, value in read_env().items():
+        os.environ.setdefault(name, value)
+    if ctx.invoked_subcommand == "run" and not os.environ.get("IVR_ENV"):
         # `ivr run` is the development server: it says so, as unset IVR_ENV now means production.
-        if not read_env().get("IVR_ENV"):
-            os.environ["IVR_ENV"] = "development"
+        os.environ["IVR_ENV"] = "development"
 
 
 main.add_command(routes_command)

@@ -108,3 +108,21 @@ def test_the_ivr_command_reports_a_bad_variable_and_exits_non_zero(tmp_path):
                             cwd=tmp_path, timeout=60)
     assert result.returncode != 0
     assert "MASH_NUMBER" in result.stderr
+
+
+def test_a_dotenv_file_sets_what_the_environment_leaves_unset(tmp_path, monkeypatch):
+    (tmp_path / ".env").write_text("IVR_ENV=development\nMASH_NUMBER=01926 410410\nEDT_NUMBER=01926 886922\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EDT_NUMBER", "01926 886000")
+    monkeypatch.delenv("MASH_NUMBER", raising=False)
+    monkeypatch.delenv("IVR_ENV", raising=False)
+    settings = load_settings()
+    assert (settings.env, settings.mash_number, settings.edt_number) == ("development", "+441926410410", "+441926886000")
+
+
+def test_the_ivr_command_reads_its_settings_from_a_dotenv_file(tmp_path):
+    (tmp_path / ".env").write_text("IVR_ENV=development\nMASH_NUMBER=nonsense\n")
+    ivr = Path(sys.executable).with_name("ivr")
+    result = subprocess.run([str(ivr), "routes"], capture_output=True, text=True,
+                            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, cwd=tmp_path, timeout=60)
+    assert result.returncode != 0 and "MASH_NUMBER" in result.stderr
