@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import logging
 
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -18,16 +18,11 @@ from db.session import get_write_session
 from ivr import webhook
 from ivr.clock import app_now
 from ivr.twilio_auth import twilio_signed
-from ivr.webhook import quiet_webhook
+from ivr.webhook import quiet_webhook, settings
 from routing import prompts
 
 bp = Blueprint("outbound", __name__, url_prefix="/voice")
 log = logging.getLogger("callbacks.voice")
-
-
-def settings():
-    """The app's Settings."""
-    return current_app.config["SETTINGS"]
 
 
 def _ring_us() -> VoiceResponse:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 
-from flask import Response, g, request
+from flask import Response, current_app, g, request
 from twilio.twiml.voice_response import Gather, Say, VoiceResponse
 
 from ivr.config import Settings
@@ -13,6 +13,11 @@ from routing.menu import MENU_TIMEOUT_S
 from routing.spoken import spoken_parts
 
 log = logging.getLogger("ivr.webhook")
+
+
+def settings() -> Settings:
+    """The line's Settings (voice, numbers, hours), as this app was built with them."""
+    return current_app.config["SETTINGS"]
 
 
 def twiml_response(resp: VoiceResponse) -> Response:

@@ -15,14 +15,10 @@ from db.models import Call, Route
 from db.session import get_write_session
 from ivr.voice import twiml
 from ivr.voice.record import TERMINAL_STATUSES, set_route
+from ivr.webhook import settings
 from routing import prompts
 from routing.prompts import SERVICE_NAMES
 from routing.transfer import decide_service_connection
-
-
-def settings():
-    """The app's Settings."""
-    return current_app.config["SETTINGS"]
 
 
 def now():
