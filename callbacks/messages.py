@@ -8,7 +8,8 @@ import phonenumbers
 
 from callbacks import gsm
 from routing.hours import LONDON
-from routing.vocabulary import OUTCOME_LABELS, STATUS_LABELS
+from routing.prompts import SERVICE_NAMES
+from routing.vocabulary import ALL_OUTCOME_LABELS, OUTCOME_LABELS, STATUS_LABELS, Route
 
 SENDER = "Warwickshire MASH"
 # What happens next, from the DSL's side, for each outcome.
@@ -34,6 +35,7 @@ class Update:
     outcome: str | None = None
     reason: str | None = None
     expected_by: datetime | None = None
+    service: str = Route.MASH
 
 
 def when_words(when: datetime) -> str:
@@ -59,6 +61,9 @@ def spoken_digits(text: str) -> str:
 
 def _news(update: Update) -> str:
     """The middle of the message: the status or outcome and the next step."""
+    if update.kind == "reference" and update.service not in Route.URGENT_LINES:
+        return (f"your call to {SERVICE_NAMES.get(update.service, 'us')} is logged under this reference. "
+                "Quote it if you call about this concern again.")
     if update.kind == "reference":
         expected = f" We aim to decide by {when_words(update.expected_by)}" if update.expected_by else " We aim to decide"
         return f"we have received your contact.{expected} and will let you know the outcome."
@@ -138,17 +143,24 @@ def may_hear_outcome(caller: str | None, school_urn: int | None, contact_caller:
 
 
 def status_speech(reference: str, status: str, outcome: str | None, expected_by: datetime | None,
-                  now: datetime, *, with_outcome: bool) -> str:
+                  now: datetime, *, with_outcome: bool, service: str = Route.MASH) -> str:
     """Option 4: a contact's status in plain words; its outcome's label only `with_outcome`, never a reason."""
+    decided_by_mash = service in Route.URGENT_LINES
     said = f"Contact reference {spoken_digits(reference)}"
+    if not decided_by_mash:
+        said += f", with {SERVICE_NAMES.get(service, 'another service')},"
+    has = "has a decision" if decided_by_mash else "has an outcome"
     if status in ("decided", "closed") and outcome and not with_outcome:
-        return f"{said} has a decision. It has been sent to the school that made the contact."
+        return f"{said} {has}. It has been sent to the school that made the contact."
     if status in ("decided", "closed") and outcome:
-        state = "is closed" if status == "closed" else "has a decision"
-        return f"{said} {state}. The outcome is: {OUTCOME_LABELS.get(outcome, OUTCOME_LABELS['other'])}."
+        state = "is closed" if status == "closed" else has
+        label = ALL_OUTCOME_LABELS.get(outcome, OUTCOME_LABELS["other"])
+        return f"{said} {state}. The outcome is: {label}."
     if status == "closed":
         return f"{said} is closed."
     label = STATUS_LABELS.get(status, status)
+    if not decided_by_mash:
+        return f"{said} is {label}. Its outcome has not been noted yet."
     if expected_by is not None and expected_by > now:
         return f"{said} is {label}. We expect a decision by {when_words(expected_by)}."
     return f"{said} is {label}. A decision is taking longer than we hoped; we will let you know."

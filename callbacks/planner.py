@@ -9,7 +9,7 @@ from sqlmodel import Session
 from callbacks import channel as channels
 from callbacks import messages, schedule
 from db.contacts import get_contact_for_call, get_overdue_contacts, get_school_numbers
-from db.models import Call, Callback, Contact
+from db.models import Call, Callback, Contact, Route
 from db.outbox import save_cancelled, save_once
 from db.reasons import get_reason
 from db.schools import get_school
@@ -51,7 +51,7 @@ def schedule_update(session: Session, contact: Contact, kind: str, settings, now
     # Only a standard reason's wording ever leaves: staff's own note (contact.reason) stays inside.
     standard = get_reason(session, contact.reason_code)
     update_ = messages.Update(kind, contact.reference, contact.outcome, standard.text if standard else None,
-                              expected_by)
+                              expected_by, contact.service)
     urgent = settings.twilio_phone_number
     body = messages.sms_text(update_, urgent) if dest.channel == "sms" else messages.voice_text(update_, urgent)
     return save_once(session, Callback(contact_id=contact.id, kind=kind, channel=dest.channel, to_number=dest.number,
@@ -66,6 +66,8 @@ def cancel_pending(session: Session, contact: Contact, kinds: tuple[str, ...], w
 
 def after_status_change(session: Session, contact: Contact, settings, now: datetime) -> None:
     """A decision, or a closure without one, is sent to the DSL; pending "still assessing" updates are dropped."""
+    if contact.service not in Route.URGENT_LINES:
+        return  # a service's outcome was given to the DSL on the call itself: nothing to send
     if contact.status == "decided":
         cancel_pending(session, contact, ("still_assessing",), "superseded by the decision", now)
         schedule_update(session, contact, "decision", settings, now)

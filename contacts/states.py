@@ -1,4 +1,4 @@
-"""Contacts: the reference a MASH call opens, and the status machine staff move it through."""
+"""Contacts: the reference every routed call opens, and the status machine staff move it through."""
 from __future__ import annotations
 
 import logging
@@ -16,11 +16,12 @@ from db.models import AuditEvent, Call, Contact, ContactEvent, Route
 from db.reasons import get_reasons
 from db.session import statement_savepoint
 from routing.phone import mask_number
-from routing.vocabulary import NO_FURTHER_ACTION, OUTCOMES, STATUS_LABELS, STATUSES
+from routing.vocabulary import NO_FURTHER_ACTION, OUTCOMES, STATUS_LABELS, STATUSES, outcomes_for
 
 log = logging.getLogger("contacts")
 
-CONTACT_ROUTES = (Route.MASH, Route.EDT)
+CONTACT_ROUTES = Route.LINES  # every call put through to a line leaves with a reference
+PROMISED_ROUTES = Route.URGENT_LINES  # MASH (and EDT) promise a decision; the other services note an outcome
 MAX_REASON = 300
 OUTCOME_ALIASES = {"nfa": NO_FURTHER_ACTION}
 
@@ -45,7 +46,7 @@ class Change:
 
 
 def check_change(current: str, status: str, outcome: str | None, note: str | None, reason_code: str | None,
-                 standard_codes: Collection[str]) -> Change:
+                 standard_codes: Collection[str], outcomes: tuple[str, ...] = OUTCOMES) -> Change:
     """Validate a status change in canonical form, or raise ContactError.
 
     What the DSL is told is only ever a standard reason (by its code); the note is free text for staff only.
@@ -68,10 +69,10 @@ def check_change(current: str, status: str, outcome: str | None, note: str | Non
             raise ContactError("An outcome and its reason can only be recorded with the status decided.")
         return Change(new, note=clean_note)
     if not outcome:
-        raise ContactError(f"A decision needs an outcome. Use one of: {', '.join(OUTCOMES)}.")
+        raise ContactError(f"A decision needs an outcome. Use one of: {', '.join(outcomes)}.")
     chosen = OUTCOME_ALIASES.get(_key(outcome), _key(outcome))
-    if chosen not in OUTCOMES:
-        raise ContactError(f"Unknown outcome '{outcome}'. Use one of: {', '.join(OUTCOMES)}.")
+    if chosen not in outcomes:
+        raise ContactError(f"Unknown outcome '{outcome}'. Use one of: {', '.join(outcomes)}.")
     if chosen == NO_FURTHER_ACTION and code is None:
         raise ContactError("No further action needs a standard reason: choose the one the DSL will be told.")
     return Change(new, chosen, code, clean_note)
@@ -90,7 +91,7 @@ def save_status(session: Session, reference: str, status: str, *, outcome: str |
     if not (actor or "").strip():
         raise ContactError("Say who is making the change.")
     change = check_change(contact.status, status, outcome, note, reason_code,
-                          [r.code for r in get_reasons(session, now)])
+                          [r.code for r in get_reasons(session, now)], outcomes_for(contact.service))
     new, outcome, old = change.status, change.outcome, contact.status
     try:
         contact.status = new
@@ -112,14 +113,19 @@ def save_status(session: Session, reference: str, status: str, *, outcome: str |
 
 
 def open_contact(session: Session, call: Call, settings, now: datetime) -> Contact | None:
-    """A call routed to MASH (or EDT) opens a contact; never lets a failure stop the transfer."""
+    """A call put through to a line opens a contact; never lets a failure stop the transfer."""
     if call.route not in CONTACT_ROUTES:
         return None
     try:
-        promise = promised_by(settings.opening_hours, now, settings.decision_promise_working_days)
+        promise = (promised_by(settings.opening_hours, now, settings.decision_promise_working_days)
+                   if call.route in PROMISED_ROUTES else None)
         # If the contact cannot be written, the call's own route is still saved.
         with statement_savepoint(session):
-            return save_contact_for_call(session, call, now, promise)
+            contact = save_contact_for_call(session, call, now, promise)
+        if call.route in PROMISED_ROUTES and contact.service not in PROMISED_ROUTES:
+            # The service's line did not answer and the caller went on to MASH: MASH now owes a decision.
+            contact.service, contact.promised_by = call.route, promise
+        return contact
     except Exception:
         log.error("could not open a contact; the caller is still transferred", exc_info=True,
                   extra={"call_sid": call.call_sid, "event": "contact_failed", "caller": mask_number(call.caller)})

@@ -83,13 +83,15 @@ class CallStep(SQLModel, table=True):
 
 
 class Contact(SQLModel, table=True):
-    """A MASH contact with its 6-digit reference; references are never reused."""
+    """A contact with its 6-digit reference, for MASH or another service; references are never reused."""
 
     id: Optional[int] = Field(default=None, primary_key=True)
     reference: str = Field(unique=True, index=True, max_length=6)
     call_id: Optional[int] = Field(default=None, foreign_key="call.id", unique=True)
     school_urn: Optional[int] = Field(default=None, foreign_key="school.urn", index=True)
     caller: Optional[str] = None
+    # The line the call was put through to: MASH and EDT contacts are decided, the others note an outcome.
+    service: str = Field(default=Route.MASH, sa_column_kwargs={"server_default": Route.MASH}, max_length=20)
     created_at: datetime = Field(index=True)
     status: str = Field(default="received", index=True)
     outcome: Optional[str] = None

@@ -56,6 +56,20 @@ OUTCOME_LABELS = {
 }
 OUTCOMES = tuple(OUTCOME_LABELS)
 NO_FURTHER_ACTION = "no_further_action"
+# The DSL Infoline and Early Help note how a call ended; MASH (and EDT) contacts keep their decisions above.
+SERVICE_OUTCOME_LABELS = {
+    "advice_given": "advice given",
+    "passed_to_mash": "passed to MASH",
+    "early_help_offered": "Early Help offered",
+    "other": "another outcome",
+}
+SERVICE_OUTCOMES = tuple(SERVICE_OUTCOME_LABELS)
+ALL_OUTCOME_LABELS = {**OUTCOME_LABELS, **SERVICE_OUTCOME_LABELS}
+
+
+def outcomes_for(service: str | None) -> tuple[str, ...]:
+    """The outcomes a contact with this service may be given: MASH's decisions, or a service's own."""
+    return OUTCOMES if service in (None, *Route.URGENT_LINES) else SERVICE_OUTCOMES
 
 
 class CallbackState:

@@ -58,7 +58,7 @@ def status_check():
     if contact is not None:
         allowed = messages.may_hear_outcome(call.caller, call.school_urn, contact.caller, contact.school_urn)
         text = messages.status_speech(contact.reference, contact.status, contact.outcome, contact.promised_by, now(),
-                                      with_outcome=allowed)
+                                      with_outcome=allowed, service=contact.service)
         return status_and_offer(text, in_hours)
     if attempt < 2:
         problem = prompts.NO_REFERENCE_HEARD if not digits else prompts.REFERENCE_NOT_FOUND
