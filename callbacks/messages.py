@@ -4,11 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-import phonenumbers
-
 from callbacks import gsm
 from routing.hours import LONDON
 from routing.prompts import SERVICE_NAMES
+from routing.spoken import national, spoken_digits
 from routing.vocabulary import ALL_OUTCOME_LABELS, OUTCOME_LABELS, STATUS_LABELS, Route
 
 SENDER = "Warwickshire MASH"
@@ -47,16 +46,6 @@ def when_words(when: datetime) -> str:
         return f"the end of {day:%A} {day.day} {day:%B}"
     clock = local.strftime("%I:%M%p").lstrip("0").lower()
     return f"{clock} on {local:%A} {local.day} {local:%B}"
-
-
-def national(number: str) -> str:
-    """A number as written in the UK: '01926 414144'."""
-    return phonenumbers.format_number(phonenumbers.parse(number, "GB"), phonenumbers.PhoneNumberFormat.NATIONAL)
-
-
-def spoken_digits(text: str) -> str:
-    """Digits read one by one, with a pause between groups: '0 1 9 2 6, 4 1 4 1 4 4'."""
-    return ", ".join(" ".join(group) for group in text.split())
 
 
 def _news(update: Update) -> str:

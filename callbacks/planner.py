@@ -13,10 +13,10 @@ from db.models import Call, Callback, Contact, Route
 from db.outbox import save_cancelled, save_once
 from db.reasons import get_reason
 from db.schools import get_school
+from routing.vocabulary import OPEN_STATUSES
 
 log = logging.getLogger("callbacks.planner")
 
-OPEN_STATUSES = ("received", "being_assessed")
 OVERDUE_BATCH = 200
 
 
@@ -37,9 +37,10 @@ def _not_sent(session: Session, contact: Contact, kind: str, channel: str, numbe
 
 
 def schedule_update(session: Session, contact: Contact, kind: str, settings, now: datetime, *,
-                    expected_by: datetime | None = None, occasion: str = "") -> Callback | None:
+                    expected_by: datetime | None = None, occasion: str = "",
+                    destination: channels.Destination | None = None) -> Callback | None:
     """Queue one callback of a kind for a contact; with no allowed number, keep a failed row saying why."""
-    dest = _destination(session, contact, kind)
+    dest = destination or _destination(session, contact, kind)
     key = f"{contact.id}:{kind}:{occasion}"
     if dest.number is None:
         if kind == "reference":
@@ -91,6 +92,13 @@ def send_reference(session: Session, call: Call, settings, now: datetime) -> Cal
         log.error("could not queue the reference SMS", exc_info=True,
                   extra={"call_sid": call.call_sid, "event": "reference_sms_failed"})
         return None
+
+
+def text_reference_to(session: Session, contact: Contact, mobile: str, settings, now: datetime) -> Callback | None:
+    """Text the reference to a mobile the caller typed; None if the reference was already queued (it goes once)."""
+    # The same key as the text to the caller's own mobile: one reference text per contact, whichever asks first.
+    return schedule_update(session, contact, "reference", settings, now, expected_by=contact.promised_by,
+                           destination=channels.Destination(mobile, "sms", "the mobile the caller typed"))
 
 
 def schedule_overdue_updates(session: Session, settings, now: datetime) -> int:

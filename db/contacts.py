@@ -18,6 +18,7 @@ from routing.phone import WITHHELD
 REFERENCE_TRIES = 8
 FOLLOW_UP_DAYS = 14
 FOLLOW_UP_ROUTES = (Route.MASH, Route.STATUS_CHECK)
+FOLLOW_UP_SERVICES = Route.URGENT_LINES  # the rate is of MASH's own contacts, as it was before services had them
 OPEN_ENDING_STATUSES = ("decided", "closed")
 
 
@@ -52,6 +53,21 @@ def get_overdue_contacts(session: Session, open_statuses: tuple[str, ...], now: 
     """Undecided contacts whose promised time has passed, the longest overdue first."""
     return list(session.exec(select(Contact).where(Contact.status.in_(open_statuses), Contact.promised_by <= now)
                              .order_by(Contact.promised_by).limit(limit)).all())
+
+
+def get_open_contacts_of(session: Session, caller: str | None, school_urn: int | None, since: datetime,
+                         open_statuses: tuple[str, ...], limit: int) -> list[Contact]:
+    """A caller's undecided contacts since a time, from their number or their school, oldest first."""
+    mine = []
+    if caller and caller.startswith("+"):  # a withheld caller has no number to match
+        mine.append(Contact.caller == caller)
+    if school_urn is not None:
+        mine.append(Contact.school_urn == school_urn)
+    if not mine:
+        return []
+    return list(session.exec(select(Contact).where(or_(*mine), Contact.status.in_(open_statuses),
+                                                   Contact.created_at >= since)
+                             .order_by(Contact.created_at, Contact.id).limit(limit)).all())
 
 
 def get_references_received_before(session: Session, before: datetime) -> list[str]:
@@ -116,7 +132,7 @@ def _open_until(session: Session, start: datetime, end: datetime) -> dict[int, d
     rows = session.exec(
         select(ContactEvent.contact_id, func.min(ContactEvent.at))
         .join(Contact, Contact.id == ContactEvent.contact_id)
-        .where(Contact.created_at >= start, Contact.created_at < end,
+        .where(Contact.created_at >= start, Contact.created_at < end, Contact.service.in_(FOLLOW_UP_SERVICES),
                ContactEvent.status.in_(OPEN_ENDING_STATUSES))
         .group_by(ContactEvent.contact_id))
     return dict(rows.all())
@@ -149,7 +165,8 @@ def get_follow_up_rate(session: Session, start: datetime, end: datetime) -> dict
     """Share of contacts made in [start, end) followed within 14 days, while still open, by a call
     from the same school or the same caller number to MASH or to option 4 (see README)."""
     contacts = session.exec(select(Contact.id, Contact.call_id, Contact.created_at, Contact.school_urn,
-                                   Contact.caller).where(Contact.created_at >= start, Contact.created_at < end)).all()
+                                   Contact.caller).where(Contact.created_at >= start, Contact.created_at < end,
+                                                         Contact.service.in_(FOLLOW_UP_SERVICES))).all()
     open_until = _open_until(session, start, end)
     by_school, by_caller = _follow_up_calls(session, start, end)
     followed = 0

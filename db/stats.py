@@ -5,11 +5,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Iterable, Iterator
 
-from sqlalchemy import func, or_
+from sqlalchemy import and_, func, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from db.contacts import FOLLOW_UP_DAYS, get_follow_up_rate
+from db.contacts import FOLLOW_UP_DAYS, FOLLOW_UP_SERVICES, get_follow_up_rate
 from db.daily_stats import (DAILY_TABLES, ROUTES, SETTLE_AFTER, URGENT, count_calls, day_bounds, days_between,
                             first_live_day, get_built_days, save_settled_stats)
 from db.models import Call, Callback, Contact, School, StatDay
@@ -121,7 +121,8 @@ def get_follow_up(session: Session, first: date, last: date, now: datetime) -> d
         session.commit()
     pending_from, pending_end = day_bounds(max(first, final + timedelta(days=1)), last)
     pending = session.exec(select(func.count()).select_from(Contact).where(
-        Contact.created_at >= pending_from, Contact.created_at < pending_end)).one()
+        Contact.created_at >= pending_from, Contact.created_at < pending_end,
+        Contact.service.in_(FOLLOW_UP_SERVICES))).one()
     return {"contacts": contacts, "followed_up": followed, "rate": followed / contacts if contacts else 0.0,
             "window_days": FOLLOW_UP_DAYS, "from": first.isoformat(),
             "to": final.isoformat() if final >= first else None, "pending_contacts": pending}
@@ -152,16 +153,19 @@ def get_mash_calls(session: Session, first: date | None, last: date | None, sear
     query = (select(Call, Contact.reference, School.name)
              .join(Contact, Contact.call_id == Call.id, isouter=True)
              .join(School, School.urn == Call.school_urn, isouter=True)
-             .where(or_(Call.route.in_(URGENT), Call.service.in_(URGENT), Contact.id.is_not(None)))
              .order_by(Call.started_at.desc(), Call.id.desc()).limit(limit))
+    urgent = or_(Call.route.in_(URGENT), Call.service.in_(URGENT), Contact.service.in_(URGENT))
     if first is not None and last is not None:
         start, end = day_bounds(first, last)
         query = query.where(Call.started_at >= start, Call.started_at < end)
     text = (search or "").strip()
     if text.isascii() and text.isdigit() and len(text) <= 9:
-        query = query.where(or_(Contact.reference == text, Call.school_urn == int(text)))
-    elif text:
-        query = query.where(School.name.icontains(text, autoescape=True))
+        # A reference finds its call whatever the line (Infoline and Early Help calls have references too).
+        query = query.where(or_(Contact.reference == text, and_(urgent, Call.school_urn == int(text))))
+    else:
+        query = query.where(urgent)
+        if text:
+            query = query.where(School.name.icontains(text, autoescape=True))
     return list(session.exec(query))
 
 

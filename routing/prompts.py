@@ -69,6 +69,30 @@ REFERENCE_NOT_FOUND = "Sorry, that reference was not found."
 NOT_FOUND_MENU = "That reference was not found."
 STATUS_THEN_URGENT = "{status} If your concern is urgent, press 1 for {urgent}. Otherwise, you can hang up."
 
+# ---- After a transfer, when the service hung up first: the caller's reference (routing/references.py) ----
+REFERENCE_IS = "Your reference is {reference}."
+DECIDE_BY = "{Service} will decide by {when}."
+DECISION_TO_FOLLOW = "{Service} will let you know its decision."
+QUOTE_REFERENCE = "Quote it if you call about this concern again."
+REFERENCE_OFFER = "To hear it again, press 1. To have it sent by text to a mobile, press 2."
+ASK_MOBILE = "Please type the mobile number, starting 0 7, then press hash."
+NOT_A_UK_MOBILE = "That is not a UK mobile number."
+NO_MOBILE_HEARD = "Sorry, I did not hear a number."
+MOBILE_READ_BACK = "You typed {number}. To send the text to this number, press 1. To type it again, press 2."
+TEXT_ON_ITS_WAY = "Thank you. Your reference will be texted to that number. Goodbye."
+TEXT_ALREADY_SENT = "Your reference has already been sent by text. Goodbye."
+NO_TEXT_SENT = "No text will be sent. Thank you for calling. Goodbye."
+
+# ---- Option 4, for a caller with open contacts (routing/references.py) ----
+OPEN_CONTACTS = "You have {count} open contacts."
+ONE_OPEN_CONTACT = "You have 1 open contact."
+MANY_OPEN_CONTACTS = "You have more than {count} open contacts."
+OPEN_CONTACT_DECISION = "{reference}: {status}, decision expected by {when}."
+OPEN_CONTACT_LATE = "{reference}: {status}, a decision is taking longer than we hoped."
+OPEN_CONTACT_SERVICE = "{reference}: with {service}, {status}."
+OPEN_CONTACTS_NEXT = ("To ask about another reference, press 2. If your concern is urgent, press 1 for {urgent}. "
+                      "Otherwise, you can hang up.")
+
 # ---- A voice callback to a DSL (its news is callbacks/messages.py) ----
 HEAR_AGAIN = "To hear this again, press 1."
 GOODBYE = "Goodbye."

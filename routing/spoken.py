@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+import phonenumbers
+
 TELEPHONE, CHARACTERS, ORDINAL, CARDINAL = "telephone", "characters", "ordinal", "cardinal"
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
@@ -62,3 +64,13 @@ def spoken_parts(text: str) -> list[Part]:
 def bare_numbers(text: str) -> list[str]:
     """Runs of two or more digits in plain words, which a voice may read as a quantity."""
     return re.findall(r"\d{2,}", text)
+
+
+def national(number: str) -> str:
+    """A number as written in the UK: '01926 414144'."""
+    return phonenumbers.format_number(phonenumbers.parse(number, "GB"), phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def spoken_digits(text: str) -> str:
+    """Digits read one by one, with a pause between groups: '0 1 9 2 6, 4 1 4 1 4 4'."""
+    return ", ".join(" ".join(group) for group in text.split())

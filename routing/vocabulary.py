@@ -40,6 +40,7 @@ class SchoolMatch:
 
 # A contact's statuses and outcomes, with the plain words a DSL reads or hears.
 STATUSES = ("received", "being_assessed", "decided", "closed")
+OPEN_STATUSES = ("received", "being_assessed")  # still waiting for a decision (or a service's outcome)
 STATUS_LABELS = {
     "received": "received",
     "being_assessed": "being assessed",

@@ -16,7 +16,7 @@ from db.session import get_session
 from db.stats import get_mash_calls
 from routing.hours import london_date
 from routing.recording import recording_audio_url
-from routing.vocabulary import OUTCOME_LABELS, OUTCOMES, STATUS_LABELS, STATUSES
+from routing.vocabulary import ALL_OUTCOME_LABELS, STATUS_LABELS, STATUSES, outcomes_for
 from staff.auth import current_user, login_required
 from staff.errors import error_pages
 from staff.stats import CALLBACK_LABELS, ROUTE_LABELS, TRANSFER_LABELS
@@ -65,7 +65,8 @@ def _contact_page(reference: str, error: str | None = None, form: dict | None = 
     return render_template(
         "contact.html", contact=contact, call=call, school=school, error=error, form=form or {},
         events=get_contact_events(db, contact), callbacks=get_callbacks_for_contact(db, contact),
-        statuses=later, status_labels=STATUS_LABELS, outcomes=OUTCOMES, outcome_labels=OUTCOME_LABELS,
+        statuses=later, status_labels=STATUS_LABELS, outcomes=outcomes_for(contact.service),
+        outcome_labels=ALL_OUTCOME_LABELS,
         reasons=get_reasons(db, current_app.config["CLOCK"]()), sent_reason=get_reason(db, contact.reason_code),
         callback_states=CALLBACK_LABELS, route_labels=ROUTE_LABELS, transfer_labels=TRANSFER_LABELS,
     ), status

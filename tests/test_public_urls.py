@@ -23,6 +23,7 @@ PUBLIC_URLS = {
     ("/voice/status-check/next", "POST"), ("/voice/fallback", "POST"), ("/voice/fallback/result", "POST"),
     ("/voice/callback/<int:callback_id>", "POST"), ("/voice/callback-status", "POST"),
     ("/voice/message-status", "POST"),
+    ("/voice/reference", "POST"), ("/voice/reference/mobile", "POST"), ("/voice/reference/confirm", "POST"),
 }
 
 

@@ -5,15 +5,17 @@ from flask import request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
 from callbacks import messages
-from db.contacts import get_contact_by_reference
+from db.contacts import get_contact_by_reference, get_open_contacts_of
 from ivr.twilio_auth import twilio_signed
 from ivr.voice import twiml
 from ivr.voice.blueprint import bp
 from ivr.voice.failsafe import live_call
-from ivr.voice.steps import call_step, connect, is_open_now, now, settings
+from ivr.voice.steps import StepContext, call_step, connect, is_open_now, now, settings
 from routing import prompts
 from routing.menu import clean_digits, parse_attempt, urgent_route
 from routing.prompts import ASK_REFERENCE, NOT_FOUND_MENU, SERVICE_NAMES
+from routing.references import MAX_READ_OUT, OPEN_WITHIN, OpenContact, open_contacts_speech
+from routing.vocabulary import OPEN_STATUSES
 from trials.assign import variant_wording
 
 REFERENCE_DIGITS = 6
@@ -31,16 +33,30 @@ def ask_reference(attempt: int = 1, before: str | None = None) -> VoiceResponse:
     return resp
 
 
-def status_and_offer(text: str, in_hours: bool) -> VoiceResponse:
+def status_and_offer(text: str, in_hours: bool, offer: str = prompts.STATUS_THEN_URGENT) -> VoiceResponse:
     """Read a status, then offer MASH (EDT out of hours) for a concern that has become urgent."""
     resp = VoiceResponse()
     action = url_for("voice.status_check_next")
     line = SERVICE_NAMES[urgent_route(in_hours)]
     g = twiml.gather(settings(), action)
-    twiml.say(g, settings(), prompts.STATUS_THEN_URGENT.format(status=text, urgent=line))
+    twiml.say(g, settings(), offer.format(status=text, urgent=line))
     resp.append(g)
     resp.redirect(action, method="POST")
     return resp
+
+
+def start_status_check(ctx: StepContext, in_hours: bool) -> VoiceResponse:
+    """Option 4: a caller with open contacts (by number or school) hears them first; more than 3, or none, asks."""
+    call = ctx.call
+    mine = get_open_contacts_of(ctx.session, call.caller, call.school_urn, now() - OPEN_WITHIN, OPEN_STATUSES,
+                                limit=MAX_READ_OUT + 1)
+    ctx.commit()
+    if not mine:
+        return ask_reference()
+    if len(mine) > MAX_READ_OUT:
+        return ask_reference(before=prompts.MANY_OPEN_CONTACTS.format(count=MAX_READ_OUT))
+    text = open_contacts_speech([OpenContact(c.reference, c.service, c.status, c.promised_by) for c in mine], now())
+    return status_and_offer(text, in_hours, offer=f"{{status}} {prompts.OPEN_CONTACTS_NEXT}")
 
 
 @bp.post("/status-check")
@@ -70,10 +86,12 @@ def status_check():
 @twilio_signed
 @live_call
 def status_check_next():
-    """After hearing a status: 1 connects to MASH (EDT out of hours); anything else ends the call kindly."""
+    """After hearing a status: 1 connects to MASH (EDT out of hours), 2 asks for a reference; else ends kindly."""
     digits = (request.form.get("Digits") or "").strip()
     ctx = call_step("status_check_next", digits)
     if digits == "1":
         return connect(ctx, urgent_route(is_open_now()))
     ctx.commit()
+    if digits == "2":
+        return ask_reference()
     return twiml.goodbye(settings(), prompts.THANKS_GOODBYE)

@@ -6,6 +6,7 @@ import logging
 from flask import g, request
 
 from db.calls import get_or_create_call, save_new_call, save_step
+from db.contacts import get_contact_for_call
 from db.models import Call, Route
 from db.session import get_write_session
 from ivr.twilio_auth import signature_noted, twilio_signed
@@ -13,8 +14,9 @@ from ivr.voice import twiml
 from ivr.voice.blueprint import bp
 from ivr.voice.failsafe import failsafe_response, live_call, record_failsafe
 from ivr.voice.identify import identify_by_caller_id, identify_or_connect
+from ivr.voice.reference import say_reference
 from ivr.voice.record import count_failure, end_call, set_recording, set_route, set_transfer
-from ivr.voice.status_check import ask_reference
+from ivr.voice.status_check import start_status_check
 from ivr.voice.steps import (call_ended, call_step, caller_gone, connect, is_open_now, now, settings,
                              step_key, take_message)
 from ivr.webhook import quiet_webhook
@@ -73,8 +75,7 @@ def menu():
         return twiml.menu(settings(), variant_wording(session, call), in_hours, attempt + 1, decision.reason)
     if decision.action == "status_check":
         set_route(call, Route.STATUS_CHECK, now())
-        ctx.commit()
-        return ask_reference()
+        return start_status_check(ctx, in_hours)
     if decision.action == "choose":
         call.service = decision.route  # committed with the step the chosen service takes
         return identify_or_connect(ctx, decision.route, in_hours)
@@ -97,9 +98,12 @@ def dial_result():
     decision = decide_after_dial(service, status, attempt)
     if decision.action == "message":
         return take_message(ctx, service, urgent=True)  # one transaction: it commits the transfer too
-    ctx.commit()
     if decision.action == "done":
-        return twiml.goodbye(settings(), prompts.THANKS_GOODBYE)
+        # The service ended the transfer and the caller is still here: they leave with their reference.
+        contact = get_contact_for_call(ctx.session, ctx.call.id)
+        ctx.commit()
+        return say_reference(contact) if contact is not None else twiml.goodbye(settings(), prompts.THANKS_GOODBYE)
+    ctx.commit()
     if decision.action == "retry":
         return twiml.dial(settings(), service, attempt + 1,
                           intro=prompts.TRYING_AGAIN.format(service=SERVICE_NAMES[service]))

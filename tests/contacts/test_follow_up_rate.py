@@ -122,3 +122,13 @@ def test_the_rate_is_the_share_of_contacts_in_the_period_and_a_follow_up_after_t
     world.call(END + 3 * DAY)  # after the period, within 14 days of the late contact
     rate = world.rate()
     assert (rate["contacts"], rate["followed_up"], rate["rate"]) == (2, 1, 0.5)
+
+
+def test_an_infoline_contact_is_not_counted_the_rate_is_of_mash_s_contacts(world):
+    opened = START + DAY
+    contact = world.contact(opened)
+    contact.service = Route.DSL_INFOLINE
+    world.session.add(contact)
+    world.session.commit()
+    world.call(opened + 3 * DAY)
+    assert world.rate()["contacts"] == 0

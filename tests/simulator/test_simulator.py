@@ -237,9 +237,12 @@ def test_simulate_call_prints_the_transcript_and_keeps_presses_and_silences_in_o
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     pressed = [line.split("] ", 1)[1] for line in lines if "Caller presses" in line]
-    assert pressed == ["Caller presses 9", "Caller presses nothing (5 s of silence)"]
+    # The third silence is at the offer after the reference: MASH ended the transfer with the caller still there.
+    assert pressed == ["Caller presses 9", "Caller presses nothing (5 s of silence)"] + [
+        "Caller presses nothing (5 s of silence)"]
     assert "Transfer to MASH (+442079460100): busy" in result.output
     assert "Transfer to MASH (+442079460100): answered, talks 180 s" in result.output
+    assert "Your reference is" in result.output
     assert "Final route: MASH (recorded in the database)" in result.output
 
 
@@ -256,7 +259,8 @@ def test_simulate_call_rejects_keys_that_are_not_on_a_keypad(app):
 
 
 def test_simulate_call_notes_keys_the_call_never_used(app, live_url):
-    result = _invoke(app, "call", "--base-url", live_url, "--press", "1", "--press", "3")
+    # 9 is heard at the offer after the reference (not an option there: goodbye), so 3 is never used.
+    result = _invoke(app, "call", "--base-url", live_url, "--press", "1", "--press", "9", "--press", "3")
     assert result.exit_code == 0
     assert "the call ended before these were used: press 3" in result.output
 

@@ -261,3 +261,30 @@ def test_the_audit_log_is_for_admins(app, engine):
     doc = page(signed_in_client(app, "admin", "ada").get("/audit"))
     actions = [row[2] for row in table_rows(doc, "audit")]
     assert "login" in actions and "user_added" in actions
+
+
+def _add_service_contact(engine, reference: str) -> None:
+    _add_call(engine, "CA" + "d" * 32, "2026-11-24 09:30", route="DSL_INFOLINE")
+    with Session(engine) as session:
+        call = session.exec(select(Call).where(Call.call_sid == "CA" + "d" * 32)).one()
+        session.add(Contact(reference=reference, call_id=call.id, service="DSL_INFOLINE", created_at=call.started_at))
+        session.commit()
+
+
+def test_an_infoline_call_with_a_reference_is_not_a_mash_call_but_its_reference_finds_it(app, engine):
+    seed_month(engine)
+    _add_service_contact(engine, "700001")
+    client = signed_in_client(app, "staff")
+    assert "700001" not in [row[1] for row in table_rows(page(client.get("/calls")), "calls") if len(row) > 1]
+    found = table_rows(page(client.get("/calls", query_string={"q": "700001"})), "calls")
+    assert [row[1:3] for row in found] == [["700001", "DSL Infoline"]]
+
+
+def test_an_infoline_contact_page_offers_the_services_own_outcomes(app, engine):
+    seed_month(engine)
+    _add_service_contact(engine, "700002")
+    doc = page(signed_in_client(app, "staff").get("/contacts/700002"))
+    assert doc.xpath("//span[@class='caption']/text()") == ["DSL Infoline contact"]
+    assert doc.xpath("//select[@id='outcome']/option/@value") == [
+        "", "advice_given", "passed_to_mash", "early_help_offered", "other"]
+    assert "Decision promised by" not in doc.text_content()

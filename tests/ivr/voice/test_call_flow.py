@@ -94,10 +94,12 @@ def test_without_action_on_empty_result_the_redirect_posts_the_empty_choice(twil
     assert doc.find("Gather").get("actionOnEmptyResult") == "true"
 
 
-def test_a_mash_transfer_that_is_answered_ends_politely(twilio, engine):
+def test_a_mash_transfer_that_is_answered_ends_politely_once_the_caller_has_heard_their_reference(twilio, engine):
     doc = press(twilio, start(twilio), "1")
     end = press(twilio, doc, DialCallStatus="completed", DialCallDuration="240")
-    assert end.find("Hangup") is not None and "Goodbye" in said(end)
+    assert "Your reference is" in said(end)
+    goodbye = press(twilio, end)  # silence at the offer
+    assert goodbye.find("Hangup") is not None and "Goodbye" in said(goodbye)
     call = recorded_call(engine)
     assert call.transfer_status == "completed" and call.transfer_duration_s == 240
 

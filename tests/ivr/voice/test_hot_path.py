@@ -16,7 +16,8 @@ MENU_KEYS = {
     "1": [("SELECT", "call"), ("INSERT", "callstep"), ("INSERT", "contact"), ("UPDATE", "call")],
     "2": [("SELECT", "call"), ("INSERT", "callstep"), ("UPDATE", "call")],
     "3": [("SELECT", "call"), ("INSERT", "callstep"), ("UPDATE", "call")],
-    "4": [("SELECT", "call"), ("INSERT", "callstep"), ("UPDATE", "call")],
+    # Option 4 looks up the caller's own open contacts, to read them before asking for a reference.
+    "4": [("SELECT", "call"), ("INSERT", "callstep"), ("UPDATE", "call"), ("SELECT", "contact")],
     None: [("SELECT", "call"), ("INSERT", "callstep"), ("UPDATE", "call")],  # silence: the gather timed out
     "9": [("SELECT", "call"), ("INSERT", "callstep"), ("UPDATE", "call")],  # not an option
 }
