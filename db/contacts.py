@@ -70,10 +70,10 @@ def get_open_contacts_of(session: Session, caller: str | None, school_urn: int |
                              .order_by(Contact.created_at, Contact.id).limit(limit)).all())
 
 
-def get_references_received_before(session: Session, before: datetime) -> list[str]:
-    """References of contacts still only received that were opened before this time."""
-    return list(session.exec(select(Contact.reference).where(Contact.status == "received",
-                                                             Contact.created_at < before)).all())
+def get_references_received_before(session: Session, before: datetime) -> list[tuple[str, str]]:
+    """(reference, service) of contacts still only received that were opened before this time."""
+    return list(session.exec(select(Contact.reference, Contact.service).where(Contact.status == "received",
+                                                                              Contact.created_at < before)).all())
 
 
 def get_contact_events(session: Session, contact: Contact) -> list[ContactEvent]:

@@ -14,6 +14,7 @@ from db.reasons import DEFAULT_REASONS
 from db.session import session_scope
 from db.traffic import count_calls
 from db.users import get_user_by_name
+from routing.vocabulary import outcomes_for
 from schools import DEMO_SCHOOLS_CSV, import_schools
 from simulator.server import serve
 from simulator.traffic import PlannedClock, run_traffic
@@ -27,7 +28,6 @@ DEMO_ACCOUNTS = (
 )
 # The standard reasons a new database starts with (what demo decisions are sent with).
 DEMO_REASONS = tuple(code for code, _ in DEFAULT_REASONS)
-DEMO_OUTCOMES = ("no_further_action", "early_help", "social_care_assessment", "strategy_discussion", "other")
 
 
 @click.group("demo")
@@ -71,10 +71,10 @@ def seed_decisions(engine, settings, now, seed: int) -> int:
     decided = 0
     with session_scope(engine) as session:
         old = get_references_received_before(session, now - timedelta(days=1))
-    for reference in old:
+    for reference, service in old:
         if rng.random() < 0.15:
             continue  # some stay open, so the pages show work in progress
-        outcome = rng.choice(DEMO_OUTCOMES)
+        outcome = rng.choice(outcomes_for(service))  # MASH decides; the Infoline and Early Help note an outcome
         code = rng.choice(DEMO_REASONS) if outcome == "no_further_action" else None
         with session_scope(engine) as session:
             try:
