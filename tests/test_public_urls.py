@@ -10,7 +10,7 @@ PUBLIC_URLS = {
     ("/", "GET"), ("/api/stats", "GET"), ("/audit", "GET"), ("/calls", "GET"),
     ("/calls/<int:call_id>/recording", "GET"), ("/contacts/<reference>", "GET"), ("/contacts/<reference>", "POST"),
     ("/dashboard", "GET"), ("/dashboard/<name>.csv", "GET"), ("/exports/calls.csv", "GET"), ("/health", "GET"),
-    ("/health/live", "GET"), ("/login", "GET"), ("/login", "POST"), ("/logout", "GET"), ("/logout", "POST"),
+    ("/health/live", "GET"), ("/live", "GET"), ("/live/calls.json", "GET"), ("/login", "GET"), ("/login", "POST"), ("/logout", "GET"), ("/logout", "POST"),
     ("/reasons", "GET"), ("/reasons", "POST"), ("/reasons/<code>/active", "POST"),
     ("/staff/static/<path:filename>", "GET"), ("/static/<path:filename>", "GET"), ("/trials/", "GET"),
     ("/trials/<int:trial_id>", "GET"), ("/trials/<int:trial_id>/results.csv", "GET"),
