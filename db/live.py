@@ -11,19 +11,18 @@ from sqlmodel import Session, select
 from db.models import Call, Contact, Route, School
 from routing.phone import WITHHELD
 from routing.transfer import ANSWERED
-from routing.vocabulary import STATUSES
+from routing.vocabulary import OPEN_STATUSES
 
 # A call whose status callback was lost would otherwise stay "being put through" for ever.
 LIVE_FOR = timedelta(hours=1)
 # No caller spends an hour in the menu: this bounds started_at too, so the index on it finds the calls.
 MENU_BOUND = timedelta(hours=1)
-OPEN_STATUSES = STATUSES[:2]  # received, being assessed: not yet decided or closed
 RELATED_DAYS = 30
 MAX_CALLS = 50
 
 
 @dataclass(frozen=True)
-class OpenContact:
+class RelatedContact:
     """An undecided contact from the same school or number as a live call."""
 
     id: int
@@ -49,9 +48,9 @@ class LiveCall:
     school_match: str | None
     contact_id: int | None
     reference: str | None
-    open_contacts: list[OpenContact] = field(default_factory=list)
+    open_contacts: list[RelatedContact] = field(default_factory=list)
 
-    def is_like(self, contact: OpenContact) -> bool:
+    def is_like(self, contact: RelatedContact) -> bool:
         """Whether a contact is another from this call's school or number."""
         if contact.id == self.contact_id:
             return False
@@ -61,7 +60,7 @@ class LiveCall:
 
 
 def get_open_contacts_for(session: Session, urns: Iterable[int], callers: Iterable[str],
-                          since: datetime) -> list[OpenContact]:
+                          since: datetime) -> list[RelatedContact]:
     """Undecided contacts opened since `since` for any of these schools or caller numbers, newest first (a
     live call's own contact among them: LiveCall.is_like leaves it out, while another live call lists it)."""
     urns = sorted(set(urns))
@@ -73,7 +72,7 @@ def get_open_contacts_for(session: Session, urns: Iterable[int], callers: Iterab
              .where(Contact.status.in_(OPEN_STATUSES), Contact.created_at >= since,
                     or_(Contact.school_urn.in_(urns), Contact.caller.in_(callers)))
              .order_by(Contact.created_at.desc(), Contact.id.desc()))
-    return [OpenContact(*row) for row in session.exec(query)]
+    return [RelatedContact(*row) for row in session.exec(query)]
 
 
 def get_calls_being_put_through(session: Session, now: datetime, service: str | None = None) -> list[LiveCall]:
