@@ -10,12 +10,12 @@ from flask.cli import with_appcontext
 from contacts.states import ContactError, save_status
 from db.contacts import get_contact_listing
 from db.session import session_scope
-from routing.vocabulary import OUTCOMES, STATUSES
+from routing.vocabulary import OUTCOMES, SERVICE_OUTCOMES, STATUSES
 
 
 @click.group("contacts")
 def contacts_group():
-    """MASH contacts: references and their status."""
+    """Contacts (MASH, EDT, the Infoline, Early Help): references and their status."""
 
 
 @contacts_group.command("list")
@@ -35,7 +35,8 @@ def list_command(status: str | None, limit: int | None):
 @contacts_group.command("set-status")
 @click.argument("reference")
 @click.argument("status")
-@click.option("--outcome", help=f"With 'decided': one of {', '.join(OUTCOMES)} (or nfa).")
+@click.option("--outcome", help=f"With 'decided': for MASH or EDT one of {', '.join(OUTCOMES)} (or nfa); "
+                                f"for the Infoline or Early Help one of {', '.join(SERVICE_OUTCOMES)}.")
 @click.option("--reason-code",
               help="The standard reason the DSL is told (`ivr reasons list`); needed for no further action.")
 @click.option("--note", "--reason", "note", help="Staff's own note: kept inside, never sent.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
+from contacts.cli import contacts_group
 from contacts.states import ContactError
 from db.models import Contact, Route
 from tests.call_support import choose, press, start
@@ -63,3 +64,10 @@ def test_a_mash_contact_refuses_a_service_s_outcome(app, twilio, engine):
     [contact] = contacts_in(engine)
     with pytest.raises(ContactError, match="Unknown outcome 'advice_given'"):
         change(app, engine, contact.reference, "decided", outcome="advice_given")
+
+
+def test_the_command_notes_a_service_outcome(app, twilio, engine):
+    from_cli = app.test_cli_runner().invoke(contacts_group, ["set-status", service_contact(twilio, engine).reference,
+                                                             "decided", "--outcome", "advice_given", "--actor", "Jo"])
+    assert from_cli.exit_code == 0, from_cli.output
+    assert from_cli.output.strip().endswith("is now decided (advice_given).")
