@@ -111,7 +111,8 @@ def save_contact(session: Session, *, call_id: int | None, school_urn: int | Non
     connection = session.connection()
     for _ in range(REFERENCE_TRIES):
         values = {"reference": new_reference(), "call_id": call_id, "school_urn": school_urn, "caller": caller,
-                  "created_at": created_at, "promised_by": promised_by, "status": "received", "service": service}
+                  "created_at": created_at, "promised_by": promised_by, "first_promised_by": promised_by,
+                  "status": "received", "service": service}
         row = connection.execute(_insert_contact(connection.dialect.name), values).first()
         if row is not None:
             return Contact(id=row.id, **values)
