@@ -12,8 +12,9 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from db.models import Call, Callback, Contact, ContactEvent, Route, SchoolPhone
+from db.models import Call, Callback, Contact, ContactEvent, Route, School, SchoolPhone
 from routing.phone import WITHHELD
+from routing.vocabulary import UNDECIDED
 
 REFERENCE_TRIES = 8
 FOLLOW_UP_DAYS = 14
@@ -46,6 +47,37 @@ def get_contact_listing(session: Session, status: str | None = None, limit: int 
         query = query.where(Contact.status == status)
     if limit:
         query = query.limit(limit)
+    return list(session.exec(query))
+
+
+def _first_promise():
+    """A contact's first promised time (a row from before migration 0005 may have only promised_by)."""
+    return func.coalesce(Contact.first_promised_by, Contact.promised_by)
+
+
+def _contact_rows():
+    return (select(Contact, Call.call_sid, School.name)
+            .join(Call, Call.id == Contact.call_id, isouter=True)
+            .join(School, School.urn == Contact.school_urn, isouter=True))
+
+
+def get_contacts(session: Session, status: str | None, limit: int | None) -> list[tuple]:
+    """(contact, CallSid, school name) per contact, newest first; only those with this status if one is given."""
+    query = _contact_rows().order_by(Contact.created_at.desc(), Contact.id.desc()).limit(limit)
+    if status:
+        query = query.where(Contact.status == status)
+    return list(session.exec(query))
+
+
+def get_contacts_past_promise(session: Session, now: datetime, limit: int | None,
+                              status: str | None = None) -> list[tuple]:
+    """(contact, CallSid, school name) of undecided contacts whose first promise had passed by `now`, the
+    oldest promise first; the planner moving promised_by on does not hide them."""
+    promise = _first_promise()
+    query = (_contact_rows().where(Contact.status.in_(UNDECIDED), promise <= now)
+             .order_by(promise, Contact.id).limit(limit))
+    if status:
+        query = query.where(Contact.status == status)
     return list(session.exec(query))
 
 

@@ -47,6 +47,7 @@ STATUS_LABELS = {
     "decided": "decided",
     "closed": "closed",
 }
+UNDECIDED = ("received", "being_assessed")  # a promise still to keep: past it, the contact is overdue
 
 OUTCOME_LABELS = {
     "no_further_action": "no further action",
