@@ -7,7 +7,7 @@ import secrets
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_
+from sqlalchemy import case, func, or_
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
@@ -214,3 +214,14 @@ def get_follow_up_rate(session: Session, start: datetime, end: datetime) -> dict
     total = len(contacts)
     return {"contacts": total, "followed_up": followed, "rate": (followed / total) if total else 0.0,
             "window_days": FOLLOW_UP_DAYS}
+
+
+def get_promise_kept(session: Session, start: datetime, end: datetime) -> dict[str, tuple[int, int]]:
+    """{service: (decided, kept)} over the contacts with a promise decided in [start, end): kept means decided
+    by the first promised time, however often the planner moved promised_by on since."""
+    kept = func.sum(case((Contact.decided_at <= _first_promise(), 1), else_=0))
+    rows = session.exec(select(Contact.service, func.count(), kept)
+                        .where(Contact.decided_at >= start, Contact.decided_at < end,
+                               Contact.service.in_(Route.URGENT_LINES), _first_promise().is_not(None))
+                        .group_by(Contact.service))
+    return {service: (int(decided), int(on_time or 0)) for service, decided, on_time in rows}

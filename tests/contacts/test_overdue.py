@@ -21,7 +21,8 @@ def invoke(app, *args):
 
 @pytest.fixture
 def week(app, engine) -> dict[str, Contact]:
-    """At Tuesday 24 November 10:00: two contacts past their promise, one not yet due, one decided late, an Infoline one."""
+    """At Tuesday 24 November 10:00: two contacts past their promise, one not yet due, one decided late, and an
+    Infoline one (no promise)."""
     with Session(engine) as session:
         add_school(session)
         contacts = {

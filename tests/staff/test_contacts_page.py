@@ -14,7 +14,8 @@ from tests.staff_support import page, signed_in_client, table_rows, utc
 
 @pytest.fixture
 def week(app, engine) -> dict[str, Contact]:
-    """At Tuesday 24 November 10:00: two contacts past their promise, one not yet due, one decided late, an Infoline one."""
+    """At Tuesday 24 November 10:00: two contacts past their promise, one not yet due, one decided late, and an
+    Infoline one (no promise)."""
     with Session(engine) as session:
         add_school(session)
         contacts = {
