@@ -124,7 +124,7 @@ def open_contact(session: Session, call: Call, settings, now: datetime) -> Conta
             contact = save_contact_for_call(session, call, now, promise)
         if call.route in PROMISED_ROUTES and contact.service not in PROMISED_ROUTES:
             # The service's line did not answer and the caller went on to MASH: MASH now owes a decision.
-            contact.service, contact.promised_by = call.route, promise
+            contact.service, contact.promised_by, contact.first_promised_by = call.route, promise, promise
         return contact
     except Exception:
         log.error("could not open a contact; the caller is still transferred", exc_info=True,

@@ -7,13 +7,14 @@ import secrets
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_
+from sqlalchemy import case, func, or_
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from db.models import Call, Callback, Contact, ContactEvent, Route, SchoolPhone
+from db.models import Call, Callback, Contact, ContactEvent, Route, School, SchoolPhone
 from routing.phone import WITHHELD
+from routing.vocabulary import OPEN_STATUSES
 
 REFERENCE_TRIES = 8
 FOLLOW_UP_DAYS = 14
@@ -46,6 +47,37 @@ def get_contact_listing(session: Session, status: str | None = None, limit: int 
         query = query.where(Contact.status == status)
     if limit:
         query = query.limit(limit)
+    return list(session.exec(query))
+
+
+def _first_promise():
+    """A contact's first promised time (a row from before migration 0005 may have only promised_by)."""
+    return func.coalesce(Contact.first_promised_by, Contact.promised_by)
+
+
+def _contact_rows():
+    return (select(Contact, Call.call_sid, School.name)
+            .join(Call, Call.id == Contact.call_id, isouter=True)
+            .join(School, School.urn == Contact.school_urn, isouter=True))
+
+
+def get_contacts(session: Session, status: str | None, limit: int | None) -> list[tuple]:
+    """(contact, CallSid, school name) per contact, newest first; only those with this status if one is given."""
+    query = _contact_rows().order_by(Contact.created_at.desc(), Contact.id.desc()).limit(limit)
+    if status:
+        query = query.where(Contact.status == status)
+    return list(session.exec(query))
+
+
+def get_contacts_past_promise(session: Session, now: datetime, limit: int | None,
+                              status: str | None = None) -> list[tuple]:
+    """(contact, CallSid, school name) of undecided contacts whose first promise had passed by `now`, the
+    oldest promise first; the planner moving promised_by on does not hide them."""
+    promise = _first_promise()
+    query = (_contact_rows().where(Contact.status.in_(OPEN_STATUSES), promise <= now)
+             .order_by(promise, Contact.id).limit(limit))
+    if status:
+        query = query.where(Contact.status == status)
     return list(session.exec(query))
 
 
@@ -111,7 +143,8 @@ def save_contact(session: Session, *, call_id: int | None, school_urn: int | Non
     connection = session.connection()
     for _ in range(REFERENCE_TRIES):
         values = {"reference": new_reference(), "call_id": call_id, "school_urn": school_urn, "caller": caller,
-                  "created_at": created_at, "promised_by": promised_by, "status": "received", "service": service}
+                  "created_at": created_at, "promised_by": promised_by, "first_promised_by": promised_by,
+                  "status": "received", "service": service}
         row = connection.execute(_insert_contact(connection.dialect.name), values).first()
         if row is not None:
             return Contact(id=row.id, **values)
@@ -181,3 +214,14 @@ def get_follow_up_rate(session: Session, start: datetime, end: datetime) -> dict
     total = len(contacts)
     return {"contacts": total, "followed_up": followed, "rate": (followed / total) if total else 0.0,
             "window_days": FOLLOW_UP_DAYS}
+
+
+def get_promise_kept(session: Session, start: datetime, end: datetime) -> dict[str, tuple[int, int]]:
+    """{service: (decided, kept)} over the contacts with a promise decided in [start, end): kept means decided
+    by the first promised time, however often the planner moved promised_by on since."""
+    kept = func.sum(case((Contact.decided_at <= _first_promise(), 1), else_=0))
+    rows = session.exec(select(Contact.service, func.count(), kept)
+                        .where(Contact.decided_at >= start, Contact.decided_at < end,
+                               Contact.service.in_(Route.URGENT_LINES), _first_promise().is_not(None))
+                        .group_by(Contact.service))
+    return {service: (int(decided), int(on_time or 0)) for service, decided, on_time in rows}

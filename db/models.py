@@ -97,8 +97,10 @@ class Contact(SQLModel, table=True):
     outcome: Optional[str] = None
     reason: Optional[str] = None  # staff's own note: stays inside, never sent
     reason_code: Optional[str] = Field(default=None, max_length=40)  # the standard reason the DSL is told
-    promised_by: Optional[datetime] = None
-    decided_at: Optional[datetime] = None
+    promised_by: Optional[datetime] = None  # what the DSL was last told: moved on while still undecided
+    # The first promise, kept when promised_by moves: a decision is on time only by this one.
+    first_promised_by: Optional[datetime] = None
+    decided_at: Optional[datetime] = Field(default=None, index=True)  # indexed: "promise kept" reads a period
 
 
 class ContactEvent(SQLModel, table=True):

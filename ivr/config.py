@@ -17,6 +17,7 @@ DEFAULT_SECRET_KEY = "dev-only-change-me"
 DEFAULT_HOURS = "Mon-Thu 08:30-17:30; Fri 08:30-17:00"
 TWILIO_API_DEFAULT = "https://api.twilio.com"
 DEFAULT_FORWARDED_ALLOW_IPS = ("127.0.0.1", "::1")  # gunicorn's own default: a proxy on the same host
+DEFAULT_PROMISE_TARGET = 0.9  # the share of decisions made by the promised time that MASH aims for
 
 
 class ConfigError(RuntimeError):
@@ -82,6 +83,20 @@ def _int(env: dict, name: str, default: int, minimum: int = 0) -> int:
         raise ConfigError(f"{name}: {raw!r} is not a whole number") from None
     if value < minimum:
         raise ConfigError(f"{name}: must be at least {minimum}, got {value}")
+    return value
+
+
+def _share(env: dict, name: str, default: float) -> float:
+    """A share above 0 and at most 1, such as 0.9."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: {raw!r} is not a number (write a share such as 0.9)") from None
+    if not 0 < value <= 1:
+        raise ConfigError(f"{name}: must be above 0 and at most 1 (a share such as 0.9), got {raw}")
     return value
 
 
@@ -151,6 +166,7 @@ class Settings:
     signature_check: bool = True
     retention_days: int = 400
     decision_promise_working_days: int = 1
+    promise_target: float = DEFAULT_PROMISE_TARGET  # drawn on the dashboard's promise-kept chart
     proxy_fix_hops: int = 1  # proxies in front of the app whose X-Forwarded-* headers are trusted
     # Addresses whose X-Forwarded-* headers are believed (gunicorn reads the same variable); "*" trusts any.
     forwarded_allow_ips: tuple[str, ...] = DEFAULT_FORWARDED_ALLOW_IPS
@@ -228,5 +244,6 @@ def load_settings(environ: dict | None = None, instance_path: str = "instance") 
         signature_check=signature_check,
         retention_days=_int(env, "RETENTION_DAYS", Settings.retention_days, minimum=1),
         proxy_fix_hops=_int(env, "PROXY_FIX_HOPS", Settings.proxy_fix_hops, minimum=0),
+        promise_target=_share(env, "PROMISE_TARGET", Settings.promise_target),
         forwarded_allow_ips=_networks(env, "FORWARDED_ALLOW_IPS"),
     )

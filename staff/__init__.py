@@ -15,6 +15,7 @@ SESSION_HOURS = 12  # a working day; then staff sign in again
 DEFAULT_NAV = (
     ("Calls", "staff.calls", "staff"),
     ("Live calls", "live.live", "staff"),
+    ("Contacts", "staff.contacts", "staff"),
     ("Dashboard", "dashboard.dashboard", "supervisor"),
     ("Standard reasons", "reasons.index", "admin"),
     ("Audit log", "staff.audit", "admin"),

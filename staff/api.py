@@ -62,7 +62,7 @@ def stats():
         period = parse_period(request.args, london_date(now))
     except PeriodError as exc:
         return jsonify({"error": f"{exc}."}), 400
-    report = gather_report(db, period, now)
+    report = gather_report(db, period, now, current_app.config["SETTINGS"].promise_target)
     if stored.last_used_at is None or now - stored.last_used_at > LAST_USED_EVERY:
         stored.last_used_at = now
         db.commit()

@@ -40,6 +40,31 @@ def bar_chart(chart_id: str, title: str, items: list[tuple[str, float, str]], la
     return _svg(chart_id, title, width, max(len(items), 1) * row + 6, body)
 
 
+def share_chart(chart_id: str, title: str, items: list[tuple[str, float, str]], target: float | None,
+                label_width: int = 200) -> Markup:
+    """Horizontal bars of shares on a 0-100% scale, one per (label, share, text), with the target as a line."""
+    row, bar_area, top_margin = 28, 260, 20
+    height = top_margin + max(len(items), 1) * row + 6
+    body = [f'<line x1="{label_width}" y1="{top_margin}" x2="{label_width}" y2="{height}" stroke="{GREY}"/>']
+    for index, (label, share, text) in enumerate(items):
+        y = top_margin + index * row
+        length = round(bar_area * share, 1)
+        body.append(
+            f'<text x="{label_width - 8}" y="{y + 18}" text-anchor="end" fill="{DARK}" {FONT}>{escape(label)}</text>'
+            f'<rect x="{label_width}" y="{y + 5}" width="{length}" height="18" fill="{BLUE}"/>'
+            f'<text x="{label_width + length + 6}" y="{y + 18}" fill="{DARK}" {FONT}>{escape(text)}</text>')
+    if not items:
+        body.append(f'<text x="{label_width + 10}" y="{top_margin + 18}" fill="{GREY}" {FONT}>'
+                    'None in this period.</text>')
+    if target is not None:
+        x = round(label_width + bar_area * target, 1)
+        body.append(f'<line class="chart__target" x1="{x}" y1="{top_margin - 4}" x2="{x}" y2="{height}" '
+                    f'stroke="{DARK}" stroke-width="2" stroke-dasharray="4 3"/>'
+                    f'<text x="{x}" y="{top_margin - 8}" text-anchor="middle" fill="{DARK}" {FONT}>'
+                    f'Target {target:.0%}</text>')
+    return _svg(chart_id, title, label_width + bar_area + 110, height, body)
+
+
 def column_chart(chart_id: str, title: str, items: list[tuple[str, float]], label_every: int = 7) -> Markup:
     """Vertical columns over time, one per (label, value); every `label_every`-th label is written."""
     left, height, plot = 44, 220, 180
@@ -75,10 +100,11 @@ def heatmap(chart_id: str, title: str, rows: list[str], grid: list[list[int]]) -
     return _svg(chart_id, title, left + 24 * cell + 4, top_margin + len(rows) * cell + 4, body)
 
 
-# A table row as a chart point, by kind: bars (label, value, value as text), columns (label, value),
-# heatmap (row name, that row's values).
+# A table row as a chart point, by kind: bars (label, value, value as text), shares (label, share 0..1, text),
+# columns (label, value), heatmap (row name, that row's values).
 DEFAULT_POINTS = {
     "bar": lambda row: (row[0], row[1], str(row[1])),
+    "share": lambda row: (row[0], row[-1], f"{row[-1]:.0%}"),
     "columns": lambda row: (row[0], row[1]),
     "heatmap": lambda row: (row[0], list(row[1:])),
 }
@@ -88,11 +114,12 @@ DEFAULT_POINTS = {
 class Chart:
     """How a figure's table is drawn: its kind, and each table row as a point (None leaves the row out)."""
 
-    kind: str  # bar (beside its table), columns or heatmap (wide, above its table)
+    kind: str  # bar or share (beside its table), columns or heatmap (wide, above its table)
     point: Callable[[list], tuple | None] | None = None  # None: DEFAULT_POINTS[kind]
     title: str | None = None  # None: the figure's label
     id: str | None = None  # None: chart-<figure key>
-    label_width: int = 200  # bars only: room for the longest label
+    label_width: int = 200  # bars and shares: room for the longest label
+    target: Callable[[list], float | None] | None = None  # shares only: the target line, from the table's rows
 
     def __post_init__(self):
         if self.kind not in DEFAULT_POINTS:
@@ -100,7 +127,7 @@ class Chart:
 
     @property
     def wide(self) -> bool:
-        return self.kind != "bar"
+        return self.kind not in ("bar", "share")
 
     def draw(self, key: str, label: str, rows: list[list]) -> Markup:
         """The chart of these table rows as inline SVG."""
@@ -109,6 +136,8 @@ class Chart:
         chart_id, title = self.id or f"chart-{key}", self.title or label
         if self.kind == "bar":
             return bar_chart(chart_id, title, points, self.label_width)
+        if self.kind == "share":
+            return share_chart(chart_id, title, points, self.target(rows) if self.target else None, self.label_width)
         if self.kind == "columns":
             return column_chart(chart_id, title, points)
         return heatmap(chart_id, title, [name for name, _ in points], [line for _, line in points])

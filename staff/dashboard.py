@@ -25,12 +25,17 @@ def _period():
         abort(400, description=f"{exc}.")
 
 
+def _report(period) -> dict:
+    return gather_report(get_session(), period, current_app.config["CLOCK"](),
+                         current_app.config["SETTINGS"].promise_target)
+
+
 @bp.get("/dashboard")
 @login_required(role="supervisor")
 def dashboard():
     """Figures for a date range (default the last 30 days), all calls or in or out of hours."""
     period = _period()
-    report = gather_report(get_session(), period, current_app.config["CLOCK"]())
+    report = _report(period)
     return render_template("dashboard.html", period=period, report=report, sections=figures.sections(report))
 
 
@@ -42,7 +47,7 @@ def table_csv(name: str):
     figure = figures.find(name)
     if figure is None:
         abort(404, description=f"There is no table called {name[:40]}.")
-    header, rows = table_rows(figure.table(gather_report(get_session(), period, current_app.config["CLOCK"]())))
+    header, rows = table_rows(figure.table(_report(period)))
     return csv_response(f"mash-ivr-{name}-{period.start}-to-{period.end}.csv", header, rows)
 
 

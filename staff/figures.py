@@ -8,8 +8,11 @@ from typing import Callable
 
 from markupsafe import Markup
 
+from db.contacts import get_promise_kept
+from db.daily_stats import day_bounds
 from db.models import Route
 from db.stats import get_callback_states, get_figures, get_follow_up, get_schools
+from ivr.config import DEFAULT_PROMISE_TARGET
 from routing.hours import london_date
 from staff.charts import Chart
 from staff.stats import (CALLBACK_LABELS, DIVERTED, ROUTE_LABELS, ROUTES, SERVICES, TOP_SCHOOLS, TRANSFER_LABELS,
@@ -21,8 +24,9 @@ from staff.tables import Table
 class Reads:
     """A period's database reads for one report: each runs once, however many figures use it."""
 
-    def __init__(self, session, period: Period, now: datetime):
+    def __init__(self, session, period: Period, now: datetime, promise_target: float = DEFAULT_PROMISE_TARGET):
         self.session, self.period, self.now = session, period, now
+        self.promise_target = promise_target  # the PROMISE_TARGET setting, drawn on the promise-kept chart
         self.today: date = london_date(now)
         self._done: dict = {}
 
@@ -144,6 +148,26 @@ def _callbacks(reads: Reads) -> dict:
     return {"callbacks": {state: int(states.get(state, 0)) for state in CALLBACK_LABELS}}
 
 
+def _kept(decided: int, kept: int) -> dict:
+    return {"decided": decided, "kept": kept, "rate": rate(kept, decided)}
+
+
+def _promise_kept(reads: Reads) -> dict:
+    # Decisions cover all hours: they are counted by when they were made, not by the call's hours.
+    counts = reads.query(get_promise_kept, *day_bounds(reads.period.start, reads.period.end))
+    by_service = {service: _kept(*counts.get(service, (0, 0))) for service in Route.URGENT_LINES}
+    return {"promise_kept": {**_kept(sum(s["decided"] for s in by_service.values()),
+                                     sum(s["kept"] for s in by_service.values())),
+                             "target": reads.promise_target, "by_service": by_service}}
+
+
+def _promise_rows(report: dict) -> list[list]:
+    kept = report["promise_kept"]
+    lines = [(ROUTE_LABELS[service], kept["by_service"][service]) for service in Route.URGENT_LINES] + [("All", kept)]
+    # No decisions is no share at all (shown as a dash), not a share of 0%.
+    return [[label, n["decided"], n["kept"], n["rate"] if n["decided"] else None, kept["target"]] for label, n in lines]
+
+
 def _share_of_all(rows: list[list]) -> list[list]:
     """(label, count) rows with each count's share of their sum."""
     total = sum(count for _, count in rows)
@@ -182,6 +206,13 @@ FIGURES: tuple[Figure, ...] = (
            (("State", "text"), ("Callbacks", "int")),
            lambda report: [[CALLBACK_LABELS[k], n] for k, n in report["callbacks"].items()],
            Chart("bar", title="Status callbacks by state")),
+    Figure("promise_kept", "Decisions made by the promised time (decided in the period)", "Promises kept",
+           _promise_kept, (("Service", "text"), ("Decided", "int"), ("By the promised time", "int"),
+                           ("Share kept", "pct"), ("Target", "pct")),
+           _promise_rows,
+           Chart("share", lambda row: (row[0], row[3], f"{row[3]:.0%} of {row[1]}") if row[1] else None,
+                 title="Share of decisions made by the promised time, against the target",
+                 target=lambda rows: rows[0][4] if rows else None)),
     Figure("identified", "Caller's school identified", "Schools", _identified, (("School", "text"), *SHARE),
            _identified_rows, Chart("bar")),
     Figure("top_schools", f"Top {TOP_SCHOOLS} schools by MASH contacts", "Schools",

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ivr.config import DEFAULT_PROMISE_TARGET
 from staff import figures
 from staff.stats import Period
 
 
-def gather_report(session, period: Period, now: datetime) -> dict:
+def gather_report(session, period: Period, now: datetime, promise_target: float = DEFAULT_PROMISE_TARGET) -> dict:
     """Every declared figure's data for a period, as plain data (also the API's JSON)."""
-    reads = figures.Reads(session, period, now)
+    reads = figures.Reads(session, period, now, promise_target)
     report = {"from": period.start.isoformat(), "to": period.end.isoformat(), "hours": period.hours}
     for figure in figures.FIGURES:
         report.update(figure.data(reads))

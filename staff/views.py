@@ -7,9 +7,11 @@ from datetime import date
 import requests
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
+from contacts.overdue import MAX_LISTED, first_promise, overdue_by
 from contacts.states import ContactError, save_status
 from db.audit import get_audit_events, save_audit_event
-from db.contacts import get_callbacks_for_contact, get_contact_by_reference, get_contact_events
+from db.contacts import (get_callbacks_for_contact, get_contact_by_reference, get_contact_events, get_contacts,
+                         get_contacts_past_promise)
 from db.models import Call, School
 from db.reasons import get_reason, get_reasons
 from db.session import get_session
@@ -52,6 +54,27 @@ def calls():
     rows = get_mash_calls(get_session(), *days, search)
     return render_template("calls.html", rows=rows, search=search, day=day, searching=bool(search and not raw_day),
                            is_today=day == _today(), route_labels=ROUTE_LABELS, transfer_labels=TRANSFER_LABELS)
+
+
+@bp.get("/contacts")
+@login_required()
+def contacts():
+    """Contacts newest first, or with ?overdue=1 those past their promised time, oldest promise first."""
+    status = request.args.get("status", "").strip()
+    if status and status not in STATUSES:
+        abort(400, description=f"'status' must be one of {', '.join(STATUSES)}, got {status[:20]!r}.")
+    raw_overdue = request.args.get("overdue", "").strip()
+    if raw_overdue not in ("", "0", "1"):
+        abort(400, description=f"'overdue' must be 1 (or left out), got {raw_overdue[:20]!r}.")
+    overdue, now, db = raw_overdue == "1", current_app.config["CLOCK"](), get_session()
+    # One row more than shown says whether the list was cut.
+    found = (get_contacts_past_promise(db, now, MAX_LISTED + 1, status or None) if overdue
+             else get_contacts(db, status or None, MAX_LISTED + 1))
+    rows = [(contact, school, first_promise(contact), overdue_by(first_promise(contact), now) if overdue else None)
+            for contact, _call_sid, school in found[:MAX_LISTED]]
+    return render_template("contacts.html", rows=rows, overdue=overdue, status=status, cut=len(found) > MAX_LISTED,
+                           limit=MAX_LISTED, statuses=STATUSES, status_labels=STATUS_LABELS,
+                           route_labels=ROUTE_LABELS)
 
 
 def _contact_page(reference: str, error: str | None = None, form: dict | None = None, status: int = 200):

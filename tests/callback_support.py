@@ -13,7 +13,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from callbacks.worker import Worker
 from contacts.states import save_status
 from db.contacts import save_contact
-from db.models import Callback, Contact, ContactEvent, School, SchoolPhone
+from db.models import Callback, Contact, ContactEvent, Route, School, SchoolPhone
 from simulator.twilio_api import TwilioStandIn
 from tests.conftest import IN_HOURS, TEST_ENV
 
@@ -41,10 +41,12 @@ def add_school(session: Session, urn: int = SCHOOL_URN, numbers: dict | None = N
 
 
 def add_contact(session: Session, when: datetime, *, caller: str | None = SWITCHBOARD,
-                urn: int | None = SCHOOL_URN, promised_by: datetime | None = None) -> Contact:
-    """A contact opened at `when`, as a MASH call would open it."""
+                urn: int | None = SCHOOL_URN, promised_by: datetime | None = None,
+                service: str = Route.MASH) -> Contact:
+    """A contact opened at `when`, as a call to MASH (or to `service`; only MASH and EDT promise a decision) would."""
+    promise = (promised_by or when + timedelta(days=1)) if service in Route.URGENT_LINES else None
     contact = save_contact(session, call_id=None, school_urn=urn, caller=caller, created_at=when,
-                           promised_by=promised_by or when + timedelta(days=1))
+                           promised_by=promise, service=service)
     session.commit()
     return contact
 

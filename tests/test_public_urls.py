@@ -8,7 +8,8 @@ from tests.conftest import TEST_ENV
 
 PUBLIC_URLS = {
     ("/", "GET"), ("/api/stats", "GET"), ("/audit", "GET"), ("/calls", "GET"),
-    ("/calls/<int:call_id>/recording", "GET"), ("/contacts/<reference>", "GET"), ("/contacts/<reference>", "POST"),
+    ("/calls/<int:call_id>/recording", "GET"), ("/contacts", "GET"), ("/contacts/<reference>", "GET"),
+    ("/contacts/<reference>", "POST"),
     ("/dashboard", "GET"), ("/dashboard/<name>.csv", "GET"), ("/exports/calls.csv", "GET"), ("/health", "GET"),
     ("/health/live", "GET"), ("/live", "GET"), ("/live/calls.json", "GET"), ("/login", "GET"), ("/login", "POST"), ("/logout", "GET"), ("/logout", "POST"),
     ("/reasons", "GET"), ("/reasons", "POST"), ("/reasons/<code>/active", "POST"),

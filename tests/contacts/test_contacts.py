@@ -43,6 +43,7 @@ def test_pressing_1_opens_a_contact_with_a_six_digit_reference_without_delaying_
     assert contact.status == "received" and contact.caller == call_params()["From"]
     # Tuesday 10:00 -> the end of Wednesday, the next working day.
     assert contact.promised_by == datetime(2026, 11, 25, 17, 30, tzinfo=timezone.utc)
+    assert contact.first_promised_by == contact.promised_by, "the first promise is kept beside it"
 
 
 def test_an_urgent_call_out_of_hours_to_the_emergency_duty_team_opens_a_contact_too(twilio, engine, clock):

@@ -35,6 +35,7 @@ def test_a_caller_whose_infoline_call_went_on_to_mash_keeps_one_reference_and_ma
     assert dialled(press(twilio, offered, "1")) == [TEST_ENV["MASH_NUMBER"]]
     [contact] = contacts_in(engine)
     assert contact.service == Route.MASH and contact.promised_by is not None
+    assert contact.first_promised_by == contact.promised_by, "MASH's first promise is the one made then"
 
 
 def service_contact(twilio, engine) -> Contact:

@@ -1,10 +1,13 @@
 """`ivr db upgrade` (Alembic, head) on an empty database builds exactly the models' schema, on both databases."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from db.migrate import alembic_config, upgrade
@@ -51,3 +54,21 @@ def test_upgrading_twice_is_harmless_and_leaves_the_database_at_head(empty_datab
     with engine.connect() as conn:
         assert MigrationContext.configure(conn).get_current_revision() == head
     engine.dispose()
+
+
+@BOTH
+def test_migration_0005_gives_existing_contacts_their_promise_as_the_first_one(empty_database):
+    upgrade(empty_database, "0004")
+    engine = make_engine(empty_database)
+    promised = datetime(2026, 11, 25, 17, 30)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO contact (reference, created_at, status, service, promised_by) "
+                          "VALUES ('123456', :opened, 'received', 'MASH', :promised), "
+                          "('234567', :opened, 'received', 'DSL_INFOLINE', NULL)"),
+                     {"opened": promised - timedelta(days=1), "promised": promised})
+    upgrade(empty_database)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT reference, first_promised_by = promised_by, first_promised_by IS NULL "
+                                 "FROM contact ORDER BY reference")).all()
+    engine.dispose()
+    assert [tuple(row) for row in rows] == [("123456", True, False), ("234567", None, True)]

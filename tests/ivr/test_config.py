@@ -43,11 +43,24 @@ def test_a_phone_number_in_any_common_uk_form_is_stored_as_e164(written):
     ("SMS_SENDER_ID", "12345"),  # an alphanumeric sender needs a letter
     ("SMS_SENDER_ID", "Warks-MASH"),
     ("TWILIO_MESSAGING_SERVICE_SID", "MASH"),
+    ("PROMISE_TARGET", "most"),
+    ("PROMISE_TARGET", "90"),  # a share, not a percentage
+    ("PROMISE_TARGET", "0"),
+    ("PROMISE_TARGET", "-0.5"),
+    ("PROMISE_TARGET", "nan"),
 ])
 def test_a_wrong_value_stops_start_up_with_a_message_naming_the_variable(variable, value):
     with pytest.raises(ConfigError) as err:
         load_settings(dict(DEV, **{variable: value}))
     assert str(err.value).startswith(variable)
+
+
+def test_the_promise_target_is_90_percent_unless_set_to_a_share_up_to_1():
+    assert load_settings(DEV).promise_target == 0.9
+    assert load_settings(dict(DEV, PROMISE_TARGET="0.75")).promise_target == 0.75
+    assert load_settings(dict(DEV, PROMISE_TARGET="1")).promise_target == 1.0
+    with pytest.raises(ConfigError, match=r"^PROMISE_TARGET: must be above 0 and at most 1"):
+        load_settings(dict(DEV, PROMISE_TARGET="1.5"))
 
 
 @pytest.mark.parametrize("hours, is_open", [("always", True), ("ALWAYS", True), ("never", False)])

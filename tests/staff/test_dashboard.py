@@ -112,7 +112,7 @@ def test_schools_are_ranked_by_mash_contacts_with_contacts_per_100_pupils(app):
 def test_every_chart_has_a_title_and_sits_beside_a_table_of_its_figures(app):
     _, doc = _dashboard(app)
     charts = doc.xpath("//svg[@role='img']")
-    assert len(charts) == 7
+    assert len(charts) == 8
     for chart in charts:
         assert chart.xpath("./title/text()"), "every chart is named for screen readers"
     for pair in doc.xpath("//div[@class='pair']"):
@@ -193,7 +193,7 @@ def _csv(response) -> list[list[str]]:
 def test_each_table_downloads_as_csv_with_the_same_figures(app):
     client, doc = _dashboard(app)
     links = doc.xpath("//a[contains(@class,'csv-link')]/@href")
-    assert len(links) == 10
+    assert len(links) == 11
     for link in links:
         assert len(_csv(client.get(link))) >= 2
     routes = _csv(client.get("/dashboard/routes.csv"))
