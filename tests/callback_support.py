@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import phonenumbers
 import pytest
@@ -124,3 +124,24 @@ def send(app, live) -> int:
 def only_callback(engine, contact) -> Callback:
     [callback] = callbacks_of(engine, contact.id)
     return callback
+
+
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def overdue_week(app, engine) -> dict[str, Contact]:
+    """At Tuesday 24 November 10:00: two contacts past their promise, one not yet due, one decided late, and an
+    Infoline one (no promise)."""
+    with Session(engine) as session:
+        add_school(session)
+        contacts = {
+            "recent": add_contact(session, _utc("2026-11-23 09:00"), promised_by=_utc("2026-11-23 17:30")),
+            "not_due": add_contact(session, _utc("2026-11-24 09:00"), promised_by=_utc("2026-11-25 17:30")),
+            "oldest": add_contact(session, _utc("2026-11-19 10:00"), promised_by=_utc("2026-11-20 17:00"), urn=None),
+            "decided": add_contact(session, _utc("2026-11-18 10:00"), promised_by=_utc("2026-11-19 17:30")),
+            "infoline": add_contact(session, _utc("2026-11-17 10:00"), service=Route.DSL_INFOLINE),
+        }
+    decide(app, engine, contacts["decided"], now=_utc("2026-11-23 11:00"))
+    return contacts

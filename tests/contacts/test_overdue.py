@@ -9,8 +9,8 @@ from sqlmodel import Session
 from callbacks import planner
 from contacts.cli import contacts_group
 from contacts.overdue import overdue_by
-from db.models import Contact, Route
-from tests.callback_support import SCHOOL_URN, add_contact, add_school, decide
+from db.models import Contact
+from tests.callback_support import SCHOOL_URN, add_contact
 from tests.conftest import IN_HOURS
 from tests.staff_support import utc
 
@@ -19,45 +19,28 @@ def invoke(app, *args):
     return app.test_cli_runner().invoke(contacts_group, list(args))
 
 
-@pytest.fixture
-def week(app, engine) -> dict[str, Contact]:
-    """At Tuesday 24 November 10:00: two contacts past their promise, one not yet due, one decided late, and an
-    Infoline one (no promise)."""
-    with Session(engine) as session:
-        add_school(session)
-        contacts = {
-            "recent": add_contact(session, utc("2026-11-23 09:00"), promised_by=utc("2026-11-23 17:30")),
-            "not_due": add_contact(session, utc("2026-11-24 09:00"), promised_by=utc("2026-11-25 17:30")),
-            "oldest": add_contact(session, utc("2026-11-19 10:00"), promised_by=utc("2026-11-20 17:00"), urn=None),
-            "decided": add_contact(session, utc("2026-11-18 10:00"), promised_by=utc("2026-11-19 17:30")),
-            "infoline": add_contact(session, utc("2026-11-17 10:00"), service=Route.DSL_INFOLINE),
-        }
-    decide(app, engine, contacts["decided"], now=utc("2026-11-23 11:00"))
-    return contacts
-
-
-def test_a_contact_keeps_its_first_promise_when_the_planner_moves_it_on(app, engine, week):
+def test_a_contact_keeps_its_first_promise_when_the_planner_moves_it_on(app, engine, overdue_week):
     with Session(engine) as session:
         planner.schedule_overdue_updates(session, app.config["SETTINGS"], IN_HOURS)
-        oldest = session.get(Contact, week["oldest"].id)
+        oldest = session.get(Contact, overdue_week["oldest"].id)
         assert oldest.first_promised_by == utc("2026-11-20 17:00")
         assert oldest.promised_by == utc("2026-11-25 17:30"), "the DSL is told the end of the next working day"
 
 
-def test_list_overdue_prints_undecided_contacts_past_their_promise_oldest_first_with_the_time_and_how_late(app, week):
+def test_list_overdue_prints_undecided_contacts_past_their_promise_oldest_first_with_the_time_and_how_late(app, overdue_week):
     result = invoke(app, "list", "--overdue")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
-        f"{week['oldest'].reference}  -  -  received  2026-11-20T17:00+00:00  3 days 17 hours overdue",
-        f"{week['recent'].reference}  -  {SCHOOL_URN}  received  2026-11-23T17:30+00:00  16 hours 30 minutes overdue",
+        f"{overdue_week['oldest'].reference}  -  -  received  2026-11-20T17:00+00:00  3 days 17 hours overdue",
+        f"{overdue_week['recent'].reference}  -  {SCHOOL_URN}  received  2026-11-23T17:30+00:00  16 hours 30 minutes overdue",
     ]
 
 
-def test_list_overdue_still_lists_a_contact_by_its_first_promise_after_the_planner_moved_it(app, engine, week):
+def test_list_overdue_still_lists_a_contact_by_its_first_promise_after_the_planner_moved_it(app, engine, overdue_week):
     with Session(engine) as session:
         planner.schedule_overdue_updates(session, app.config["SETTINGS"], IN_HOURS)
     lines = invoke(app, "list", "--overdue").stdout.splitlines()
-    assert [line.split()[0] for line in lines] == [week["oldest"].reference, week["recent"].reference]
+    assert [line.split()[0] for line in lines] == [overdue_week["oldest"].reference, overdue_week["recent"].reference]
     assert "2026-11-20T17:00+00:00" in lines[0]
 
 
@@ -69,14 +52,14 @@ def test_list_overdue_prints_the_promise_in_london_time(app, engine, clock):
                                                                    "minutes", "overdue"], contact.reference
 
 
-def test_list_overdue_takes_the_status_and_limit_options_too(app, engine, week):
+def test_list_overdue_takes_the_status_and_limit_options_too(app, engine, overdue_week):
     with Session(engine) as session:
-        session.get(Contact, week["recent"].id).status = "being_assessed"
+        session.get(Contact, overdue_week["recent"].id).status = "being_assessed"
         session.commit()
     assert [line.split()[0] for line in invoke(app, "list", "--overdue", "--status", "being_assessed").stdout
-            .splitlines()] == [week["recent"].reference]
+            .splitlines()] == [overdue_week["recent"].reference]
     assert [line.split()[0] for line in invoke(app, "list", "--overdue", "--limit", "1").stdout.splitlines()] == \
-        [week["oldest"].reference]
+        [overdue_week["oldest"].reference]
 
 
 def test_list_overdue_says_so_on_stderr_when_no_contact_is_late(app, engine):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from db.models import Callback, CallStep, Contact, Route
+from db.models import CallStep, Contact, Route
 from tests.call_support import choose, press, recorded_call, start
 from tests.callback_support import MOBILE, callbacks_of
 from tests.twilio_client import call_params, said
