@@ -102,10 +102,10 @@ def get_open_contacts_of(session: Session, caller: str | None, school_urn: int |
                              .order_by(Contact.created_at, Contact.id).limit(limit)).all())
 
 
-def get_references_received_before(session: Session, before: datetime) -> list[tuple[str, str]]:
-    """(reference, service) of contacts still only received that were opened before this time."""
-    return list(session.exec(select(Contact.reference, Contact.service).where(Contact.status == "received",
-                                                                              Contact.created_at < before)).all())
+def get_references_received_before(session: Session, before: datetime) -> list[tuple]:
+    """(reference, service, created_at, promised_by) of contacts still only received, opened before this time."""
+    return list(session.exec(select(Contact.reference, Contact.service, Contact.created_at, Contact.promised_by)
+                             .where(Contact.status == "received", Contact.created_at < before)).all())
 
 
 def get_contact_events(session: Session, contact: Contact) -> list[ContactEvent]:

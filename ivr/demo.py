@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import click
 from flask import current_app
@@ -28,6 +28,7 @@ DEMO_ACCOUNTS = (
 )
 # The standard reasons a new database starts with (what demo decisions are sent with).
 DEMO_REASONS = tuple(code for code, _ in DEFAULT_REASONS)
+PROMISE_KEPT_SHARE = 0.8  # demo staff decide most contacts by the promised time
 
 
 @click.group("demo")
@@ -65,13 +66,23 @@ def seed_calls(app, calls: int, days: int, seed: int) -> str:
     return f"{summary.calls} calls through the webhooks, {summary.errors} errors"
 
 
+def decision_time(rng: random.Random, created_at: datetime, promised_by: datetime | None, now: datetime) -> datetime:
+    """When demo staff decided: most by the promised time, some late (so the promise figure means something)."""
+    promised = promised_by or created_at + timedelta(hours=4)
+    if rng.random() < PROMISE_KEPT_SHARE:
+        at = created_at + (promised - created_at) * rng.uniform(0.1, 0.95)
+    else:
+        at = promised + timedelta(hours=rng.uniform(1, 30))
+    return min(at, now)
+
+
 def seed_decisions(engine, settings, now, seed: int) -> int:
     """Decide most contacts older than a day, as MASH staff would have."""
     rng = random.Random(seed)
     decided = 0
     with session_scope(engine) as session:
         old = get_references_received_before(session, now - timedelta(days=1))
-    for reference, service in old:
+    for reference, service, created_at, promised_by in old:
         if rng.random() < 0.15:
             continue  # some stay open, so the pages show work in progress
         outcome = rng.choice(outcomes_for(service))  # MASH decides; the Infoline and Early Help note an outcome
@@ -79,7 +90,7 @@ def seed_decisions(engine, settings, now, seed: int) -> int:
         with session_scope(engine) as session:
             try:
                 save_status(session, reference, "decided", outcome=outcome, reason_code=code, actor="demo-staff",
-                            settings=settings, now=now)
+                            settings=settings, now=decision_time(rng, created_at, promised_by, now))
                 decided += 1
             except ContactError:
                 session.rollback()
