@@ -140,7 +140,8 @@ def status_speech(reference: str, status: str, outcome: str | None, expected_by:
         said += f", with {SERVICE_NAMES.get(service, 'another service')},"
     has = "has a decision" if decided_by_mash else "has an outcome"
     if status in ("decided", "closed") and outcome and not with_outcome:
-        return f"{said} {has}. It has been sent to the school that made the contact."
+        told = "It has been sent to the school" if decided_by_mash else "It was given to the school on the call"
+        return f"{said} {has}. {told} that made the contact."
     if status in ("decided", "closed") and outcome:
         state = "is closed" if status == "closed" else has
         label = ALL_OUTCOME_LABELS.get(outcome, OUTCOME_LABELS["other"])

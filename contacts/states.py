@@ -11,11 +11,12 @@ from sqlmodel import Session
 
 from callbacks import planner
 from callbacks.schedule import promised_by
-from db.contacts import get_contact_by_reference, save_contact_for_call
+from db.contacts import get_contact_by_reference, get_contact_for_call, save_contact_for_call
 from db.models import AuditEvent, Call, Contact, ContactEvent, Route
 from db.reasons import get_reasons
 from db.session import statement_savepoint
 from routing.phone import mask_number
+from routing.transfer import ANSWERED
 from routing.vocabulary import NO_FURTHER_ACTION, OUTCOMES, STATUS_LABELS, STATUSES, outcomes_for
 
 log = logging.getLogger("contacts")
@@ -23,6 +24,7 @@ log = logging.getLogger("contacts")
 CONTACT_ROUTES = Route.LINES  # every call put through to a line leaves with a reference
 PROMISED_ROUTES = Route.URGENT_LINES  # MASH (and EDT) promise a decision; the other services note an outcome
 MAX_REASON = 300
+UNANSWERED_NOTE = "Closed by the IVR: the line did not answer and no message was left."
 OUTCOME_ALIASES = {"nfa": NO_FURTHER_ACTION}
 
 
@@ -130,3 +132,18 @@ def open_contact(session: Session, call: Call, settings, now: datetime) -> Conta
         log.error("could not open a contact; the caller is still transferred", exc_info=True,
                   extra={"call_sid": call.call_sid, "event": "contact_failed", "caller": mask_number(call.caller)})
         return None
+
+
+def close_unanswered(session: Session, call: Call, now: datetime) -> bool:
+    """A service's contact whose line did not answer, with no message left, is closed rather than open for ever."""
+    # Only a transfer known to have gone unanswered: with no DialCallStatus at all the service may have spoken.
+    if call.id is None or call.transfer_status is None or call.transfer_status in ANSWERED or call.recording_url:
+        return False
+    contact = get_contact_for_call(session, call.id)
+    if contact is None or contact.service in PROMISED_ROUTES or contact.status != "received":
+        return False
+    contact.status = "closed"
+    session.add(ContactEvent(contact_id=contact.id, status="closed", reason=UNANSWERED_NOTE, actor="ivr", at=now))
+    session.add(AuditEvent(actor="ivr", action="contact_status", at=now,
+                           detail=f"contact {contact.reference}: received -> closed (the line did not answer)"))
+    return True

@@ -66,6 +66,9 @@ class Call(SQLModel, table=True):
     trial_id: Optional[int] = Field(default=None, foreign_key="trial.id", index=True)
     variant: Optional[str] = None
     failsafe: bool = False  # the IVR fell back to a direct MASH/EDT transfer after an error
+    # A mobile the caller typed for their reference text, until they confirm it (then it is only on the outbox
+    # row) or the call ends: kept here, not in a URL or a step, so it is cleared like the caller's own number.
+    text_to: Optional[str] = Field(default=None, max_length=20)
 
 
 class CallStep(SQLModel, table=True):
@@ -89,7 +92,7 @@ class Contact(SQLModel, table=True):
     reference: str = Field(unique=True, index=True, max_length=6)
     call_id: Optional[int] = Field(default=None, foreign_key="call.id", unique=True)
     school_urn: Optional[int] = Field(default=None, foreign_key="school.urn", index=True)
-    caller: Optional[str] = None
+    caller: Optional[str] = Field(default=None, index=True)  # option 4 and the live page look contacts up by it
     # The line the call was put through to: MASH and EDT contacts are decided, the others note an outcome.
     service: str = Field(default=Route.MASH, sa_column_kwargs={"server_default": Route.MASH}, max_length=20)
     created_at: datetime = Field(index=True)

@@ -61,7 +61,8 @@ def _old(cutoff: datetime) -> dict:
     """Each kind of personal data in our tables: (model, what is past retention, the values that clear it)."""
     done_callback = [Callback.created_at < cutoff, Callback.state.not_in(PENDING_CALLBACK_STATES)]
     return {
-        "calls_anonymised": (Call, [Call.started_at < cutoff, Call.caller.is_not(None)], {"caller": None}),
+        "calls_anonymised": (Call, [Call.started_at < cutoff, or_(Call.caller.is_not(None), Call.text_to.is_not(None))],
+                             {"caller": None, "text_to": None}),
         "contacts_anonymised": (Contact, [Contact.created_at < cutoff,
                                           or_(Contact.caller.is_not(None), Contact.reason.is_not(None))],
                                 {"caller": None, "reason": None}),

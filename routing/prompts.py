@@ -46,9 +46,11 @@ LEAVE_MESSAGE_CLOSED = ("{Service} is closed now. Please leave a short message a
 LEAVE_MESSAGE_URGENT = ("Sorry, {service} cannot answer. Please leave a short message after the tone with your "
                         "name, school and number, then press hash. It will be passed on as urgent.")
 NO_MESSAGE = "We did not receive a message. If a child is in immediate danger, call 999. Goodbye."
-URGENT_MESSAGE_TAKEN = ("Thank you. Your message has been passed to MASH as urgent. If a child is in immediate "
-                        "danger, call 999. Goodbye.")
-MESSAGE_TAKEN = "Thank you. Your message for {service} has been recorded. Goodbye."
+URGENT_MESSAGE_PASSED = "Thank you. Your message has been passed to MASH as urgent."
+DANGER_GOODBYE = "If a child is in immediate danger, call 999. Goodbye."
+URGENT_MESSAGE_TAKEN = f"{URGENT_MESSAGE_PASSED} {DANGER_GOODBYE}"
+MESSAGE_RECORDED = "Thank you. Your message for {service} has been recorded."
+MESSAGE_TAKEN = MESSAGE_RECORDED + " Goodbye."
 
 # ---- The caller's school (Infoline and Early Help only) ----
 URN_PROMPT = "Please type your school's 6-digit URN, then press hash. Or press star to skip."
@@ -78,7 +80,8 @@ REFERENCE_OFFER = "To hear it again, press 1. To have it sent by text to a mobil
 ASK_MOBILE = "Please type the mobile number, starting 0 7, then press hash."
 NOT_A_UK_MOBILE = "That is not a UK mobile number."
 NO_MOBILE_HEARD = "Sorry, I did not hear a number."
-MOBILE_READ_BACK = "You typed {number}. To send the text to this number, press 1. To type it again, press 2."
+MOBILE_READ_BACK = "You typed {number}. To send the text to this number, press 1."
+TYPE_AGAIN = "To type it again, press 2."
 TEXT_ON_ITS_WAY = "Thank you. Your reference will be texted to that number. Goodbye."
 TEXT_ALREADY_SENT = "Your reference has already been sent by text. Goodbye."
 NO_TEXT_SENT = "No text will be sent. Thank you for calling. Goodbye."

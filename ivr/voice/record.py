@@ -50,6 +50,7 @@ def end_call(call: Call, call_status: str | None, duration: str | None, at: date
     if (call_status or "").strip().lower() not in TERMINAL_STATUSES:
         return  # ringing or in-progress callbacks (if the console sends them) do not end the call
     call.call_status = call_status.strip().lower()
+    call.text_to = None  # a typed mobile never confirmed goes with the call
     if call.ended_at is None:
         call.ended_at = at
     try:

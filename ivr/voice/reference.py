@@ -46,13 +46,12 @@ def ask_mobile(attempt: int, before: str | None = None) -> VoiceResponse:
 
 
 def read_back(mobile: str, attempt: int) -> VoiceResponse:
-    """Read the typed mobile back digit by digit; 1 sends the text, 2 types it again."""
+    """Read the typed mobile back digit by digit; 1 sends the text, 2 types it again (while a try is left)."""
     resp = VoiceResponse()
-    # The number rides in the signed action URL: a gather can carry nothing else, and it is the caller's
-    # own choice of number, which Twilio already holds as the digits typed.
-    action = url_for("voice.reference_confirm", to=mobile, attempt=attempt)
+    action = url_for("voice.reference_confirm", attempt=attempt)
     g = twiml.gather(settings(), action)
-    twiml.say(g, settings(), prompts.MOBILE_READ_BACK.format(number=spoken_digits(national(mobile))))
+    text = prompts.MOBILE_READ_BACK.format(number=spoken_digits(national(mobile)))
+    twiml.say(g, settings(), f"{text} {prompts.TYPE_AGAIN}" if attempt < MAX_MOBILE_TRIES else text)
     resp.append(g)
     resp.redirect(action, method="POST")
     return resp
@@ -86,8 +85,11 @@ def reference_mobile():
     attempt = parse_attempt(request.args.get("attempt"))
     digits = request.form.get("Digits") or ""
     mobile = typed_mobile(digits)
-    # Not the digits: a typed number must not outlive the caller's own number when calls are anonymised.
-    ctx = call_step("reference_mobile", None, "a UK mobile" if mobile else f"not a UK mobile, attempt {attempt}")
+    # Neither kept as the step's digits nor in its key: the number waits on the call, cleared like the caller's own.
+    ctx = call_step("reference_mobile", None, "a UK mobile" if mobile else f"not a UK mobile, attempt {attempt}",
+                    unkeyed=frozenset({"Digits"}))
+    if ctx.is_new:
+        ctx.call.text_to = mobile
     ctx.commit()
     if mobile is not None:
         return read_back(mobile, attempt)
@@ -104,13 +106,16 @@ def reference_confirm():
     """1 texts the reference to the number read back (once per contact); 2 types it again; silence sends nothing."""
     attempt = parse_attempt(request.args.get("attempt"))
     digits = (request.form.get("Digits") or "").strip()
-    mobile = typed_mobile(request.args.get("to"))
     ctx = call_step("reference_confirm", digits)
-    contact = get_contact_for_call(ctx.session, ctx.call.id)
+    mobile, contact = ctx.call.text_to, get_contact_for_call(ctx.session, ctx.call.id)
+    ctx.call.text_to = None  # confirmed (then it is on the outbox row), refused or abandoned: it goes now
     if digits == "1" and mobile is not None and contact is not None:
         queued = text_reference_to(ctx.session, contact, mobile, settings(), now())
         ctx.commit()
         return goodbye(prompts.TEXT_ON_ITS_WAY if queued is not None else prompts.TEXT_ALREADY_SENT)
+    if digits == "1" and ctx.is_new is False:
+        ctx.commit()
+        return goodbye(prompts.TEXT_ON_ITS_WAY)  # Twilio's repeat of a confirmation already acted on
     ctx.commit()
     if digits == "2" and attempt < MAX_MOBILE_TRIES:
         return ask_mobile(attempt + 1)

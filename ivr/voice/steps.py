@@ -9,7 +9,7 @@ from flask import current_app, g, request
 from sqlmodel import Session
 
 from callbacks.planner import send_reference
-from contacts.states import open_contact
+from contacts.states import close_unanswered, open_contact
 from db.calls import get_or_create_call, save_step
 from db.models import Call, Route
 from db.session import get_write_session
@@ -40,9 +40,10 @@ def is_open_now() -> bool:
 UNKEYED_FIELDS = frozenset({"Timestamp", "SequenceNumber", "From", "Caller"})
 
 
-def step_key() -> str:
+def step_key(unkeyed: frozenset[str] = frozenset()) -> str:
     """This webhook request's key, to spot Twilio's repeated deliveries: an HMAC keyed with the app's secret."""
-    items = sorted((k, str(v)) for k, v in request.form.items() if k not in UNKEYED_FIELDS)
+    left_out = UNKEYED_FIELDS | unkeyed
+    items = sorted((k, str(v)) for k, v in request.form.items() if k not in left_out)
     message = repr((request.full_path, items)).encode()
     return hmac.new(current_app.secret_key.encode(), message, hashlib.sha256).hexdigest()
 
@@ -68,10 +69,14 @@ class StepContext:
             self.session.rollback()
 
 
-def call_step(step: str, digits: str | None = None, detail: str | None = None) -> StepContext:
-    """This webhook's call and step, recorded once; a repeated delivery changes nothing when it commits."""
+def call_step(step: str, digits: str | None = None, detail: str | None = None,
+              unkeyed: frozenset[str] = frozenset()) -> StepContext:
+    """This webhook's call and step, recorded once; a repeated delivery changes nothing when it commits.
+
+    `unkeyed` names form fields left out of the step's key too: a typed phone number must not be recoverable
+    from a key that outlives it."""
     # Everything that needs no database is worked out before the write lock is taken, so it is held briefly.
-    call_sid, in_hours, at, key = request.form["CallSid"], is_open_now(), now(), step_key()
+    call_sid, in_hours, at, key = request.form["CallSid"], is_open_now(), now(), step_key(unkeyed)
     session = get_write_session()
     call = get_or_create_call(session, call_sid, in_hours, at)
     return StepContext(session, call, save_step(session, call, step, key, at, digits, detail))
@@ -93,7 +98,8 @@ def call_ended(session, call) -> None:
     # A MASH call with no contact yet (the fail-safe answered it, or the webhook that routed it was lost)
     # opens one now, so its caller still gets a reference; a contact already open is kept as it is.
     open_contact(session, call, settings(), now())
-    send_reference(session, call, settings(), now())
+    if not close_unanswered(session, call, now()):
+        send_reference(session, call, settings(), now())  # no "logged under this reference" for a call no one took
 
 
 def take_message(ctx: StepContext, service: str, urgent: bool, reason: str | None = None):

@@ -25,6 +25,7 @@ from routing.menu import decide_menu, parse_attempt
 from routing.phone import caller_number
 from routing.prompts import SERVICE_NAMES
 from routing.recording import recording_audio_url
+from routing.references import reference_speech
 from routing.transfer import decide_after_dial, decide_after_offer
 from trials.assign import assign_trial_variant, variant_wording
 
@@ -147,13 +148,17 @@ def recording():
     urgent = request.args.get("urgent") == "1"
     ctx = call_step("recording", None, service)
     set_recording(ctx.call, recording_link(request.form.get("RecordingUrl")), service, urgent, now())
+    contact = None if caller_gone() else get_contact_for_call(ctx.session, ctx.call.id)
     ctx.commit()
     if caller_gone():
         return twiml.hangup()  # the message is kept; there is no one left to thank
+    # A caller whose transfer went unanswered still leaves with the reference the call opened.
+    reference = reference_speech(contact.reference, contact.service, contact.promised_by, now()) if contact else ""
     if urgent:
-        text = prompts.URGENT_MESSAGE_TAKEN
+        text = " ".join(filter(None, [prompts.URGENT_MESSAGE_PASSED, reference, prompts.DANGER_GOODBYE]))
     else:
-        text = prompts.MESSAGE_TAKEN.format(service=SERVICE_NAMES.get(service, "MASH"))
+        recorded = prompts.MESSAGE_RECORDED.format(service=SERVICE_NAMES.get(service, "MASH"))
+        text = " ".join(filter(None, [recorded, reference, prompts.GOODBYE]))
     return twiml.goodbye(settings(), text)
 
 

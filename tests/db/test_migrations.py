@@ -1,16 +1,17 @@
 """`ivr db upgrade` (Alembic, head) on an empty database builds exactly the models' schema, on both databases."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel, select
 
 from db.migrate import alembic_config, upgrade
+from db.models import Contact
 from db.session import make_engine
 
 
@@ -72,3 +73,24 @@ def test_migration_0005_gives_existing_contacts_their_promise_as_the_first_one(e
                                  "FROM contact ORDER BY reference")).all()
     engine.dispose()
     assert [tuple(row) for row in rows] == [("123456", True, False), ("234567", None, True)]
+
+
+@BOTH
+def test_migration_0005_finds_a_moved_promise_s_first_time_in_its_first_still_assessing_update(empty_database):
+    upgrade(empty_database, "0004")
+    engine = make_engine(empty_database)
+    first, moved = datetime(2026, 11, 20, 17, 0, tzinfo=timezone.utc), datetime(2026, 11, 24, 17, 30)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO contact (id, reference, created_at, status, service, promised_by) "
+                          "VALUES (7, '123456', :opened, 'received', 'MASH', :moved)"),
+                     {"opened": first - timedelta(days=1), "moved": moved})
+        for replaced in (first + timedelta(days=2), first):
+            conn.execute(text("INSERT INTO callback (contact_id, kind, channel, to_number, body, due_at, state, "
+                              "attempts, dedupe_key, created_at, updated_at) VALUES (7, 'still_assessing', 'sms', "
+                              "'+447400123456', '', :at, 'sent', 1, :key, :at, :at)"),
+                         {"at": moved, "key": f"7:still_assessing:{replaced.isoformat()}"})
+    upgrade(empty_database)
+    with Session(engine) as session:
+        [contact] = session.exec(select(Contact)).all()
+    engine.dispose()
+    assert (contact.first_promised_by, contact.promised_by) == (first, moved.replace(tzinfo=timezone.utc))

@@ -20,8 +20,10 @@ def upgrade() -> None:
     with op.batch_alter_table('contact', schema=None) as batch_op:
         batch_op.add_column(sa.Column('service', sqlmodel.sql.sqltypes.AutoString(length=20), server_default='MASH',
                                       nullable=False))
-    # Until now only MASH and EDT calls opened contacts: an EDT contact says so.
-    op.execute("UPDATE contact SET service = 'EDT' WHERE call_id IN (SELECT id FROM call WHERE route = 'EDT')")
+    # Until now only MASH and EDT calls opened contacts: an EDT contact says so (also one whose EDT call
+    # ended in an urgent message, routed VOICEMAIL with the service EDT).
+    op.execute("UPDATE contact SET service = 'EDT' "
+               "WHERE call_id IN (SELECT id FROM call WHERE route = 'EDT' OR service = 'EDT')")
 
 
 def downgrade() -> None:

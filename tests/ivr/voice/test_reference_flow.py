@@ -93,12 +93,40 @@ def test_a_mobile_caller_who_types_another_mobile_gets_one_text_to_the_typed_one
     assert [(c.kind, c.to_number) for c in callbacks_of(engine)] == [("reference", TYPED_E164)]
 
 
-def test_the_typed_number_is_not_kept_in_the_call_s_steps(twilio, engine):
-    press(twilio, press(twilio, ask_for_the_text(twilio), TYPED), "1")
+def test_the_typed_number_is_in_no_url_no_step_and_no_step_key_and_goes_from_the_call_once_confirmed(twilio, engine):
+    read_back = press(twilio, ask_for_the_text(twilio), TYPED)
+    assert recorded_call(engine).text_to == TYPED_E164  # it waits on the call, cleared like the caller's number
+    urls = [el.get("action") or el.text or "" for el in read_back.iter("Gather", "Redirect")]
+    assert urls and not any(TYPED_E164[1:] in url or TYPED[1:] in url for url in urls)
+    press(twilio, read_back, "1")
+    assert recorded_call(engine).text_to is None
     with Session(engine) as session:
         steps = session.exec(select(CallStep)).all()
-    assert not any(TYPED in (s.digits or "") + (s.detail or "") for s in steps)
-    assert any(s.step == "reference_mobile" for s in steps)
+    typed = [s for s in steps if s.step == "reference_mobile"]
+    assert typed and not any(TYPED[1:] in (s.digits or "") + (s.detail or "") for s in steps)
+
+
+def test_two_different_numbers_typed_at_the_same_step_share_one_key_so_the_key_cannot_reveal_either(twilio, engine):
+    asked = ask_for_the_text(twilio)
+    press(twilio, asked, TYPED)
+    press(twilio, asked, "07400999999")  # the same step delivered again, with other digits: one step, one key
+    with Session(engine) as session:
+        typed = session.exec(select(CallStep).where(CallStep.step == "reference_mobile")).all()
+    assert len(typed) == 1
+    assert recorded_call(engine).text_to == TYPED_E164  # the repeat changed nothing
+
+
+def test_a_number_typed_and_never_confirmed_goes_when_the_call_ends(twilio, engine):
+    press(twilio, ask_for_the_text(twilio), TYPED)
+    assert twilio.post("/voice/status", call_params(caller=LANDLINE, CallStatus="completed")).status_code == 204
+    assert recorded_call(engine).text_to is None and callbacks_of(engine) == []
+
+
+def test_on_the_last_try_the_read_back_offers_no_second_retype(twilio, engine):
+    again = press(twilio, ask_for_the_text(twilio), "01926414144")
+    read_back = press(twilio, again, TYPED)
+    assert "To send the text to this number, press 1." in said(read_back)
+    assert "type it again" not in said(read_back)
 
 
 def test_pressing_2_at_the_read_back_types_the_number_again(twilio, engine):
@@ -133,3 +161,32 @@ def test_silence_at_the_number_asks_once_more_then_says_goodbye(twilio, engine):
     assert said(again).startswith("Sorry, I did not hear a number.")
     end = press(twilio, again)
     assert end.find("Hangup") is not None and callbacks_of(engine) == []
+
+
+def test_a_caller_who_leaves_an_urgent_message_after_mash_did_not_answer_hears_their_reference(twilio, engine):
+    put_through = press(twilio, start(twilio), "1")
+    retry = press(twilio, put_through, DialCallStatus="no-answer")
+    record = press(twilio, retry, DialCallStatus="no-answer")
+    taken = press(twilio, record, RecordingUrl="https://api.twilio.com/2010-04-01/Accounts/"
+                                               f"{'AC' + '0' * 32}/Recordings/RE{'4' * 32}")
+    reference = digit_by_digit(the_contact(engine).reference)
+    assert said(taken) == ("Thank you. Your message has been passed to MASH as urgent. "
+                           f"Your reference is {reference}. MASH will decide by 5 30 pm tomorrow, Wednesday. "
+                           "If a child is in immediate danger, call 999. Goodbye.")
+
+
+def test_an_infoline_call_no_one_answered_and_the_caller_left_is_closed_and_no_text_says_it_was_logged(
+        twilio, engine):
+    put_through = choose(twilio, start(twilio, caller=MOBILE), "2")
+    press(twilio, put_through, DialCallStatus="no-answer", caller=MOBILE)  # the caller hangs up at the offer
+    assert twilio.post("/voice/status", call_params(caller=MOBILE, CallStatus="completed")).status_code == 204
+    contact = the_contact(engine)
+    assert contact.status == "closed" and callbacks_of(engine) == []
+
+
+def test_an_infoline_call_that_was_answered_keeps_its_contact_open_for_the_service_s_outcome(twilio, engine):
+    put_through = choose(twilio, start(twilio, caller=MOBILE), "2")
+    press(twilio, put_through, DialCallStatus="completed", CallStatus="completed", caller=MOBILE)
+    assert twilio.post("/voice/status", call_params(caller=MOBILE, CallStatus="completed")).status_code == 204
+    assert the_contact(engine).status == "received"
+    assert [c.kind for c in callbacks_of(engine)] == ["reference"]

@@ -96,3 +96,19 @@ def test_a_service_contact_is_read_with_its_service(twilio, engine, service, wor
                                promised_by=None, service=service)
         session.commit()
     assert f"{spaced(contact.reference)}: {words}" in said(option_4(twilio, DSL_DIRECT))
+
+
+@pytest.mark.parametrize("caller, words", [
+    (DSL_DIRECT, "with the DSL Infoline, has an outcome. The outcome is: advice given."),
+    (STRANGER, "with the DSL Infoline, has an outcome. It was given to the school on the call that made the contact."),
+])
+def test_a_typed_infoline_reference_is_read_with_its_outcome_only_to_the_caller_who_made_it(
+        app, twilio, engine, caller, words):
+    with Session(engine, expire_on_commit=False) as session:
+        contact = save_contact(session, call_id=None, school_urn=None, caller=DSL_DIRECT, created_at=IN_HOURS,
+                               promised_by=None, service=Route.DSL_INFOLINE)
+        session.commit()
+        save_status(session, contact.reference, "decided", outcome="advice_given", actor="Infoline",
+                    settings=app.config["SETTINGS"], now=IN_HOURS)
+    heard = press(twilio, option_4(twilio, caller), contact.reference, caller=caller)
+    assert f"Contact reference {spaced(contact.reference)}, {words}" in said(heard)
