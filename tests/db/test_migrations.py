@@ -72,3 +72,29 @@ def test_migration_0005_gives_existing_contacts_their_promise_as_the_first_one(e
                                  "FROM contact ORDER BY reference")).all()
     engine.dispose()
     assert [tuple(row) for row in rows] == [("123456", True, False), ("234567", None, True)]
+
+
+@BOTH
+def test_migration_0006_puts_every_message_already_left_in_its_inbox_as_new(empty_database):
+    upgrade(empty_database, "0005")
+    engine = make_engine(empty_database)
+    started = datetime(2026, 11, 24, 22, 0)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO call (call_sid, started_at, ended_at, in_hours, route, service, recording_url, "
+                          "twilio_log_deleted, recording_deleted, urgent_flag, no_input_count, invalid_count, failsafe) "
+                          "VALUES (:sid, :started, :ended, false, 'VOICEMAIL', :service, :url, false, false, :urgent, "
+                          "0, 0, false)"),
+                     [{"sid": "CA1", "started": started, "ended": started + timedelta(minutes=2), "service": "EDT",
+                       "url": "https://api.twilio.com/x/Recordings/RE1", "urgent": True},
+                      {"sid": "CA2", "started": started, "ended": None, "service": "EARLY_HELP",
+                       "url": "https://api.twilio.com/x/Recordings/RE2", "urgent": False},
+                      {"sid": "CA3", "started": started, "ended": None, "service": "DSL_INFOLINE", "url": None,
+                       "urgent": False}])
+    upgrade(empty_database)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT c.call_sid, m.service, m.urgent, m.state, m.assigned_to, "
+                                 "m.created_at = COALESCE(c.ended_at, c.started_at) "
+                                 "FROM message m JOIN call c ON c.id = m.call_id ORDER BY c.call_sid")).all()
+    engine.dispose()
+    assert [tuple(row) for row in rows] == [("CA1", "EDT", True, "new", None, True),
+                                           ("CA2", "EARLY_HELP", False, "new", None, True)]
