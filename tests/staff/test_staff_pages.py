@@ -104,12 +104,13 @@ def test_a_new_password_signs_out_sessions_made_with_the_old_one(app, engine):
 def test_navigation_shows_each_role_its_pages_and_features_can_add_theirs(app):
     add_nav_item(app, "Reports", "staff.audit", role="admin")
     staff = page(signed_in_client(app, "staff").get("/calls"))
-    assert staff.xpath("//nav[@aria-label='Main']//a/text()") == ["Calls", "Live calls", "Contacts"]
+    assert staff.xpath("//nav[@aria-label='Main']//a/text()") == ["Calls", "Live calls", "Contacts", "Messages"]
     supervisor = page(signed_in_client(app, "supervisor").get("/calls"))
-    assert supervisor.xpath("//nav[@aria-label='Main']//a/text()") == ["Calls", "Live calls", "Contacts", "Dashboard"]
+    assert supervisor.xpath("//nav[@aria-label='Main']//a/text()") == ["Calls", "Live calls", "Contacts", "Messages",
+                                                                        "Dashboard"]
     admin = page(signed_in_client(app, "admin").get("/calls"))
     links = admin.xpath("//nav[@aria-label='Main']//a/text()")
-    assert links[:6] == ["Calls", "Live calls", "Contacts", "Dashboard", "Standard reasons", "Audit log"]
+    assert links[:7] == ["Calls", "Live calls", "Contacts", "Messages", "Dashboard", "Standard reasons", "Audit log"]
     assert links[-1] == "Reports"
     assert admin.xpath("//nav//a[@aria-current='page']/text()") == ["Calls"]
 
