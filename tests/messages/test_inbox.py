@@ -7,6 +7,7 @@ import pytest
 from sqlmodel import Session, select
 
 from db.models import AuditEvent, Message, MessageEvent, Route
+from db.retention import save_anonymised
 from messages.cli import messages_group
 from messages.inbox import age, chosen_services, chosen_states
 from messages.states import MessageError, check_move, next_states, save_state
@@ -186,3 +187,11 @@ def test_ivr_messages_set_state_moves_a_message_on_and_refuses_a_bad_step_with_e
     missing = invoke(app, "set-state", "999", "closed")
     assert missing.exit_code == 1 and "No message has the id 999" in missing.output
     assert messages_in(engine)[0].state == "assigned" and len(events_in(engine)) == 1
+
+
+def test_retention_clears_staffs_notes_on_messages_past_the_period(message, engine):
+    move(engine, message.id, "closed", note="Rang the DSL back")
+    with Session(engine) as session:
+        counts = save_anonymised(session, IN_HOURS + timedelta(days=1))
+        session.commit()
+    assert counts["message_notes_cleared"] == 1 and events_in(engine)[0].note is None

@@ -9,18 +9,11 @@ import pytest
 from sqlmodel import Session, select
 
 from db.models import Call, Message
-from db.session import session_scope
-from db.users import get_user_by_name, save_user_services
 from tests.call_support import leave_message
 from tests.conftest import OUT_OF_HOURS
-from tests.staff_support import add_user, form_token, page, sign_in, signed_in_client, table_rows
+from tests.staff_support import add_user, form_token, join_team, page, sign_in, signed_in_client, table_rows
 
 INFOLINE_SID, EARLY_HELP_SID = "CA" + "1" * 32, "CA" + "2" * 32
-
-
-def join_team(app, username: str, *services: str) -> None:
-    with session_scope(app.extensions["db_engine"]) as session:
-        save_user_services(session, get_user_by_name(session, username).id, list(services))
 
 
 def team_client(app, username: str, *services: str):
