@@ -1,4 +1,4 @@
-"""SQLModel tables: calls and their steps, schools, contacts, callbacks, staff, trials."""
+"""SQLModel tables: calls and their steps, schools, contacts, messages, callbacks, staff, trials."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -119,6 +119,32 @@ class ContactEvent(SQLModel, table=True):
     at: datetime
 
 
+class Message(SQLModel, table=True):
+    """A recorded message in its service's inbox; the recording itself stays on the call (retention clears it)."""
+
+    __table_args__ = (Index("ix_message_service_state", "service", "state"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="call.id", unique=True)  # one entry per call, however often Twilio repeats
+    service: str = Field(max_length=20)  # the line it was left for: MASH, EDT, DSL_INFOLINE or EARLY_HELP
+    urgent: bool = False
+    created_at: datetime = Field(index=True)
+    state: str = Field(default="new", max_length=20)
+    assigned_to: Optional[str] = Field(default=None, max_length=64)  # a staff username
+    updated_at: datetime
+
+
+class MessageEvent(SQLModel, table=True):
+    """A message moved on: its new state, staff's note (never sent), who and when."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    state: str = Field(max_length=20)
+    assigned_to: Optional[str] = Field(default=None, max_length=64)
+    note: Optional[str] = Field(default=None, max_length=300)
+    actor: str
+    at: datetime
+
+
 class StandardReason(SQLModel, table=True):
     """A reason that may be sent to a DSL with a decision; admins add and retire them (never free text)."""
 
@@ -164,6 +190,15 @@ class User(SQLModel, table=True):
     failed_logins: int = 0
     locked_until: Optional[datetime] = None
     created_at: datetime
+
+
+class UserService(SQLModel, table=True):
+    """A service (team) a staff account belongs to: staff see those services' inboxes."""
+
+    __table_args__ = (UniqueConstraint("user_id", "service", name="uq_userservice_user_service"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    service: str = Field(max_length=20)
 
 
 class LoginThrottle(SQLModel, table=True):

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlmodel import Session
 
-from db.models import Call, Callback, Contact, ContactEvent
+from db.models import Call, Callback, Contact, ContactEvent, MessageEvent
 
 # Callbacks still waiting to go out keep what they need to go; anything else past the cutoff loses it.
 PENDING_CALLBACK_STATES = ("scheduled", "sending", "unconfirmed", "checking")
@@ -68,6 +68,8 @@ def _old(cutoff: datetime) -> dict:
                                 {"caller": None, "reason": None}),
         "contact_notes_cleared": (ContactEvent, [ContactEvent.at < cutoff, ContactEvent.reason.is_not(None)],
                                   {"reason": None}),
+        "message_notes_cleared": (MessageEvent, [MessageEvent.at < cutoff, MessageEvent.note.is_not(None)],
+                                  {"note": None}),
         # A callback's number is the caller's; its text and its error may quote the number or the reason.
         "callbacks_anonymised": (Callback, done_callback + [or_(Callback.to_number != "", Callback.body != "",
                                                                Callback.last_error.is_not(None))],

@@ -1,14 +1,14 @@
-"""Query functions for staff accounts and API tokens."""
+"""Query functions for staff accounts, their services (teams) and API tokens."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, func, update
+from sqlalchemy import case, delete, func, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from db.models import ApiToken, LoginThrottle, User
+from db.models import ApiToken, LoginThrottle, User, UserService
 
 
 def get_user(session: Session, user_id: int) -> User | None:
@@ -101,3 +101,31 @@ def save_address_success(session: Session, address: str) -> None:
                     .values(failures=func.max(LoginThrottle.failures - 1, 0)
                             if session.connection().dialect.name == "sqlite"
                             else func.greatest(LoginThrottle.failures - 1, 0)))
+
+
+def get_user_services(session: Session, user_id: int) -> list[str]:
+    """The services (teams) an account belongs to, in name order."""
+    return list(session.exec(select(UserService.service).where(UserService.user_id == user_id)
+                             .order_by(UserService.service)))
+
+
+def get_services_by_user(session: Session) -> dict[int, list[str]]:
+    """{account id: its services} for every account in a team."""
+    found: dict[int, list[str]] = {}
+    for user_id, service in session.exec(select(UserService.user_id, UserService.service)
+                                         .order_by(UserService.service)):
+        found.setdefault(user_id, []).append(service)
+    return found
+
+
+def save_user_services(session: Session, user_id: int, services: list[str]) -> None:
+    """Make these the account's services, replacing any it had (the caller commits)."""
+    session.execute(delete(UserService).where(UserService.user_id == user_id))
+    session.add_all(UserService(user_id=user_id, service=service) for service in dict.fromkeys(services))
+
+
+def get_usernames_seeing(session: Session, service: str, roles_seeing_all: tuple[str, ...]) -> list[str]:
+    """The accounts that see a service's inbox: its team, and every account whose role sees all of them."""
+    in_team = select(UserService.user_id).where(UserService.service == service)
+    return list(session.exec(select(User.username).where(User.role.in_(roles_seeing_all) | User.id.in_(in_team))
+                             .order_by(User.username)))

@@ -14,7 +14,7 @@ from db.reasons import DEFAULT_REASONS
 from db.session import session_scope
 from db.traffic import count_calls
 from db.users import get_user_by_name
-from routing.vocabulary import outcomes_for
+from routing.vocabulary import Route, outcomes_for
 from schools import DEMO_SCHOOLS_CSV, import_schools
 from simulator.server import serve
 from simulator.traffic import PlannedClock, run_traffic
@@ -26,6 +26,8 @@ DEMO_ACCOUNTS = (
     ("demo-supervisor", "supervisor", "demo-supervisor-password"),
     ("demo-admin", "admin", "demo-admin-password"),
 )
+# The demo staff account works in every team, so its inboxes show the demo's messages (supervisors see all anyway).
+DEMO_TEAMS = {"demo-staff": Route.LINES}
 # The standard reasons a new database starts with (what demo decisions are sent with).
 DEMO_REASONS = tuple(code for code, _ in DEFAULT_REASONS)
 PROMISE_KEPT_SHARE = 0.8  # demo staff decide most contacts by the promised time
@@ -49,7 +51,7 @@ def seed_accounts(engine, now) -> list[str]:
     with session_scope(engine) as session:
         for name, role, password in DEMO_ACCOUNTS:
             if get_user_by_name(session, name) is None:
-                create_user(session, name, password, role, now, actor="demo")
+                create_user(session, name, password, role, now, actor="demo", services=list(DEMO_TEAMS.get(name, ())))
                 made.append(name)
     return made
 

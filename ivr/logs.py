@@ -68,7 +68,7 @@ class CallSidFilter(logging.Filter):
         return True
 
 
-APP_LOGGERS = ("ivr", "routing", "callbacks", "db", "schools", "simulator", "trials", "staff")
+APP_LOGGERS = ("ivr", "routing", "callbacks", "db", "schools", "simulator", "trials", "staff", "messages")
 
 
 def json_handler(stream=None) -> logging.Handler:

@@ -68,6 +68,17 @@ SERVICE_OUTCOMES = tuple(SERVICE_OUTCOME_LABELS)
 ALL_OUTCOME_LABELS = {**OUTCOME_LABELS, **SERVICE_OUTCOME_LABELS}
 
 
+# A message's states in the inbox, in order: it only ever moves forward (steps may be skipped).
+MESSAGE_STATES = ("new", "assigned", "called_back", "closed")
+OPEN_MESSAGE_STATES = ("new", "assigned", "called_back")  # the inbox shows these unless asked otherwise
+MESSAGE_STATE_LABELS = {
+    "new": "new",
+    "assigned": "assigned",
+    "called_back": "called back",
+    "closed": "closed",
+}
+
+
 def outcomes_for(service: str | None) -> tuple[str, ...]:
     """The outcomes a contact with this service may be given: MASH's decisions, or a service's own."""
     return OUTCOMES if service in (None, *Route.URGENT_LINES) else SERVICE_OUTCOMES

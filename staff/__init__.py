@@ -7,7 +7,7 @@ from flask import Flask, current_app, request
 from flask_wtf.csrf import CSRFProtect
 
 from ivr.twilio_auth import TWILIO_ROUTE_ATTR
-from staff import api, auth, dashboard, filters, live, reasons, views
+from staff import api, auth, dashboard, filters, live, messages, reasons, views
 from staff.auth import current_user, has_role
 
 SESSION_HOURS = 12  # a working day; then staff sign in again
@@ -16,6 +16,7 @@ DEFAULT_NAV = (
     ("Calls", "staff.calls", "staff"),
     ("Live calls", "live.live", "staff"),
     ("Contacts", "staff.contacts", "staff"),
+    ("Messages", "messages.inbox", "staff"),
     ("Dashboard", "dashboard.dashboard", "supervisor"),
     ("Standard reasons", "reasons.index", "admin"),
     ("Audit log", "staff.audit", "admin"),
@@ -60,5 +61,5 @@ def init_app(app: Flask) -> None:
     app.before_request(_check_csrf)
     app.context_processor(_template_context)
     filters.init_app(app)
-    for blueprint in (auth.bp, views.bp, live.bp, dashboard.bp, api.bp, reasons.bp):
+    for blueprint in (auth.bp, views.bp, live.bp, messages.bp, dashboard.bp, api.bp, reasons.bp):
         app.register_blueprint(blueprint)

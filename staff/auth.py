@@ -15,8 +15,9 @@ from db.audit import save_audit_event
 from db.models import User
 from db.session import get_session, get_write_session
 from db.users import (get_user, get_user_by_name, save_account_lock, save_address_attempt, save_address_success,
-                      save_sign_in_attempt, save_sign_in_success, save_user)
+                      save_sign_in_attempt, save_sign_in_success, save_user, save_user_services)
 from ivr.clock import app_now
+from messages.inbox import SERVICES
 from staff.errors import error_pages
 
 bp = Blueprint("auth", __name__)
@@ -71,18 +72,33 @@ def check_new_password(username: str, password: str) -> None:
         raise UserError("the password must not be the username")
 
 
-def create_user(db, username: str, password: str, role: str, now: datetime, actor: str = "cli") -> User:
-    """Add a staff account with a hashed password; raises UserError for a bad name, role or password."""
+def check_services(services: list[str]) -> list[str]:
+    """The services (teams) named, or UserError for one that is not a line."""
+    unknown = [service for service in services if service not in SERVICES]
+    if unknown:
+        raise UserError(f"unknown service {unknown[0]!r}: use {', '.join(SERVICES)}")
+    return list(dict.fromkeys(services))
+
+
+def create_user(db, username: str, password: str, role: str, now: datetime, actor: str = "cli",
+                services: list[str] = ()) -> User:
+    """Add a staff account with a hashed password and its services (teams); raises UserError for a bad name,
+    role, password or service."""
     name = username.strip().lower()
     if not name or len(name) > 64 or not all(c.isalnum() or c in "._-@" for c in name):
         raise UserError("the username must be 1-64 letters, digits or . _ - @")
     if role not in ROLES:
         raise UserError(f"the role must be one of {', '.join(ROLES)}")
     check_new_password(name, password)
+    teams = check_services(list(services))
     if get_user_by_name(db, name) is not None:
         raise UserError(f"an account named {name!r} already exists")
     user = save_user(db, name, hash_password(password), role, now)
-    save_audit_event(db, actor, "user_added", f"{name} role={role}", at=now)
+    if teams:
+        db.flush()  # the account's id, for its services
+        save_user_services(db, user.id, teams)
+    save_audit_event(db, actor, "user_added", f"{name} role={role}" + (f" services={','.join(teams)}" if teams else ""),
+                     at=now)
     db.commit()
     return user
 

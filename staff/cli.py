@@ -11,11 +11,13 @@ from flask.cli import with_appcontext
 
 from db.audit import save_audit_event
 from db.session import session_scope
-from db.users import delete_token, get_token_by_name, get_tokens, get_user_by_name, get_users, save_token
+from db.users import (delete_token, get_services_by_user, get_token_by_name, get_tokens, get_user_by_name, get_users,
+                      save_token, save_user_services)
 from ivr.clock import app_now
 from routing.hours import LONDON
 from staff.api import new_token, token_hash
-from staff.auth import MIN_PASSWORD_LENGTH, ROLES, UserError, create_user
+from messages.inbox import SERVICES
+from staff.auth import MIN_PASSWORD_LENGTH, ROLES, UserError, check_services, create_user
 
 
 def _actor() -> str:
@@ -47,9 +49,11 @@ def users_group():
 @click.argument("name")
 @click.option("--role", type=click.Choice(ROLES), default="staff", show_default=True,
               help="staff: calls and contacts; supervisor: also the dashboard and exports; admin: everything.")
+@click.option("--service", "services", multiple=True, type=click.Choice(SERVICES),
+              help="A service (team) whose message inbox a staff account sees; repeat for more.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
 @with_appcontext
-def add_user(name: str, role: str, password_stdin: bool):
+def add_user(name: str, role: str, services: tuple[str, ...], password_stdin: bool):
     """Add the account NAME; the password is asked twice at the prompt (or read with --password-stdin)."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -58,7 +62,7 @@ def add_user(name: str, role: str, password_stdin: bool):
                                 hide_input=True, confirmation_prompt=True)
     try:
         with session_scope(_engine()) as session:
-            user = create_user(session, name, password, role, app_now(), actor=_actor())
+            user = create_user(session, name, password, role, app_now(), actor=_actor(), services=list(services))
             username = user.username
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
@@ -68,13 +72,14 @@ def add_user(name: str, role: str, password_stdin: bool):
 @users_group.command("list")
 @with_appcontext
 def list_users():
-    """One line per account: username, role, created, locked until."""
+    """One line per account: username, role, services, created, locked until."""
     with session_scope(_engine()) as session:
-        users = get_users(session)
+        users, teams = get_users(session), get_services_by_user(session)
         for user in users:
             locked_now = user.locked_until is not None and user.locked_until > app_now()
             locked = f"  locked until {_when(user.locked_until)}" if locked_now else ""
-            click.echo(f"{user.username}  {user.role}  created {_when(user.created_at)}{locked}")
+            services = ",".join(teams.get(user.id, [])) or "-"
+            click.echo(f"{user.username}  {user.role}  {services}  created {_when(user.created_at)}{locked}")
     if not users:
         click.echo("No accounts yet: add one with `ivr users add NAME --role admin`.", err=True)
 
@@ -89,6 +94,24 @@ def unlock_user(name: str):
         user.failed_logins, user.locked_until = 0, None
         save_audit_event(session, _actor(), "user_unlocked", user.username, at=app_now())
     click.echo(f"Unlocked {name}.")
+
+
+@users_group.command("set-services")
+@click.argument("name")
+@click.argument("services", nargs=-1, metavar="[SERVICE]...")
+@with_appcontext
+def set_services(name: str, services: tuple[str, ...]):
+    """Make SERVICE... the teams of NAME (MASH, DSL_INFOLINE, EARLY_HELP, EDT); none leaves it in no team."""
+    try:
+        teams = check_services(list(services))
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    with session_scope(_engine()) as session:
+        user = _find(get_user_by_name, session, name, "account")
+        save_user_services(session, user.id, teams)
+        save_audit_event(session, _actor(), "user_services", f"{user.username}: {','.join(teams) or 'none'}",
+                         at=app_now())
+    click.echo(f"{name} is in {', '.join(teams) or 'no team'}.")
 
 
 @click.group("tokens")

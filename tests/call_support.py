@@ -8,7 +8,11 @@ from sqlalchemy import event
 from sqlmodel import Session, select
 
 from db.models import Call, CallStep
+from tests.conftest import TEST_ENV
 from tests.twilio_client import call_params, next_url, said
+
+# A RecordingUrl as Twilio sends it for one of the test account's recordings.
+RECORDING = f"https://api.twilio.com/2010-04-01/Accounts/{TEST_ENV['TWILIO_ACCOUNT_SID']}/Recordings/RE{'1' * 32}"
 
 
 @contextmanager
@@ -55,3 +59,21 @@ def choose(twilio, doc, key):
     asked = press(twilio, doc, key)
     assert "URN" in said(asked)
     return press(twilio, asked, "*")
+
+
+def reach_the_tone(twilio, key: str = "2", call_sid: str = call_params()["CallSid"]):
+    """A call that chooses 2 (Infoline) or 3 (Early Help), skips the school question and finds the line unanswered:
+    the Record verb (out of hours the service takes a message straight away)."""
+    sid = {"call_sid": call_sid}
+    asked = press(twilio, twilio.twiml("/voice/incoming", call_params(**sid)), key, **sid)
+    doc = press(twilio, asked, "*", **sid)
+    if doc.find("Record") is None:  # in hours: the line rang unanswered, then the caller stays on for a message
+        doc = press(twilio, press(twilio, doc, DialCallStatus="no-answer", **sid), None, **sid)
+    assert doc.find("Record") is not None
+    return doc
+
+
+def leave_message(twilio, key: str = "2", call_sid: str = call_params()["CallSid"], recording_url: str = RECORDING):
+    """Leave a message for the Infoline (2) or Early Help (3) through the real webhooks; returns the goodbye."""
+    return press(twilio, reach_the_tone(twilio, key, call_sid), RecordingUrl=recording_url, RecordingDuration="20",
+                 call_sid=call_sid)

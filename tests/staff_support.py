@@ -12,10 +12,12 @@ from sqlmodel import select
 
 from db.models import Call, Callback, Contact, School
 from db.session import session_scope
+from db.users import get_user_by_name, save_user_services
 from staff.auth import create_user
 from tests.conftest import IN_HOURS, TEST_ENV
 
 PASSWORD = "correct horse battery"
+PLAYABLE = f"RE{6:032d}"  # the one recording the stand-in of tests/staff/conftest.py plays
 SCHOOLS = [(100001, "Abbey Primary School", 200), (100002, "Brook Academy", 1000),
            (100003, "Castle Infant School", None)]
 
@@ -111,6 +113,12 @@ def add_user(app, username: str, role: str = "staff", password: str = PASSWORD) 
     """An account to sign in with, hashed as the app hashes (cheaply under IVR_ENV=test)."""
     with app.app_context(), session_scope(app.extensions["db_engine"]) as session:
         create_user(session, username, password, role, IN_HOURS, actor="test")
+
+
+def join_team(app, username: str, *services: str) -> None:
+    """Make these services the account's teams."""
+    with session_scope(app.extensions["db_engine"]) as session:
+        save_user_services(session, get_user_by_name(session, username).id, list(services))
 
 
 def form_token(client, path: str) -> str:

@@ -9,7 +9,8 @@ from tests.conftest import TEST_ENV
 PUBLIC_URLS = {
     ("/", "GET"), ("/api/stats", "GET"), ("/audit", "GET"), ("/calls", "GET"),
     ("/calls/<int:call_id>/recording", "GET"), ("/contacts", "GET"), ("/contacts/<reference>", "GET"),
-    ("/contacts/<reference>", "POST"),
+    ("/contacts/<reference>", "POST"), ("/messages", "GET"), ("/messages.csv", "GET"),
+    ("/messages/<int:message_id>", "GET"), ("/messages/<int:message_id>", "POST"),
     ("/dashboard", "GET"), ("/dashboard/<name>.csv", "GET"), ("/exports/calls.csv", "GET"), ("/health", "GET"),
     ("/health/live", "GET"), ("/live", "GET"), ("/live/calls.json", "GET"), ("/login", "GET"), ("/login", "POST"), ("/logout", "GET"), ("/logout", "POST"),
     ("/reasons", "GET"), ("/reasons", "POST"), ("/reasons/<code>/active", "POST"),

@@ -20,6 +20,7 @@ from ivr.voice.status_check import start_status_check
 from ivr.voice.steps import (call_ended, call_step, caller_gone, connect, is_open_now, now, settings,
                              step_key, take_message)
 from ivr.webhook import quiet_webhook
+from messages.states import receive_message
 from routing import prompts
 from routing.menu import decide_menu, parse_attempt
 from routing.phone import caller_number
@@ -148,6 +149,7 @@ def recording():
     urgent = request.args.get("urgent") == "1"
     ctx = call_step("recording", None, service)
     set_recording(ctx.call, recording_link(request.form.get("RecordingUrl")), service, urgent, now())
+    receive_message(ctx.session, ctx.call, now())  # in the same transaction as the link it lists
     contact = None if caller_gone() else get_contact_for_call(ctx.session, ctx.call.id)
     ctx.commit()
     if caller_gone():

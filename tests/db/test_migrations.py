@@ -94,3 +94,29 @@ def test_migration_0005_finds_a_moved_promise_s_first_time_in_its_first_still_as
         [contact] = session.exec(select(Contact)).all()
     engine.dispose()
     assert (contact.first_promised_by, contact.promised_by) == (first, moved.replace(tzinfo=timezone.utc))
+
+
+@BOTH
+def test_migration_0007_puts_every_message_already_left_in_its_inbox_as_new(empty_database):
+    upgrade(empty_database, "0006")
+    engine = make_engine(empty_database)
+    started = datetime(2026, 11, 24, 22, 0)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO call (call_sid, started_at, ended_at, in_hours, route, service, recording_url, "
+                          "twilio_log_deleted, recording_deleted, urgent_flag, no_input_count, invalid_count, failsafe) "
+                          "VALUES (:sid, :started, :ended, false, 'VOICEMAIL', :service, :url, false, false, :urgent, "
+                          "0, 0, false)"),
+                     [{"sid": "CA1", "started": started, "ended": started + timedelta(minutes=2), "service": "EDT",
+                       "url": "https://api.twilio.com/x/Recordings/RE1", "urgent": True},
+                      {"sid": "CA2", "started": started, "ended": None, "service": "EARLY_HELP",
+                       "url": "https://api.twilio.com/x/Recordings/RE2", "urgent": False},
+                      {"sid": "CA3", "started": started, "ended": None, "service": "DSL_INFOLINE", "url": None,
+                       "urgent": False}])
+    upgrade(empty_database)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT c.call_sid, m.service, m.urgent, m.state, m.assigned_to, "
+                                 "m.created_at = COALESCE(c.ended_at, c.started_at) "
+                                 "FROM message m JOIN call c ON c.id = m.call_id ORDER BY c.call_sid")).all()
+    engine.dispose()
+    assert [tuple(row) for row in rows] == [("CA1", "EDT", True, "new", None, True),
+                                           ("CA2", "EARLY_HELP", False, "new", None, True)]

@@ -1,10 +1,7 @@
 """Staff pages through the Flask client: sign-in and its limits, today's calls, a contact's page, the audit log."""
 from __future__ import annotations
 
-import base64
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlmodel import Session, select
@@ -104,12 +101,13 @@ def test_a_new_password_signs_out_sessions_made_with_the_old_one(app, engine):
 def test_navigation_shows_each_role_its_pages_and_features_can_add_theirs(app):
     add_nav_item(app, "Reports", "staff.audit", role="admin")
     staff = page(signed_in_client(app, "staff").get("/calls"))
-    assert staff.xpath("//nav[@aria-label='Main']//a/text()") == ["Calls", "Live calls", "Contacts"]
+    assert staff.xpath("//nav[@aria-label='Main']//a/text()") == ["Calls", "Live calls", "Contacts", "Messages"]
     supervisor = page(signed_in_client(app, "supervisor").get("/calls"))
-    assert supervisor.xpath("//nav[@aria-label='Main']//a/text()") == ["Calls", "Live calls", "Contacts", "Dashboard"]
+    assert supervisor.xpath("//nav[@aria-label='Main']//a/text()") == ["Calls", "Live calls", "Contacts", "Messages",
+                                                                        "Dashboard"]
     admin = page(signed_in_client(app, "admin").get("/calls"))
     links = admin.xpath("//nav[@aria-label='Main']//a/text()")
-    assert links[:6] == ["Calls", "Live calls", "Contacts", "Dashboard", "Standard reasons", "Audit log"]
+    assert links[:7] == ["Calls", "Live calls", "Contacts", "Messages", "Dashboard", "Standard reasons", "Audit log"]
     assert links[-1] == "Reports"
     assert admin.xpath("//nav//a[@aria-current='page']/text()") == ["Calls"]
 
@@ -207,34 +205,6 @@ def test_an_unknown_reference_gets_a_404_page(app):
 
 
 # Messages, played through the app from a local Twilio stand-in
-
-class _Recordings(BaseHTTPRequestHandler):
-    expected_auth = ""
-
-    def do_GET(self):  # noqa: N802 (http.server's name)
-        if self.headers.get("Authorization") != self.expected_auth:
-            self.send_response(401)
-            self.end_headers()
-            return
-        self.send_response(200 if self.path.endswith(f"/Recordings/RE{6:032d}.mp3") else 404)
-        self.send_header("Content-Type", "audio/mpeg")
-        self.end_headers()
-        self.wfile.write(b"ID3-fake-mp3")
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def twilio_media(settings_env):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recordings)
-    _Recordings.expected_auth = "Basic " + base64.b64encode(
-        f"{settings_env['TWILIO_ACCOUNT_SID']}:{settings_env['TWILIO_AUTH_TOKEN']}".encode()).decode()
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    settings_env["TWILIO_API_BASE_URL"] = f"http://127.0.0.1:{server.server_address[1]}"
-    yield settings_env["TWILIO_API_BASE_URL"]
-    server.shutdown()
-
 
 def test_a_message_plays_through_the_app_with_twilio_credentials(twilio_media, app, engine):
     _add_call(engine, "CA" + "d" * 32, "2026-11-24 09:00", route="VOICEMAIL", service="MASH",

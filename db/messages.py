@@ -1,0 +1,56 @@
+"""Query functions for the message inbox: an entry per recorded message, its history, and who sees it."""
+from __future__ import annotations
+
+import functools
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, select
+
+from db.models import Call, Message, MessageEvent, School
+
+MessageRow = tuple  # (Message, Call, school name or None)
+
+
+@functools.cache
+def _insert_message(dialect: str):
+    """INSERT ... ON CONFLICT (call_id) DO NOTHING, built once: a repeated recording webhook adds no second entry."""
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    table = Message.__table__
+    return insert(table).on_conflict_do_nothing(index_elements=["call_id"]).returning(table.c.id)
+
+
+def save_message_for_call(session: Session, call: Call, now: datetime) -> int | None:
+    """Put the call's message in its service's inbox, once; the new entry's id, or None if it was already there."""
+    connection = session.connection()
+    values = {"call_id": call.id, "service": call.service, "urgent": call.urgent_flag, "created_at": now,
+              "state": "new", "assigned_to": None, "updated_at": now}
+    row = connection.execute(_insert_message(connection.dialect.name), values).first()
+    return row.id if row is not None else None
+
+
+def _message_rows():
+    return (select(Message, Call, School.name).join(Call, Call.id == Message.call_id)
+            .join(School, School.urn == Call.school_urn, isouter=True))
+
+
+def get_messages(session: Session, services: Collection[str] | None, states: Collection[str],
+                 limit: int | None = None) -> list[MessageRow]:
+    """(message, call, school name) in these states, oldest first; of these services only, unless None (all)."""
+    query = _message_rows().where(Message.state.in_(tuple(states)))
+    if services is not None:
+        query = query.where(Message.service.in_(tuple(services)))
+    return list(session.exec(query.order_by(Message.created_at, Message.id).limit(limit)))
+
+
+def get_message(session: Session, message_id: int) -> MessageRow | None:
+    """(message, call, school name) of one inbox entry, if it exists."""
+    return session.exec(_message_rows().where(Message.id == message_id)).first()
+
+
+def get_message_events(session: Session, message_id: int) -> list[MessageEvent]:
+    """A message's changes of state, oldest first, each with who made it and when."""
+    return list(session.exec(select(MessageEvent).where(MessageEvent.message_id == message_id)
+                             .order_by(MessageEvent.at, MessageEvent.id)))
