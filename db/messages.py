@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from db.models import Call, Message, MessageEvent, School
@@ -54,3 +55,17 @@ def get_message_events(session: Session, message_id: int) -> list[MessageEvent]:
     """A message's changes of state, oldest first, each with who made it and when."""
     return list(session.exec(select(MessageEvent).where(MessageEvent.message_id == message_id)
                              .order_by(MessageEvent.at, MessageEvent.id)))
+
+
+def get_message_actions(session: Session, start: datetime, end: datetime) -> list[tuple]:
+    """(service, state, seconds from the message to its first change of state, or None) of messages left in
+    [start, end)."""
+    # The type is kept through the subquery, so SQLite gives back aware datetimes too.
+    first = (select(MessageEvent.message_id, func.min(MessageEvent.at, type_=MessageEvent.__table__.c.at.type)
+                    .label("first_at"))
+             .group_by(MessageEvent.message_id).subquery())
+    rows = session.exec(select(Message.service, Message.state, Message.created_at, first.c.first_at)
+                        .join(first, first.c.message_id == Message.id, isouter=True)
+                        .where(Message.created_at >= start, Message.created_at < end))
+    return [(service, state, (first_at - created).total_seconds() if first_at is not None else None)
+            for service, state, created, first_at in rows]

@@ -10,10 +10,12 @@ from markupsafe import Markup
 
 from db.contacts import get_promise_kept
 from db.daily_stats import day_bounds
+from db.messages import get_message_actions
 from db.models import Route
 from db.stats import get_callback_states, get_figures, get_follow_up, get_schools
 from ivr.config import DEFAULT_PROMISE_TARGET
 from routing.hours import london_date
+from routing.vocabulary import MESSAGE_STATE_LABELS, MESSAGE_STATES
 from staff.charts import Chart
 from staff.stats import (CALLBACK_LABELS, DIVERTED, ROUTE_LABELS, ROUTES, SERVICES, TOP_SCHOOLS, TRANSFER_LABELS,
                          WEEKDAYS, Period, daily_rows, hour_grid, median_from_counts, rate, route_totals,
@@ -168,6 +170,32 @@ def _promise_rows(report: dict) -> list[list]:
     return [[label, n["decided"], n["kept"], n["rate"] if n["decided"] else None, kept["target"]] for label, n in lines]
 
 
+def _median(values: list[float]) -> float | None:
+    return median_from_counts(Counter(int(round(v)) for v in values))
+
+
+def _message_line(rows: list[tuple]) -> dict:
+    states = Counter(state for _, state, _ in rows)
+    waits = [wait for _, _, wait in rows if wait is not None]
+    return {"messages": len(rows), "by_state": {state: states[state] for state in MESSAGE_STATES},
+            "acted_on": len(waits), "median_seconds_to_first_action": _median(waits)}
+
+
+def _messages(reads: Reads) -> dict:
+    # Messages cover all hours, counted by when they were left; the first action is the first change of state.
+    rows = reads.query(get_message_actions, *day_bounds(reads.period.start, reads.period.end))
+    return {"messages": {**_message_line(rows),
+                         "by_service": {service: _message_line([r for r in rows if r[0] == service])
+                                        for service in Route.LINES}}}
+
+
+def _message_rows(report: dict) -> list[list]:
+    messages = report["messages"]
+    lines = [(ROUTE_LABELS[s], messages["by_service"][s]) for s in Route.LINES] + [("All", messages)]
+    return [[label, *(n["by_state"][state] for state in MESSAGE_STATES), n["messages"],
+             n["median_seconds_to_first_action"]] for label, n in lines]
+
+
 def _share_of_all(rows: list[list]) -> list[list]:
     """(label, count) rows with each count's share of their sum."""
     total = sum(count for _, count in rows)
@@ -213,6 +241,10 @@ FIGURES: tuple[Figure, ...] = (
            Chart("share", lambda row: (row[0], row[3], f"{row[3]:.0%} of {row[1]}") if row[1] else None,
                  title="Share of decisions made by the promised time, against the target",
                  target=lambda rows: rows[0][4] if rows else None)),
+    Figure("messages", "Messages left, by their state now (left in the period)", "Messages", _messages,
+           (("Service", "text"), *((MESSAGE_STATE_LABELS[state], "int") for state in MESSAGE_STATES),
+            ("All", "int"), ("Median time to first action", "seconds")),
+           _message_rows),
     Figure("identified", "Caller's school identified", "Schools", _identified, (("School", "text"), *SHARE),
            _identified_rows, Chart("bar")),
     Figure("top_schools", f"Top {TOP_SCHOOLS} schools by MASH contacts", "Schools",
