@@ -154,3 +154,50 @@ def status_speech(reference: str, status: str, outcome: str | None, expected_by:
     if expected_by is not None and expected_by > now:
         return f"{said} is {label}. We expect a decision by {when_words(expected_by)}."
     return f"{said} is {label}. A decision is taking longer than we hoped; we will let you know."
+
+
+@dataclass(frozen=True)
+class Alert:
+    """What an urgent alert says: the line, who left it (the school, else the number), when, and any reference."""
+
+    service: str
+    school: str | None
+    caller: str | None
+    at: datetime
+    reference: str | None = None
+    unanswered_call: bool = False  # a fail-safe call no one answered, rather than a message
+
+
+def clock_words(when: datetime) -> str:
+    """A time in London as said on an alert: '10:42 pm'."""
+    return when.astimezone(LONDON).strftime("%I:%M %p").lstrip("0").lower()
+
+
+def _alert_from(alert: Alert, spoken: bool) -> str:
+    if alert.school:
+        return alert.school
+    if alert.caller and alert.caller.startswith("+"):
+        number = national(alert.caller)
+        return spoken_digits(number) if spoken else number
+    return "a withheld number"
+
+
+def _alert_news(alert: Alert, spoken: bool) -> str:
+    line = SERVICE_NAMES.get(alert.service, "MASH")
+    who, at = _alert_from(alert, spoken), clock_words(alert.at)
+    if alert.unanswered_call:
+        return f"Urgent call for {line} from {who} at {at}: no one answered it."
+    return f"Urgent message for {line} from {who}, left at {at}."
+
+
+def alert_voice_text(alert: Alert) -> str:
+    """The alert call's words before the key press: never a child's details, only the school, time and reference."""
+    reference = f" Reference {spoken_digits(alert.reference)}." if alert.reference else ""
+    return f"{_alert_news(alert, True)}{reference} Press 1 to accept it."
+
+
+def alert_sms_text(alert: Alert) -> str:
+    """The alert text to a duty mobile: a text cannot accept the alert, so it says the call will."""
+    reference = f" Reference {alert.reference}." if alert.reference else ""
+    return gsm.to_gsm7(f"{SENDER}: {_alert_news(alert, False)}{reference} To accept it, answer our alert call "
+                       f"and press 1; until someone does we ring the next duty number.")

@@ -9,6 +9,8 @@ from db.models import Callback
 from routing.vocabulary import CallbackState
 
 LEASE = timedelta(minutes=5)
+ALERT = "urgent_alert"
+RESEND_PAUSE = timedelta(seconds=30)  # an alert Twilio never took rings the next number after this, not in a loop
 DELIVERED_CALL = frozenset({"completed"})
 UNANSWERED_CALL = frozenset({"busy", "no-answer", "failed", "canceled"})
 DELIVERED_SMS = frozenset({"delivered"})
@@ -32,7 +34,8 @@ def not_sent(error: str, transient: bool, hours, now: datetime) -> Callable[[Cal
     def decide(row: Callback) -> dict | None:
         if row.state != "sending":
             return None
-        retry = schedule.retry_at(hours, row.attempts, now) if transient else None
+        # An alert is not retried later to the same number: the next duty number is rung instead (escalate).
+        retry = schedule.retry_at(hours, row.attempts, now) if transient and row.kind != ALERT else None
         values = {"last_error": error[:500], "updated_at": now}
         if retry is None:
             return values | {"state": "failed"}
@@ -59,12 +62,14 @@ def _is_current(row: Callback, sid: str | None, attempt: int | None) -> bool:
 HEARD_BY_PERSON = "heard: a person pressed for the update"
 MACHINE_MESSAGE = "heard: the reference was left"
 HEARD = (HEARD_BY_PERSON, MACHINE_MESSAGE)
+ACCEPTED = "accepted: the duty number pressed 1"
+NOT_ACCEPTED = "not accepted: another key or none"
 
 
 def heard(how: str, sid: str | None, attempt: int | None, now: datetime) -> Callable[[Callback], dict | None]:
     """The call's TwiML reached the point that makes it delivered: a person pressed, or the machine message."""
     def decide(row: Callback) -> dict | None:
-        if not _is_current(row, sid, attempt) or row.last_status == HEARD_BY_PERSON:
+        if not _is_current(row, sid, attempt) or row.last_status in (HEARD_BY_PERSON, ACCEPTED):
             return None  # a person's press is never downgraded by a later replay of the short message
         return {"last_status": how, "twilio_sid": sid or row.twilio_sid, "updated_at": now}
     return decide
@@ -81,6 +86,8 @@ def call_status(status: str, answered_by: str | None, sid: str | None, attempt: 
             return None
         values = {"twilio_sid": sid or row.twilio_sid, "updated_at": now,
                   "last_status": f"{status} ({answered_by})" if answered_by else status}
+        if row.kind == ALERT:
+            return _alert_call_end(row, status, answered_by, values)
         if status in DELIVERED_CALL and answered_by == "fax":
             return values | {"state": "failed", "last_error": "a fax machine answered"}
         if status in DELIVERED_CALL and row.last_status in HEARD:
@@ -94,6 +101,29 @@ def call_status(status: str, answered_by: str | None, sid: str | None, attempt: 
         return values | {"state": "scheduled", "due_at": retry, "claimed_by": None, "claimed_at": None,
                          "last_error": unheard}
     return decide
+
+
+def _alert_call_end(row: Callback, status: str, answered_by: str | None, values: dict) -> dict:
+    """An alert call is delivered only when accepted; any other end fails it, so the next number is rung at once."""
+    if status in DELIVERED_CALL and row.last_status == ACCEPTED:
+        return values | {"state": "delivered", "last_status": f"{values['last_status']}, {ACCEPTED}"}
+    if status not in UNANSWERED_CALL and status not in DELIVERED_CALL:
+        return values
+    if status in UNANSWERED_CALL:
+        why = status
+    elif (answered_by or "").startswith(("machine", "fax")):
+        why = f"answered by a machine ({answered_by})"
+    else:
+        why = "answered, but not accepted"
+    return values | {"state": "failed", "last_error": why}
+
+
+def next_alert_step_due(latest: Callback, now: datetime, wait: timedelta) -> bool:
+    """Ring the next duty number: at once when the last call failed (busy, no answer, a machine, no press),
+    after a pause when Twilio never took it, else once it has waited `wait` without being accepted."""
+    if latest.state == CallbackState.FAILED:
+        return latest.twilio_sid is not None or now >= latest.updated_at + RESEND_PAUSE
+    return now >= (latest.claimed_at or latest.created_at) + wait
 
 
 def message_status(status: str, sid: str | None, attempt: int | None, error_code: str | None,

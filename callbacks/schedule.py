@@ -10,7 +10,7 @@ MAX_RETRIES = 3
 MAX_ATTEMPTS = 1 + MAX_RETRIES
 # Kinds that wait for working hours; the reference SMS goes straight after the call at any hour.
 IN_HOURS_KINDS = frozenset({"decision", "still_assessing", "closed"})
-ANY_HOUR_KINDS = ("reference",)
+ANY_HOUR_KINDS = ("reference", "urgent_alert")  # an urgent alert rings at once, day or night
 
 
 def _utc(when: datetime) -> datetime:

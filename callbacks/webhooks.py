@@ -11,7 +11,7 @@ from flask import Blueprint, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from callbacks import messages, outbox
+from callbacks import alarm, messages, outbox
 from db.models import Callback, Contact
 from db.outbox import get_callback_by_sid, save_change
 from db.session import get_write_session
@@ -41,6 +41,8 @@ def body_too_large(exc):
     log.warning("webhook body too large; not read", extra={"event": "webhook_too_large", "path": request.path})
     if request.endpoint == "outbound.callback_twiml":
         return webhook.twiml_response(_ring_us())
+    if request.endpoint in ALERT_ENDPOINTS:
+        return webhook.twiml_response(_alert_trouble())
     return ("", 204)
 
 
@@ -56,7 +58,7 @@ def outbound_call(view):
         except Exception as exc:
             log.error("callback TwiML failed", exc_info=True, extra={
                 "call_sid": request.form.get("CallSid"), "event": "callback_twiml_failed", "error": type(exc).__name__})
-            result = _ring_us()
+            result = _ring_us() if request.endpoint == "outbound.callback_twiml" else _alert_trouble()
         return webhook.twiml_response(result)
 
     return wrapper
@@ -124,6 +126,53 @@ def callback_twiml(callback_id: int):
     if answered_by.startswith("machine"):
         return _left_reference(session, callback, contact)
     return _offer_update(callback, contact)  # a person, or "unknown" when detection timed out
+
+
+# ---- The urgent alert call to a duty number ----
+
+ALERT_ENDPOINTS = ("outbound.alert_twiml", "outbound.alert_ack")
+
+
+def _alert_trouble() -> VoiceResponse:
+    """When the alert call itself goes wrong, the duty number still hears that an urgent message waits."""
+    return webhook.goodbye(settings(), prompts.ALERT_TROUBLE)
+
+
+def _alert_row(callback_id: int) -> Callback:
+    callback = get_write_session().get(Callback, callback_id)
+    if callback is None or callback.kind != outbox.ALERT or callback.channel != "voice":
+        raise LookupError(f"no alert call {callback_id}")
+    return callback
+
+
+@bp.post("/alert/<int:callback_id>")
+@twilio_signed
+@outbound_call
+def alert_twiml(callback_id: int):
+    """The alert: who left an urgent message and when, then press 1 to accept it; a machine is not told it."""
+    callback = _alert_row(callback_id)
+    if (request.form.get("AnsweredBy") or "").lower().startswith(("machine", "fax")):
+        return webhook.hangup()  # a machine cannot accept: the call fails and the next number is rung at once
+    resp = VoiceResponse()
+    action = url_for("outbound.alert_ack", callback_id=callback.id, attempt=_number_arg("attempt"))
+    g = webhook.gather(settings(), action)
+    webhook.say(g, settings(), callback.body)
+    resp.append(g)
+    resp.redirect(action, method="POST")  # the gather posts even on silence; this only if it could not
+    return resp
+
+
+@bp.post("/alert/<int:callback_id>/ack")
+@twilio_signed
+@outbound_call
+def alert_ack(callback_id: int):
+    """1 accepts the alert (recorded with the number, audited, the escalation stopped); anything else escalates."""
+    session, callback = get_write_session(), _alert_row(callback_id)
+    if (request.form.get("Digits") or "").strip() != "1":
+        _mark(session, callback, outbox.NOT_ACCEPTED)  # the call then ends unaccepted: the next number at once
+        return webhook.goodbye(settings(), prompts.ALERT_NOT_ACCEPTED)
+    alarm.acknowledge(session, callback, app_now())
+    return webhook.goodbye(settings(), prompts.ALERT_ACCEPTED)
 
 
 def _number_arg(name: str) -> int | None:

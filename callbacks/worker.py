@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlmodel import Session
 
-from callbacks import confirm, outbox, planner, schedule, sender
+from callbacks import alarm, confirm, outbox, planner, schedule, sender
 from callbacks.allowed import why_not_sent
 from callbacks.retention import run_retention
 from db.models import Callback
@@ -74,13 +74,16 @@ class Worker:
         def build(endpoint, **values):
             return self._urls.build(endpoint, values, force_external=True)
         ids = {"callback": callback.id, "attempt": callback.attempts}
-        return sender.CallbackUrls(build("outbound.callback_twiml", callback_id=callback.id, attempt=callback.attempts),
+        twiml = "outbound.alert_twiml" if callback.kind == outbox.ALERT else "outbound.callback_twiml"
+        return sender.CallbackUrls(build(twiml, callback_id=callback.id, attempt=callback.attempts),
                                    build("outbound.callback_status", **ids), build("outbound.message_status", **ids))
 
     def send_due(self) -> int:
         """Claim due callbacks in small batches and send each; out of hours only reference texts go."""
         sent, self.refused_now = 0, False
         self.check_doubtful()
+        # Each run, so a failed alert call rings the next number within seconds; its errors never stop the sending.
+        self.guarded(self.escalate_alerts)()
         while not self.stopping.is_set():
             now = self.now()
             kinds = schedule.sendable_kinds(self.settings.opening_hours, now)
@@ -189,6 +192,11 @@ class Worker:
         now = self.now()
         with Session(self.engine) as session:
             save_heartbeat(session, self.worker_id, self.problem, now, forget_before=now - HEARTBEAT_KEEP)
+
+    def escalate_alerts(self) -> int:
+        """Queue the next step of each urgent alert whose call failed or has waited unaccepted too long."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            return alarm.escalate(session, self.settings, self.now())
 
     def check_promises(self) -> int:
         """Queue "still being assessed" updates for undecided contacts past their promised time."""

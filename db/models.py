@@ -69,6 +69,10 @@ class Call(SQLModel, table=True):
     # A mobile the caller typed for their reference text, until they confirm it (then it is only on the outbox
     # row) or the call ends: kept here, not in a URL or a step, so it is cleared like the caller's own number.
     text_to: Optional[str] = Field(default=None, max_length=20)
+    # The urgent alert about this call (its message, or a fail-safe call no one answered), once a duty number
+    # pressed 1: who and when. Set once; it stops the escalation.
+    alert_acknowledged_at: Optional[datetime] = None
+    alert_acknowledged_by: Optional[str] = Field(default=None, max_length=20)
 
 
 class CallStep(SQLModel, table=True):
@@ -155,14 +159,18 @@ class StandardReason(SQLModel, table=True):
 
 
 class Callback(SQLModel, table=True):
-    """An outbox row: a status SMS or voice call to a DSL, sent by the worker when due."""
+    """An outbox row: a status SMS or voice call to a DSL, or an urgent alert to a duty number, sent when due."""
 
     # The second index finds the texts that went to a number today (at most 3 a day).
     __table_args__ = (Index("ix_callback_state_due", "state", "due_at"),
                       Index("ix_callback_to_number_claimed", "to_number", "claimed_at"))
     id: Optional[int] = Field(default=None, primary_key=True)
-    contact_id: int = Field(foreign_key="contact.id", index=True)
-    kind: str  # reference, decision, still_assessing
+    contact_id: Optional[int] = Field(default=None, foreign_key="contact.id", index=True)  # None: an urgent alert
+    # An urgent alert is about a call (its message, or a fail-safe call no one answered) and is one step of its
+    # escalation: step n rings the n-th duty number, round and round the list.
+    call_id: Optional[int] = Field(default=None, foreign_key="call.id", index=True)
+    alert_step: Optional[int] = None
+    kind: str  # reference, decision, still_assessing, closed, urgent_alert
     channel: str  # sms or voice
     to_number: str
     body: str

@@ -113,8 +113,12 @@ def save_change(session: Session, callback_id: int, decide: Callable[[Callback],
             session.rollback()
             return False
         same_sid = Callback.twilio_sid.is_(None) if row.twilio_sid is None else Callback.twilio_sid == row.twilio_sid
+        # last_status too: an alert accepted (db/alerts.py) between the read and this write must not be undone.
+        same_status = (Callback.last_status.is_(None) if row.last_status is None
+                       else Callback.last_status == row.last_status)
         result = session.exec(update(Callback).where(Callback.id == callback_id, Callback.state == row.state,
-                                                        Callback.attempts == row.attempts, same_sid).values(**values))
+                                                        Callback.attempts == row.attempts, same_sid, same_status)
+                              .values(**values))
         if result.rowcount == 1:
             session.commit()
             return True

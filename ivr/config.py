@@ -126,6 +126,12 @@ def _messaging_service(env: dict) -> str | None:
     return raw or None
 
 
+def _duty_numbers(env: dict, name: str) -> tuple[str, ...]:
+    """A comma list of phone numbers in escalation order, each in E.164; empty when unset."""
+    raw = [item.strip() for item in (env.get(name) or "").split(",")]
+    return tuple(normalise_uk_number(item, name) for item in raw if item)
+
+
 def _check_production(env: dict, secret_key: str, public_base_url: str | None, api_base: str) -> None:
     """What a server must have: a real secret and token, and https both ways (else signatures fail behind TLS)."""
     if secret_key == DEFAULT_SECRET_KEY or len(secret_key) < 16:
@@ -137,6 +143,10 @@ def _check_production(env: dict, secret_key: str, public_base_url: str | None, a
                           "(e.g. https://ivr.example.gov.uk)")
     if not api_base.startswith("https://"):
         raise ConfigError(f"TWILIO_API_BASE_URL: {api_base!r} must be https:// in production")
+    if not _duty_numbers(env, "DUTY_NUMBERS"):
+        # Without them an urgent message would again wait unseen on a web page: the alarm must have somewhere to ring.
+        raise ConfigError("DUTY_NUMBERS: required in production, the duty phones urgent alerts ring in order "
+                          "(comma-separated)")
 
 
 @dataclass(frozen=True)
@@ -170,6 +180,17 @@ class Settings:
     proxy_fix_hops: int = 1  # proxies in front of the app whose X-Forwarded-* headers are trusted
     # Addresses whose X-Forwarded-* headers are believed (gunicorn reads the same variable); "*" trusts any.
     forwarded_allow_ips: tuple[str, ...] = DEFAULT_FORWARDED_ALLOW_IPS
+    # Urgent alerts ring these in order (E.164), round and round until one presses 1; out of hours the EDT
+    # list, which falls back to the day list when unset (an alert must always have somewhere to ring).
+    duty_numbers: tuple[str, ...] = ()
+    edt_duty_numbers: tuple[str, ...] = ()
+    alert_escalate_after: int = 300  # seconds an alert waits for a press before the next number is rung
+
+    def duty_numbers_at(self, now) -> tuple[str, ...]:
+        """The duty numbers an urgent alert rings now: the EDT list out of hours, if there is one."""
+        if self.opening_hours.is_open(now) or not self.edt_duty_numbers:
+            return self.duty_numbers
+        return self.edt_duty_numbers
 
     def number_for(self, route: str) -> str:
         """The line a route's calls are put through to."""
@@ -246,4 +267,7 @@ def load_settings(environ: dict | None = None, instance_path: str = "instance") 
         proxy_fix_hops=_int(env, "PROXY_FIX_HOPS", Settings.proxy_fix_hops, minimum=0),
         promise_target=_share(env, "PROMISE_TARGET", Settings.promise_target),
         forwarded_allow_ips=_networks(env, "FORWARDED_ALLOW_IPS"),
+        duty_numbers=_duty_numbers(env, "DUTY_NUMBERS"),
+        edt_duty_numbers=_duty_numbers(env, "EDT_DUTY_NUMBERS"),
+        alert_escalate_after=_int(env, "ALERT_ESCALATE_AFTER", Settings.alert_escalate_after, minimum=1),
     )

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from callbacks.alarm import raise_alert, stop_for_closed
 from db.audit import save_audit_event
 from db.messages import get_message, save_message_for_call
 from db.models import Call, Message, MessageEvent
@@ -93,6 +94,8 @@ def save_state(session: Session, message_id: int, state: str, *, assignee: str |
         session.add(MessageEvent(message_id=message.id, state=move.state, assigned_to=move.assigned_to,
                                  note=move.note, actor=actor.strip(), at=now))
         to = f" (to {move.assigned_to})" if move.state == "assigned" else ""
+        if move.state == "closed":
+            stop_for_closed(session, message.call_id, now)  # an unaccepted urgent alert stops ringing
         save_audit_event(session, actor.strip(), "message_state", f"message {message.id}: {old} -> {move.state}{to}",
                          at=now)
         session.commit()
@@ -104,16 +107,19 @@ def save_state(session: Session, message_id: int, state: str, *, assignee: str |
     return message
 
 
-def receive_message(session: Session, call: Call, now: datetime) -> int | None:
-    """A call whose recording arrived puts it in its service's inbox; never lets a failure cost the caller
-    their goodbye. No recording (the caller hung up before the tone), no entry."""
+def receive_message(session: Session, call: Call, settings, now: datetime) -> int | None:
+    """A call whose recording arrived puts it in its service's inbox, and an urgent one rings the duty numbers;
+    never lets a failure cost the caller their goodbye. No recording (the caller hung up before the tone), no entry."""
     if not call.recording_url or not call.service:
         return None
     try:
         # If the entry cannot be written, the call's own record of the message is still saved.
         with statement_savepoint(session):
-            return save_message_for_call(session, call, now)
+            message_id = save_message_for_call(session, call, now)
     except Exception:
         log.error("could not put a message in the inbox; the call keeps its recording", exc_info=True,
                   extra={"call_sid": call.call_sid, "event": "message_failed", "caller": mask_number(call.caller)})
         return None
+    if message_id is not None and call.urgent_flag:
+        raise_alert(session, call, settings, now)  # once: only the webhook that made the entry raises it
+    return message_id

@@ -105,3 +105,9 @@ CALLBACK_TROUBLE = "This is {sender} with an update on your contact. Please ring
 def capitalised(text: str) -> str:
     """A service's name at the start of a sentence: 'the DSL Infoline' becomes 'The DSL Infoline'."""
     return text[:1].upper() + text[1:]
+
+
+# ---- An urgent alert to a duty number (callbacks/webhooks.py) ----
+ALERT_ACCEPTED = "Thank you. You have accepted it, and no one else will be called. Goodbye."
+ALERT_NOT_ACCEPTED = "Not accepted. We will call the next number. Goodbye."
+ALERT_TROUBLE = "This is Warwickshire MASH. An urgent message is waiting: please check the messages inbox now."

@@ -24,7 +24,8 @@ PUBLIC_URLS = {
     ("/voice/identify", "POST"), ("/voice/identify/confirm", "POST"), ("/voice/status-check", "POST"),
     ("/voice/status-check/next", "POST"), ("/voice/fallback", "POST"), ("/voice/fallback/result", "POST"),
     ("/voice/callback/<int:callback_id>", "POST"), ("/voice/callback-status", "POST"),
-    ("/voice/message-status", "POST"),
+    ("/voice/message-status", "POST"), ("/voice/alert/<int:callback_id>", "POST"),
+    ("/voice/alert/<int:callback_id>/ack", "POST"),
     ("/voice/reference", "POST"), ("/voice/reference/mobile", "POST"), ("/voice/reference/confirm", "POST"),
 }
 

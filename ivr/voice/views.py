@@ -149,7 +149,7 @@ def recording():
     urgent = request.args.get("urgent") == "1"
     ctx = call_step("recording", None, service)
     set_recording(ctx.call, recording_link(request.form.get("RecordingUrl")), service, urgent, now())
-    receive_message(ctx.session, ctx.call, now())  # in the same transaction as the link it lists
+    receive_message(ctx.session, ctx.call, settings(), now())  # in the same transaction as the link it lists
     contact = None if caller_gone() else get_contact_for_call(ctx.session, ctx.call.id)
     ctx.commit()
     if caller_gone():

@@ -12,7 +12,9 @@ from ivr.config import DEFAULT_SECRET_KEY, ConfigError, load_settings
 from tests.conftest import IN_HOURS
 
 DEV = {"IVR_ENV": "development"}
-PRODUCTION = {"SECRET_KEY": "x" * 40, "TWILIO_AUTH_TOKEN": "a-real-token", "PUBLIC_BASE_URL": "https://ivr.example.gov.uk"}
+PRODUCTION = {"SECRET_KEY": "x" * 40, "TWILIO_AUTH_TOKEN": "a-real-token",
+              "PUBLIC_BASE_URL": "https://ivr.example.gov.uk",
+              "DUTY_NUMBERS": "07400 123001, 07400 123002"}
 
 
 def test_defaults_are_the_councils_published_numbers():
@@ -139,3 +141,34 @@ def test_the_ivr_command_reads_its_settings_from_a_dotenv_file(tmp_path):
     result = subprocess.run([str(ivr), "routes"], capture_output=True, text=True,
                             env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, cwd=tmp_path, timeout=60)
     assert result.returncode != 0 and "MASH_NUMBER" in result.stderr
+
+
+@pytest.mark.parametrize("value", [None, "", " , "])
+def test_production_refuses_to_start_without_duty_numbers_and_names_the_variable(value):
+    env = {k: v for k, v in PRODUCTION.items() if k != "DUTY_NUMBERS"}
+    with pytest.raises(ConfigError) as err:
+        load_settings(env if value is None else dict(env, DUTY_NUMBERS=value))
+    assert str(err.value).startswith("DUTY_NUMBERS")
+
+
+def test_duty_numbers_are_kept_in_their_order_in_e164_and_a_bad_one_is_refused_by_name():
+    settings = load_settings(dict(DEV, DUTY_NUMBERS="07400 123002, +44 7400 123001", EDT_DUTY_NUMBERS="01926 886922"))
+    assert settings.duty_numbers == ("+447400123002", "+447400123001")
+    assert settings.edt_duty_numbers == ("+441926886922",)
+    with pytest.raises(ConfigError, match="^EDT_DUTY_NUMBERS"):
+        load_settings(dict(DEV, EDT_DUTY_NUMBERS="07400 123002, nonsense"))
+
+
+def test_out_of_hours_alerts_ring_the_edt_list_or_the_day_list_when_there_is_none():
+    evening = datetime(2026, 11, 24, 21, 0, tzinfo=timezone.utc)  # a Tuesday, after hours
+    morning = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
+    both = load_settings(dict(DEV, DUTY_NUMBERS="07400 123001", EDT_DUTY_NUMBERS="07400 123009"))
+    assert (both.duty_numbers_at(morning), both.duty_numbers_at(evening)) == (("+447400123001",), ("+447400123009",))
+    assert load_settings(dict(DEV, DUTY_NUMBERS="07400 123001")).duty_numbers_at(evening) == ("+447400123001",)
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "soon"])
+def test_alert_escalate_after_is_a_whole_number_of_seconds_above_zero(value):
+    assert load_settings(DEV).alert_escalate_after == 300
+    with pytest.raises(ConfigError, match="^ALERT_ESCALATE_AFTER"):
+        load_settings(dict(DEV, ALERT_ESCALATE_AFTER=value))

@@ -107,7 +107,8 @@ def test_a_bad_proxy_fix_hops_value_is_refused_by_name():
         load_settings(dict(TEST_ENV, PROXY_FIX_HOPS="many"))
 
 
-PRODUCTION = dict(TEST_ENV, IVR_ENV="production", SECRET_KEY="a-long-random-production-secret-value")
+PRODUCTION = dict(TEST_ENV, IVR_ENV="production", SECRET_KEY="a-long-random-production-secret-value",
+                  DUTY_NUMBERS="+447400123001")
 
 
 def test_production_refuses_the_default_secret_key():
@@ -130,6 +131,7 @@ def test_production_session_cookies_are_secure_and_http_only(tmp_path):
 @pytest.mark.parametrize("override, variable", [
     ({"SECRET_KEY": ""}, "SECRET_KEY"),
     ({"TWILIO_SIGNATURE_CHECK": "false"}, "TWILIO_SIGNATURE_CHECK"),
+    ({"DUTY_NUMBERS": ""}, "DUTY_NUMBERS"),
 ])
 def test_the_ivr_command_will_not_start_in_production_and_names_the_variable(tmp_path, override, variable):
     env = {k: v for k, v in os.environ.items() if k not in TEST_ENV and k != "DATABASE_URL"}

@@ -108,6 +108,7 @@ PRODUCTION_PARAMETERS = "$argon2id$v=19$m=65536,t=3,p=4$"  # RFC 9106's low-memo
 def test_outside_the_test_configuration_passwords_are_hashed_with_rfc_9106_parameters(clock):
     for env in ("development", "production"):
         app = create_app(load_settings(dict(TEST_ENV, IVR_ENV=env, DATABASE_URL="sqlite://",
+                                            DUTY_NUMBERS="+447400123001",
                                             SECRET_KEY="a-long-random-production-secret-key-0123456789")))
         with app.app_context():
             assert hash_password(PASSWORD).startswith(PRODUCTION_PARAMETERS), env

@@ -1,0 +1,64 @@
+"""Query functions for urgent alerts: the steps still escalating, who accepted an alert, and stopping it."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlmodel import Session
+
+from db.models import Call, Callback, Message, School
+from routing.vocabulary import CallbackState
+
+ALERT = "urgent_alert"
+CLOSED = "closed"
+
+
+def _still_open():
+    """An alert escalates until a duty number accepts it or staff close its message (a fail-safe call has none)."""
+    return and_(Call.alert_acknowledged_at.is_(None), or_(Message.id.is_(None), Message.state != CLOSED))
+
+
+def get_escalating_steps(session: Session, limit: int) -> list[Callback]:
+    """The latest voice step of each alert still open: the worker decides whether the next step is due."""
+    latest = (select(Callback.call_id, func.max(Callback.alert_step).label("step"))
+              .where(Callback.kind == ALERT, Callback.channel == "voice").group_by(Callback.call_id).subquery())
+    query = (select(Callback).join(latest, and_(Callback.call_id == latest.c.call_id,
+                                                Callback.alert_step == latest.c.step))
+             .join(Call, Call.id == Callback.call_id).join(Message, Message.call_id == Call.id, isouter=True)
+             .where(Callback.kind == ALERT, Callback.channel == "voice", _still_open())
+             .order_by(Callback.call_id).limit(limit))
+    return list(session.execute(query).scalars())
+
+
+def is_alert_open(session: Session, call_id: int) -> bool:
+    """Whether the alert about this call still wants a duty number to accept it."""
+    query = (select(Call.id).join(Message, Message.call_id == Call.id, isouter=True)
+             .where(Call.id == call_id, _still_open()))
+    return session.execute(query).first() is not None
+
+
+def get_alert_subject(session: Session, call_id: int) -> tuple[Call, Message | None, str | None]:
+    """The call an alert is about, its message if it left one, and its school's name if known."""
+    query = (select(Call, Message, School.name).join(Message, Message.call_id == Call.id, isouter=True)
+             .join(School, School.urn == Call.school_urn, isouter=True).where(Call.id == call_id))
+    return tuple(session.execute(query).one())
+
+
+def save_acknowledgement(session: Session, callback: Callback, accepted: str, now: datetime) -> bool:
+    """Mark the alert call accepted (while in flight), and record on the call the first duty number that accepted
+    it (later presses change nothing); True if this was the first."""
+    session.exec(update(Callback).where(Callback.id == callback.id, Callback.state.in_(CallbackState.IN_FLIGHT))
+                 .values(last_status=accepted, updated_at=now))
+    call_id, number = callback.call_id, callback.to_number
+    result = session.exec(update(Call).where(Call.id == call_id, Call.alert_acknowledged_at.is_(None))
+                          .values(alert_acknowledged_at=now, alert_acknowledged_by=number[:20]))
+    return result.rowcount == 1
+
+
+def save_alert_cancelled(session: Session, call_id: int, why: str, now: datetime, *,
+                         before_step: int | None = None) -> None:
+    """Cancel an alert's steps not yet sent: all of them, or only those before a step (superseded by it)."""
+    where = [Callback.call_id == call_id, Callback.kind == ALERT, Callback.state == CallbackState.SCHEDULED]
+    if before_step is not None:
+        where.append(Callback.alert_step < before_step)
+    session.exec(update(Callback).where(*where).values(state=CallbackState.CANCELLED, last_error=why, updated_at=now))
