@@ -120,10 +120,12 @@ def _alert_call_end(row: Callback, status: str, answered_by: str | None, values:
 
 def next_alert_step_due(latest: Callback, now: datetime, wait: timedelta) -> bool:
     """Ring the next duty number: at once when the last call failed (busy, no answer, a machine, no press),
-    after a pause when Twilio never took it, else once it has waited `wait` without being accepted."""
+    after a pause when Twilio never took it, else once it has rung `wait` without being accepted."""
     if latest.state == CallbackState.FAILED:
         return latest.twilio_sid is not None or now >= latest.updated_at + RESEND_PAUSE
-    return now >= (latest.claimed_at or latest.created_at) + wait
+    if latest.state == CallbackState.SCHEDULED or latest.claimed_at is None:
+        return False  # not rung yet (no worker running, or held): the wait starts when the call is placed
+    return now >= latest.claimed_at + wait
 
 
 def message_status(status: str, sid: str | None, attempt: int | None, error_code: str | None,

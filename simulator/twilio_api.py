@@ -22,7 +22,7 @@ from simulator.phone import play_call
 from simulator.twilio_rest import LOG_PATH, ApiError, StandInHandler, e164, new_sid
 
 API = "/2010-04-01"
-ANSWERS = ("human", "human-silent", "unknown", "machine", "fax", "busy", "no-answer", "failed")
+ANSWERS = ("human", "human-silent", "unknown", "machine", "fax", "busy", "no-answer", "failed", "ring-out")
 SMS_OUTCOMES = ("delivered", "undelivered", "failed")
 SMS_ERRORS = {"undelivered": "30003", "failed": "30008"}
 MAX_BODY = 1600  # Twilio refuses a longer body (error 21617)
@@ -43,6 +43,7 @@ class TwilioStandIn:
         self.answer, self.sms_outcome, self.delay, self.latency = answer, sms_outcome, delay, latency
         # Creates to accept and then answer too late (`stall` seconds), as when Twilio's answer is lost.
         self.lose_answers, self.stall = 0, 0.0
+        self.ring_for = 30.0  # how long a "ring-out" call rings before it ends unanswered (Twilio's ring timeout)
         self.app_url = urlsplit(app_url) if app_url else None
         self.listener = listener or (lambda line: None)
         self.calls: dict[str, dict] = {}
@@ -250,6 +251,10 @@ class TwilioStandIn:
             self._fetch_twiml(call, dict(base, CallStatus="in-progress",
                                          **({"AnsweredBy": answered_by} if answered_by else {})))
             final = {"CallStatus": "completed", "CallDuration": "20", "Duration": "1", "AnsweredBy": answered_by}
+        elif answer == "ring-out":  # rings on unanswered, then ends as no-answer: a phone nobody picks up
+            self._update(self.calls, sid, status="ringing")
+            time.sleep(self.ring_for)
+            final = {"CallStatus": "no-answer", "CallDuration": "0"}
         else:
             final = {"CallStatus": answer, "CallDuration": "0"}
         record = self._update(self.calls, sid, status=final["CallStatus"], duration=final["CallDuration"],

@@ -1,9 +1,15 @@
 """Helpers for the contact and callback tests: schools, contacts, and the app + Twilio stand-in on loopback."""
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import phonenumbers
 import pytest
@@ -26,6 +32,7 @@ SWITCHBOARD = "+442079460555"
 DSL_DIRECT = "+441214960123"
 STRANGER = "+441214960999"
 IVR_NUMBER = TEST_ENV["TWILIO_PHONE_NUMBER"]
+IVR = str(Path(sys.executable).with_name("ivr"))
 
 
 def add_school(session: Session, urn: int = SCHOOL_URN, numbers: dict | None = None,
@@ -145,3 +152,36 @@ def overdue_week(app, engine) -> dict[str, Contact]:
         }
     decide(app, engine, contacts["decided"], now=_utc("2026-11-23 11:00"))
     return contacts
+
+
+class Workers:
+    """Starts and stops `ivr worker` processes against the test database and the stand-in."""
+
+    def __init__(self, env: dict, tmp_path: Path):
+        self.env = {**os.environ, **env, "OPENING_HOURS": "always"}
+        self.tmp_path = tmp_path
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self, lease: int = 300) -> subprocess.Popen:
+        log = open(self.tmp_path / f"worker{len(self.procs)}.log", "wb")
+        proc = subprocess.Popen([IVR, "worker", "--interval", "0.2", "--batch", "5", "--lease", str(lease)],
+                                env=self.env, cwd=self.tmp_path, stdout=log, stderr=subprocess.STDOUT)
+        self.procs.append(proc)
+        return proc
+
+    def stop(self, proc: subprocess.Popen, sig=signal.SIGTERM) -> int:
+        proc.send_signal(sig)
+        return proc.wait(timeout=60)
+
+    def close(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def wait_for(condition, what: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.2)

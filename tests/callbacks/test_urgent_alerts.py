@@ -55,6 +55,14 @@ def escalate(app, engine, now) -> int:
         return alarm.escalate(session, app.config["SETTINGS"], now)
 
 
+def placed(engine, at) -> None:
+    """The steps waiting are rung now and ring on (as a worker leaves them until the status callback)."""
+    with Session(engine) as session:
+        for row in session.exec(select(Callback).where(Callback.state == "scheduled")):
+            row.state, row.claimed_at, row.twilio_sid = "sent", at, f"CA{row.id:032d}"
+        session.commit()
+
+
 def test_an_urgent_message_queues_a_call_to_the_first_duty_number_due_at_once(twilio, engine, clock):
     leave_urgent_message(twilio)
     [row] = alert_rows(engine)
@@ -97,13 +105,23 @@ def test_pressing_1_accepts_the_alert_with_the_number_audited_and_no_one_else_is
 def test_with_no_press_the_next_number_is_rung_after_the_delay_then_the_list_again(twilio, app, engine, clock):
     leave_urgent_message(twilio)
     start = clock.now
+    assert escalate(app, engine, start + timedelta(hours=1)) == 0, "a step not yet rung waits for its call"
+    placed(engine, start)
     assert escalate(app, engine, start + timedelta(seconds=299)) == 0
     assert escalate(app, engine, start + timedelta(seconds=300)) == 1
+    placed(engine, start + timedelta(seconds=300))
     assert escalate(app, engine, start + timedelta(seconds=600)) == 1
     rows = alert_rows(engine)
     assert [(r.alert_step, r.to_number) for r in rows] == [(0, FIRST), (1, SECOND), (2, FIRST)]
-    # A step not yet sent when the next one is queued is superseded: only the newest rings.
-    assert [r.state for r in rows] == ["cancelled", "cancelled", "scheduled"]
+    assert [r.state for r in rows] == ["sent", "sent", "scheduled"]
+
+
+def test_a_step_superseded_before_it_was_sent_is_cancelled(twilio, app, engine, clock):
+    leave_urgent_message(twilio)
+    with Session(engine, expire_on_commit=False) as session:
+        alarm.queue_step(session, the_call(engine).id, 1, app.config["SETTINGS"], clock.now)
+        session.commit()
+    assert [(r.to_number, r.state) for r in alert_rows(engine)] == [(FIRST, "cancelled"), (SECOND, "scheduled")]
 
 
 @pytest.mark.parametrize("answer", ["busy", "no-answer", "failed", "machine", "human-silent"])

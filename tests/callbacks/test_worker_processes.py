@@ -2,26 +2,20 @@
 a callback twice, and a restart or a kill loses nothing)."""
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
 
 from callbacks.worker import Worker
 from db.models import Call, Callback, WorkerHeartbeat
-from tests.callback_support import MOBILE, add_contact
+from tests.callback_support import MOBILE, Workers, add_contact, wait_for
 from tests.conftest import IN_HOURS
 
 pytestmark = pytest.mark.twilio_stand_in
 
-IVR = str(Path(sys.executable).with_name("ivr"))
 ROWS = 100
 DONE = ("sent", "delivered")
 
@@ -65,46 +59,6 @@ def due_texts(engine, live):
                         for i in range(ROWS))
         session.commit()
     return {f"test text {i:04d}" for i in range(ROWS)}
-
-
-class Workers:
-    """Starts and stops `ivr worker` processes against the test database and the stand-in."""
-
-    def __init__(self, env: dict, tmp_path: Path):
-        self.env = {**os.environ, **env, "OPENING_HOURS": "always"}
-        self.tmp_path = tmp_path
-        self.procs: list[subprocess.Popen] = []
-
-    def start(self, lease: int = 300) -> subprocess.Popen:
-        log = open(self.tmp_path / f"worker{len(self.procs)}.log", "wb")
-        proc = subprocess.Popen([IVR, "worker", "--interval", "0.2", "--batch", "5", "--lease", str(lease)],
-                                env=self.env, cwd=self.tmp_path, stdout=log, stderr=subprocess.STDOUT)
-        self.procs.append(proc)
-        return proc
-
-    def stop(self, proc: subprocess.Popen, sig=signal.SIGTERM) -> int:
-        proc.send_signal(sig)
-        return proc.wait(timeout=60)
-
-    def close(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-
-
-@pytest.fixture
-def workers(settings_env, tmp_path):
-    pool = Workers(settings_env, tmp_path)
-    yield pool
-    pool.close()
-
-
-def wait_for(condition, what: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"gave up waiting for {what}"
-        time.sleep(0.2)
 
 
 def states(engine) -> Counter:
