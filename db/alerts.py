@@ -62,3 +62,11 @@ def save_alert_cancelled(session: Session, call_id: int, why: str, now: datetime
     if before_step is not None:
         where.append(Callback.alert_step < before_step)
     session.exec(update(Callback).where(*where).values(state=CallbackState.CANCELLED, last_error=why, updated_at=now))
+
+
+def get_alert_times(session: Session, start: datetime, end: datetime) -> list[tuple[datetime, datetime | None]]:
+    """(raised, accepted or None) of each urgent alert raised in [start, end): its first step's time."""
+    query = (select(Callback.created_at, Call.alert_acknowledged_at).join(Call, Call.id == Callback.call_id)
+             .where(Callback.kind == ALERT, Callback.alert_step == 0, Callback.channel == "voice",
+                    Callback.created_at >= start, Callback.created_at < end))
+    return [tuple(row) for row in session.execute(query)]

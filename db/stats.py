@@ -9,6 +9,7 @@ from sqlalchemy import and_, func, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from db.alerts import ALERT
 from db.contacts import FOLLOW_UP_DAYS, FOLLOW_UP_SERVICES, get_follow_up_rate
 from db.daily_stats import (DAILY_TABLES, ROUTES, SETTLE_AFTER, URGENT, count_calls, day_bounds, days_between,
                             first_live_day, get_built_days, save_settled_stats)
@@ -141,7 +142,8 @@ def get_callback_states(session: Session, first: date, last: date) -> dict[str, 
     """Callbacks created on London days [first, last], counted by state."""
     start, end = day_bounds(first, last)
     rows = session.exec(select(Callback.state, func.count()).where(Callback.created_at >= start,
-                                                                    Callback.created_at < end)
+                                                                    Callback.created_at < end,
+                                                                    Callback.kind != ALERT)  # the urgent_alerts figure
                         .group_by(Callback.state))
     return dict(rows.all())
 

@@ -8,6 +8,7 @@ from typing import Callable
 
 from markupsafe import Markup
 
+from db.alerts import get_alert_times
 from db.contacts import get_promise_kept
 from db.daily_stats import day_bounds
 from db.messages import get_message_actions
@@ -196,6 +197,14 @@ def _message_rows(report: dict) -> list[list]:
              n["median_seconds_to_first_action"]] for label, n in lines]
 
 
+def _urgent_alerts(reads: Reads) -> dict:
+    # Alerts cover all hours: they are counted by when they were raised, as the callbacks are.
+    times = reads.query(get_alert_times, *day_bounds(reads.period.start, reads.period.end))
+    waits = [(accepted - raised).total_seconds() for raised, accepted in times if accepted is not None]
+    return {"urgent_alerts": {"alerts": len(times), "acknowledged": len(waits),
+                              "median_seconds_to_acknowledge": _median(waits)}}
+
+
 def _share_of_all(rows: list[list]) -> list[list]:
     """(label, count) rows with each count's share of their sum."""
     total = sum(count for _, count in rows)
@@ -234,6 +243,10 @@ FIGURES: tuple[Figure, ...] = (
            (("State", "text"), ("Callbacks", "int")),
            lambda report: [[CALLBACK_LABELS[k], n] for k, n in report["callbacks"].items()],
            Chart("bar", title="Status callbacks by state")),
+    Figure("urgent_alerts", "Urgent alerts to the duty numbers (raised in the period)", "Urgent alerts",
+           _urgent_alerts, (("Alerts raised", "int"), ("Accepted", "int"), ("Median time to accept", "seconds")),
+           lambda report: [[report["urgent_alerts"]["alerts"], report["urgent_alerts"]["acknowledged"],
+                            report["urgent_alerts"]["median_seconds_to_acknowledge"]]]),
     Figure("promise_kept", "Decisions made by the promised time (decided in the period)", "Promises kept",
            _promise_kept, (("Service", "text"), ("Decided", "int"), ("By the promised time", "int"),
                            ("Share kept", "pct"), ("Target", "pct")),

@@ -14,6 +14,8 @@ from messages.states import save_state
 from tests.call_support import RECORDING, press
 from tests.callback_support import send
 from tests.conftest import IN_HOURS, OUT_OF_HOURS
+from staff.cli import tokens_group
+from tests.staff_support import page, signed_in_client, table_rows
 from tests.twilio_client import call_params, said
 
 pytestmark = pytest.mark.twilio_stand_in
@@ -201,3 +203,25 @@ def test_a_duty_mobile_is_texted_too_and_an_alert_never_carries_more_than_school
     rows = alarm.step_rows(7, 3, (FIRST, DUTY_MOBILE), alert, IN_HOURS)
     assert [(r.channel, r.to_number, r.dedupe_key) for r in rows] == [
         ("voice", DUTY_MOBILE, "alert:7:3:voice"), ("sms", DUTY_MOBILE, "alert:7:3:sms")]
+
+
+def test_the_message_page_shows_who_accepted_the_alert_and_when(twilio, app, engine, live):
+    leave_urgent_message(twilio)
+    with Session(engine) as session:
+        message_id = session.exec(select(Message)).one().id
+    client = signed_in_client(app, "supervisor")
+    assert "Not accepted yet" in page(client.get(f"/messages/{message_id}")).xpath("string(//*[@id='message-alert'])")
+    send(app, live)
+    shown = page(client.get(f"/messages/{message_id}")).xpath("string(//*[@id='message-alert'])")
+    assert shown.startswith("Accepted by 020 7946 0501 at ")
+
+
+def test_api_stats_counts_urgent_alerts_raised_accepted_and_the_median_time_to_accept(twilio, app, engine, live, clock):
+    leave_urgent_message(twilio)
+    clock.now += timedelta(seconds=90)  # the duty number accepts a minute and a half after the message
+    send(app, live)
+    dashboard = page(signed_in_client(app, "supervisor").get("/dashboard"))
+    assert table_rows(dashboard, "table-urgent_alerts") == [["1", "1", "1 min 30 s"]]
+    token = app.test_cli_runner().invoke(tokens_group, ["create", "alerts"]).stdout.split(": ", 1)[1].strip()
+    stats = app.test_client().get("/api/stats", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert stats["urgent_alerts"] == {"alerts": 1, "acknowledged": 1, "median_seconds_to_acknowledge": 90.0}
