@@ -47,9 +47,9 @@ def test_a_decision_made_in_hours_is_sent_at_once():
     assert schedule.due_at(HOURS, "decision", at(24, 11)) == at(24, 11)
 
 
-def test_the_reference_text_goes_straight_after_the_call_even_at_night():
+def test_the_reference_text_and_urgent_alerts_go_straight_away_even_at_night():
     assert schedule.due_at(HOURS, "reference", at(24, 23)) == at(24, 23)
-    assert schedule.sendable_kinds(HOURS, at(24, 23)) == ("reference",)
+    assert schedule.sendable_kinds(HOURS, at(24, 23)) == ("reference", "urgent_alert")
     assert schedule.sendable_kinds(HOURS, at(24, 11)) is None
 
 
