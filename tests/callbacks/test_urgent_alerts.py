@@ -7,9 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from callbacks import alarm
+from callbacks import alarm, outbox
 from callbacks.messages import Alert, alert_sms_text, alert_voice_text
+from db.alerts import save_acknowledgement
 from db.models import AuditEvent, Call, Callback, Message
+from db.outbox import save_change
 from messages.states import save_state
 from tests.call_support import RECORDING, press
 from tests.callback_support import send
@@ -225,3 +227,23 @@ def test_api_stats_counts_urgent_alerts_raised_accepted_and_the_median_time_to_a
     token = app.test_cli_runner().invoke(tokens_group, ["create", "alerts"]).stdout.split(": ", 1)[1].strip()
     stats = app.test_client().get("/api/stats", headers={"Authorization": f"Bearer {token}"}).get_json()
     assert stats["urgent_alerts"] == {"alerts": 1, "acknowledged": 1, "median_seconds_to_acknowledge": 90.0}
+
+
+def test_an_acceptance_landing_between_a_workers_read_and_write_is_not_overwritten(twilio, engine, clock):
+    leave_urgent_message(twilio)
+    [row] = alert_rows(engine)
+    with Session(engine) as session:
+        session.get(Callback, row.id).state, session.get(Callback, row.id).claimed_by = "sending", "w1"
+        session.commit()
+
+    def accepted_meanwhile(current):
+        """The worker has read the row; the duty number presses 1 before it writes 'sent'."""
+        with Session(engine) as other:
+            save_acknowledgement(other, row, outbox.ACCEPTED, clock.now)
+            other.commit()
+        return outbox.sent("w1", "CA" + "9" * 32, clock.now)(current)
+
+    with Session(engine) as session:
+        save_change(session, row.id, accepted_meanwhile)
+    [after] = alert_rows(engine)
+    assert (after.state, after.last_status) == ("sent", outbox.ACCEPTED)
