@@ -25,6 +25,19 @@ def promised_by(hours: OpeningHours, received_at: datetime, working_days: int = 
     return _utc(when)
 
 
+def working_time_after(hours: OpeningHours, start: datetime, worked: timedelta) -> datetime:
+    """The moment `worked` of opening time has passed since start: time while closed (nights, weekends, bank
+    holidays) does not count. A callback request's target time."""
+    # In UTC throughout: arithmetic on London wall times would be an hour out across a clock change.
+    when, left = _utc(hours.clamp_to_open(start)), worked
+    while True:
+        close = _utc(hours.close_of(hours.clamp_to_open(when).date()))
+        if when + left <= close:
+            return when + left
+        left -= close - when
+        when = _utc(hours.next_open(close))
+
+
 def due_at(hours: OpeningHours, kind: str, now: datetime) -> datetime:
     """When a new callback of this kind should go: now, or the next opening for in-hours kinds."""
     if kind in IN_HOURS_KINDS:

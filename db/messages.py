@@ -23,11 +23,15 @@ def _insert_message(dialect: str):
     return insert(table).on_conflict_do_nothing(index_elements=["call_id"]).returning(table.c.id)
 
 
-def save_message_for_call(session: Session, call: Call, now: datetime) -> int | None:
-    """Put the call's message in its service's inbox, once; the new entry's id, or None if it was already there."""
+def save_message_for_call(session: Session, call: Call, now: datetime, service: str | None = None,
+                          kind: str = "message", callback_number: str | None = None,
+                          due_by: datetime | None = None) -> int | None:
+    """Put the call's message (or callback request) in its service's inbox, once; the new entry's id, or None if
+    the call already had one."""
     connection = session.connection()
-    values = {"call_id": call.id, "service": call.service, "urgent": call.urgent_flag, "created_at": now,
-              "state": "new", "assigned_to": None, "updated_at": now}
+    values = {"call_id": call.id, "service": service or call.service, "urgent": call.urgent_flag, "created_at": now,
+              "state": "new", "assigned_to": None, "updated_at": now, "kind": kind,
+              "callback_number": callback_number, "due_by": due_by}
     row = connection.execute(_insert_message(connection.dialect.name), values).first()
     return row.id if row is not None else None
 

@@ -66,8 +66,9 @@ class Call(SQLModel, table=True):
     trial_id: Optional[int] = Field(default=None, foreign_key="trial.id", index=True)
     variant: Optional[str] = None
     failsafe: bool = False  # the IVR fell back to a direct MASH/EDT transfer after an error
-    # A mobile the caller typed for their reference text, until they confirm it (then it is only on the outbox
-    # row) or the call ends: kept here, not in a URL or a step, so it is cleared like the caller's own number.
+    # A number the caller gave (a mobile for their reference text, or a number to be called back on) until they
+    # confirm it (then it is only on the outbox row or the inbox entry) or the call ends: kept here, not in a URL
+    # or a step, so it is cleared like the caller's own number.
     text_to: Optional[str] = Field(default=None, max_length=20)
     # The urgent alert about this call (its message, or a fail-safe call no one answered), once a duty number
     # pressed 1: who and when. Set once; it stops the escalation.
@@ -135,6 +136,10 @@ class Message(SQLModel, table=True):
     state: str = Field(default="new", max_length=20)
     assigned_to: Optional[str] = Field(default=None, max_length=64)  # a staff username
     updated_at: datetime
+    # A recorded message, or a request to be called back (no recording: a number and a target time instead).
+    kind: str = Field(default="message", sa_column_kwargs={"server_default": "message"}, max_length=20)
+    callback_number: Optional[str] = Field(default=None, max_length=20)  # E.164; retention clears it
+    due_by: Optional[datetime] = None  # a callback request's target: CALLBACK_TARGET working hours on
 
 
 class MessageEvent(SQLModel, table=True):
@@ -147,6 +152,8 @@ class MessageEvent(SQLModel, table=True):
     note: Optional[str] = Field(default=None, max_length=300)
     actor: str
     at: datetime
+    # A "Call back" attempt's outcome (answered, no-answer, busy, failed), or None for a change of state by hand.
+    outcome: Optional[str] = Field(default=None, max_length=20)
 
 
 class StandardReason(SQLModel, table=True):
@@ -195,6 +202,7 @@ class User(SQLModel, table=True):
     username: str = Field(unique=True, index=True)
     password_hash: str
     role: str = "staff"  # staff, supervisor, admin
+    phone: Optional[str] = Field(default=None, max_length=20)  # E.164: "Call back" rings this phone first
     failed_logins: int = 0
     locked_until: Optional[datetime] = None
     created_at: datetime

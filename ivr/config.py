@@ -177,6 +177,7 @@ class Settings:
     retention_days: int = 400
     decision_promise_working_days: int = 1
     promise_target: float = DEFAULT_PROMISE_TARGET  # drawn on the dashboard's promise-kept chart
+    callback_target_hours: int = 2  # a busy line's caller is called back within this many working hours
     proxy_fix_hops: int = 1  # proxies in front of the app whose X-Forwarded-* headers are trusted
     # Addresses whose X-Forwarded-* headers are believed (gunicorn reads the same variable); "*" trusts any.
     forwarded_allow_ips: tuple[str, ...] = DEFAULT_FORWARDED_ALLOW_IPS
@@ -266,6 +267,7 @@ def load_settings(environ: dict | None = None, instance_path: str = "instance") 
         retention_days=_int(env, "RETENTION_DAYS", Settings.retention_days, minimum=1),
         proxy_fix_hops=_int(env, "PROXY_FIX_HOPS", Settings.proxy_fix_hops, minimum=0),
         promise_target=_share(env, "PROMISE_TARGET", Settings.promise_target),
+        callback_target_hours=_int(env, "CALLBACK_TARGET", Settings.callback_target_hours, minimum=1),
         forwarded_allow_ips=_networks(env, "FORWARDED_ALLOW_IPS"),
         duty_numbers=_duty_numbers(env, "DUTY_NUMBERS"),
         edt_duty_numbers=_duty_numbers(env, "EDT_DUTY_NUMBERS"),

@@ -16,7 +16,7 @@ from db.models import Call, Message, MessageEvent
 from db.session import statement_savepoint
 from db.users import get_usernames_seeing
 from routing.phone import mask_number
-from routing.vocabulary import MESSAGE_STATE_LABELS, MESSAGE_STATES
+from routing.vocabulary import CALLBACK_REQUEST, MESSAGE_STATE_LABELS, MESSAGE_STATES
 
 log = logging.getLogger("messages")
 
@@ -123,3 +123,13 @@ def receive_message(session: Session, call: Call, settings, now: datetime) -> in
     if message_id is not None and call.urgent_flag:
         raise_alert(session, call, settings, now)  # once: only the webhook that made the entry raises it
     return message_id
+
+
+def receive_callback_request(session: Session, call: Call, service: str, number: str, due_by: datetime,
+                             now: datetime) -> int | None:
+    """A busy line's caller asked to be called back on this number: the request goes in the service's inbox
+    with its target time. Unlike a message, a failure is not swallowed: the caller would wait for nothing."""
+    entry = save_message_for_call(session, call, now, service, CALLBACK_REQUEST, number, due_by)
+    log.info("callback request taken", extra={"event": "callback_request", "call_sid": call.call_sid,
+                                               "message_id": entry})
+    return entry

@@ -35,6 +35,10 @@ SHORT_REPLAY = "Stay on the line for urgent help, or press 2, 3 or 4."
 TRYING_AGAIN = "Sorry, {service} did not answer. Trying once more."
 SERVICE_BUSY = ("Sorry, {service} cannot answer just now. If your concern is urgent, press 1 for {urgent}. "
                 "Otherwise, press 2, or stay on the line, to leave a message.")
+# In hours, a busy Infoline or Early Help first offers to call back ({when}: "today", "tomorrow", "on Monday"...,
+# the day the target time falls on).
+SERVICE_BUSY_CALL_BACK = ("To be called back by {service} {when}, press 2. If your concern is urgent, press 1 for "
+                          "{urgent}. Or press 3 to leave a message.")
 NO_ONE_ANSWERED = "Sorry, no one could answer. If a child is in immediate danger, call 999."
 THANKS_GOODBYE = "Thank you for calling. Goodbye."
 
@@ -51,6 +55,14 @@ DANGER_GOODBYE = "If a child is in immediate danger, call 999. Goodbye."
 URGENT_MESSAGE_TAKEN = f"{URGENT_MESSAGE_PASSED} {DANGER_GOODBYE}"
 MESSAGE_RECORDED = "Thank you. Your message for {service} has been recorded."
 MESSAGE_TAKEN = MESSAGE_RECORDED + " Goodbye."
+
+# ---- A busy line's callback request (ivr/voice/callback_request.py) ----
+CALL_BACK_ON = "To be called back on {number}, press 1."
+GIVE_ANOTHER_NUMBER = "To give another number, press 2."
+ASK_CALL_BACK_NUMBER = "Please type the number to call you back on, starting 0, then press hash."
+NOT_A_UK_NUMBER = "That is not a UK phone number."
+CALL_BACK_BY = "Thank you. {Service} will call you back by {when}. Goodbye."
+NO_CALL_BACK = "We could not take a number to call you back on."
 
 # ---- The caller's school (Infoline and Early Help only) ----
 URN_PROMPT = "Please type your school's 6-digit URN, then press hash. Or press star to skip."
@@ -95,6 +107,10 @@ OPEN_CONTACT_LATE = "{reference}: {status}, a decision is taking longer than we 
 OPEN_CONTACT_SERVICE = "{reference}: with {service}, {status}."
 OPEN_CONTACTS_NEXT = ("To ask about another reference, press 2. If your concern is urgent, press 1 for {urgent}. "
                       "Otherwise, you can hang up.")
+
+# ---- "Call back": what the member of staff hears on their own phone before the caller is dialled ----
+CALLING_BACK = "Calling back the caller who asked {service} to ring them. Please hold."
+CALL_BACK_ENDED = "The call has ended. Its outcome is on the message. Goodbye."
 
 # ---- A voice callback to a DSL (its news is callbacks/messages.py) ----
 HEAR_AGAIN = "To hear this again, press 1."

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from routing import prompts
 from routing.hours import LONDON
-from routing.phone import is_uk_mobile, normalise_number
+from routing.phone import is_uk_mobile, is_uk_number, normalise_number
 from routing.prompts import SERVICE_NAMES
 from routing.spoken import spoken_digits
 from routing.vocabulary import STATUS_LABELS, Route
@@ -42,6 +42,16 @@ def when_spoken(when: datetime, now: datetime) -> str:
     return f"{local.strftime('%I:%M %p').lstrip('0').lower()} {words}"
 
 
+def day_spoken(when: datetime, now: datetime) -> str:
+    """Which day a time falls on, as a caller hears it: 'today', 'tomorrow', 'on Monday', 'on Monday 7 December'."""
+    day, today = when.astimezone(LONDON).date(), now.astimezone(LONDON).date()
+    if day == today:
+        return "today"
+    if day == today + timedelta(days=1):
+        return "tomorrow"
+    return f"on {day:%A}" if day - today < timedelta(days=7) else f"on {day:%A} {day.day} {day:%B}"
+
+
 def reference_speech(reference: str, service: str, promised_by: datetime | None, now: datetime) -> str:
     """'Your reference is 1 2 3 4 5 6. MASH will decide by 5:30 pm tomorrow, Wednesday.'"""
     said = prompts.REFERENCE_IS.format(reference=spoken_digits(reference))
@@ -53,10 +63,16 @@ def reference_speech(reference: str, service: str, promised_by: datetime | None,
     return f"{said} {prompts.DECIDE_BY.format(Service=name, when=when_spoken(promised_by, now))}"
 
 
+def typed_number(digits: str | None, is_wanted=is_uk_number) -> str | None:
+    """The number a caller typed, in E.164, or None if what they typed is not a wanted one (by default any UK
+    number: a landline or a mobile)."""
+    number = normalise_number("".join(ch for ch in (digits or "") if ch.isdigit()) or None)
+    return number if is_wanted(number) else None
+
+
 def typed_mobile(digits: str | None) -> str | None:
     """The UK mobile a caller typed, in E.164, or None if what they typed is not one."""
-    number = normalise_number("".join(ch for ch in (digits or "") if ch.isdigit()) or None)
-    return number if is_uk_mobile(number) else None
+    return typed_number(digits, is_uk_mobile)
 
 
 def open_contact_line(contact: OpenContact, now: datetime) -> str:

@@ -21,9 +21,13 @@ def decide_after_dial(service: str, dial_status: str | None, attempt: int) -> De
 
 
 def decide_after_offer(digits: str | None, in_hours: bool) -> Decision:
-    """After a non-urgent line did not answer: 1 goes to MASH, anything else leaves a message."""
-    if (digits or "").strip() == "1":
+    """After a non-urgent line did not answer: 1 goes to MASH, 2 asks to be called back (in hours; the offer
+    out of hours has no 2), anything else, silence too, leaves a message as before."""
+    key = (digits or "").strip()
+    if key == "1":
         return Decision("connect", urgent_route(in_hours))
+    if key == "2" and in_hours:
+        return Decision("call_back")
     return Decision("message")
 
 

@@ -48,6 +48,19 @@ STATUS_LABELS = {
     "closed": "closed",
 }
 
+# An inbox entry is a recorded message, or a busy line's request to be called back.
+MESSAGE = "message"
+CALLBACK_REQUEST = "callback_request"
+# What became of a "Call back": the caller's answer, as Twilio's DialCallStatus says it; "staff-missed" when the
+# member of staff's own phone was not answered, so the caller was never dialled.
+CALL_BACK_OUTCOME_LABELS = {
+    "answered": "answered",
+    "no-answer": "no answer",
+    "busy": "busy",
+    "failed": "failed",
+    "staff-missed": "your phone was not answered",
+}
+
 OUTCOME_LABELS = {
     "no_further_action": "no further action",
     "early_help": "passed to Early Help",

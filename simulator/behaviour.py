@@ -57,9 +57,10 @@ class CallerBehaviour:
             return f"{profile.school_urn}#" if known else "*"
         if "you said" in text:
             return "1"
-        if "cannot answer" in text:
+        if "cannot answer" in text or "to be called back by" in text:
             urgent = profile.intent in (URGENT, FOLLOW_UP) or rng.random() >= self.message_when_unanswered
-            return "1" if urgent else "2"
+            # In hours the busy line also offers a call back (2), so a message is 3 there.
+            return "1" if urgent else ("3" if "to be called back by" in text else "2")
         if "reference" in text and "press 1" not in text:
             return f"{profile.reference}#" if profile.reference else "*"
         if "press 1" in text and profile.intent == FOLLOW_UP:

@@ -11,50 +11,33 @@ from ivr.twilio_auth import twilio_signed
 from ivr.voice import twiml
 from ivr.voice.blueprint import bp
 from ivr.voice.failsafe import live_call
-from ivr.voice.steps import call_step, now, settings
+from ivr.voice.steps import call_step, hold_typed_number, now, settings
 from routing import prompts
 from routing.menu import parse_attempt
 from routing.references import reference_speech, typed_mobile
 from routing.spoken import national, spoken_digits
 
-MOBILE_DIGITS = 11  # 07xxx xxxxxx
-MOBILE_TIMEOUT_S = 10
 MAX_MOBILE_TRIES = 2
 
 
 def say_reference(contact: Contact) -> VoiceResponse:
     """The reference digit by digit and the promised time, then: 1 to hear it again, 2 to have it texted."""
-    resp = VoiceResponse()
-    action = url_for("voice.reference")
-    g = twiml.gather(settings(), action)
-    twiml.say(g, settings(), reference_speech(contact.reference, contact.service, contact.promised_by, now()))
-    twiml.say(g, settings(), prompts.REFERENCE_OFFER)
-    resp.append(g)
-    resp.redirect(action, method="POST")  # silence posts an empty choice, which says goodbye
-    return resp
+    # Silence posts an empty choice, which says goodbye.
+    speech = reference_speech(contact.reference, contact.service, contact.promised_by, now())
+    return twiml.ask(settings(), url_for("voice.reference"), f"{speech} {prompts.REFERENCE_OFFER}")
 
 
 def ask_mobile(attempt: int, before: str | None = None) -> VoiceResponse:
-    """Ask for the mobile to text the reference to; the keys end at the eleventh digit or at hash."""
-    resp = VoiceResponse()
-    action = url_for("voice.reference_mobile", attempt=attempt)
-    g = twiml.gather(settings(), action, num_digits=MOBILE_DIGITS, finish_on_key="#", timeout=MOBILE_TIMEOUT_S)
-    twiml.say(g, settings(), f"{before} {prompts.ASK_MOBILE}" if before else prompts.ASK_MOBILE)
-    resp.append(g)
-    resp.redirect(action, method="POST")
-    return resp
+    """Ask for the mobile to text the reference to."""
+    return twiml.ask_number(settings(), url_for("voice.reference_mobile", attempt=attempt),
+                            f"{before} {prompts.ASK_MOBILE}" if before else prompts.ASK_MOBILE)
 
 
 def read_back(mobile: str, attempt: int) -> VoiceResponse:
     """Read the typed mobile back digit by digit; 1 sends the text, 2 types it again (while a try is left)."""
-    resp = VoiceResponse()
-    action = url_for("voice.reference_confirm", attempt=attempt)
-    g = twiml.gather(settings(), action)
     text = prompts.MOBILE_READ_BACK.format(number=spoken_digits(national(mobile)))
-    twiml.say(g, settings(), f"{text} {prompts.TYPE_AGAIN}" if attempt < MAX_MOBILE_TRIES else text)
-    resp.append(g)
-    resp.redirect(action, method="POST")
-    return resp
+    return twiml.ask(settings(), url_for("voice.reference_confirm", attempt=attempt),
+                     f"{text} {prompts.TYPE_AGAIN}" if attempt < MAX_MOBILE_TRIES else text)
 
 
 def goodbye(text: str = prompts.THANKS_GOODBYE):
@@ -85,11 +68,8 @@ def reference_mobile():
     attempt = parse_attempt(request.args.get("attempt"))
     digits = request.form.get("Digits") or ""
     mobile = typed_mobile(digits)
-    # Neither kept as the step's digits nor in its key: the number waits on the call, cleared like the caller's own.
-    ctx = call_step("reference_mobile", None, "a UK mobile" if mobile else f"not a UK mobile, attempt {attempt}",
-                    unkeyed=frozenset({"Digits"}))
-    if ctx.is_new:
-        ctx.call.text_to = mobile
+    ctx = hold_typed_number("reference_mobile", mobile,
+                            "a UK mobile" if mobile else f"not a UK mobile, attempt {attempt}")
     ctx.commit()
     if mobile is not None:
         return read_back(mobile, attempt)

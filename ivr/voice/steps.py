@@ -83,6 +83,15 @@ def call_step(step: str, digits: str | None = None, detail: str | None = None,
     return StepContext(session, call, save_step(session, call, step, key, at, digits, detail))
 
 
+def hold_typed_number(step: str, number: str | None, detail: str) -> StepContext:
+    """The step of a typed number: neither its digits nor its key keep the number, which waits on the call
+    (`text_to`) until it is confirmed or the call ends, cleared like the caller's own number."""
+    ctx = call_step(step, None, detail, unkeyed=frozenset({"Digits"}))
+    if ctx.is_new:
+        ctx.call.text_to = number
+    return ctx
+
+
 def connect(ctx: StepContext, route: str, attempt: int = 1, service: str | None = None):
     """Route the call and transfer it; a MASH route opens a contact."""
     set_route(ctx.call, route, now(), service)
@@ -104,8 +113,9 @@ def call_ended(session, call) -> None:
         send_reference(session, call, settings(), now())  # no "logged under this reference" for a call no one took
 
 
-def take_message(ctx: StepContext, service: str, urgent: bool, reason: str | None = None):
-    """Ask for a short message for a service."""
+def take_message(ctx: StepContext, service: str, urgent: bool, reason: str | None = None,
+                 before: str | None = None):
+    """Ask for a short message for a service (after `before`, when something else could not be done)."""
     set_route(ctx.call, Route.VOICEMAIL, now(), service)
     ctx.call.service = service
     ctx.commit()
@@ -116,7 +126,7 @@ def take_message(ctx: StepContext, service: str, urgent: bool, reason: str | Non
         prompt = prompts.LEAVE_MESSAGE_URGENT.format(service=name)
     else:
         prompt = prompts.LEAVE_MESSAGE.format(service=name)
-    return twiml.record(settings(), prompt, service, urgent)
+    return twiml.record(settings(), f"{before} {prompt}" if before else prompt, service, urgent)
 
 
 def connect_service(ctx: StepContext, service: str, in_hours: bool):

@@ -59,16 +59,33 @@ def record(settings: Settings, prompt: str, service: str, urgent: bool) -> Voice
     return resp
 
 
-def offer_mash_or_message(settings: Settings, service: str, in_hours: bool) -> VoiceResponse:
-    """A non-urgent line did not answer: offer MASH if urgent, else a message."""
+def ask(settings: Settings, action: str, text: str, **gather_options) -> VoiceResponse:
+    """Say text while listening for keys; silence posts an empty choice to the same action."""
     resp = VoiceResponse()
-    action = url_for("voice.unanswered", service=service)
-    g = gather(settings, action)
-    say(g, settings, prompts.SERVICE_BUSY.format(service=SERVICE_NAMES[service],
-                                                 urgent=SERVICE_NAMES[urgent_route(in_hours)]))
+    g = gather(settings, action, **gather_options)
+    say(g, settings, text)
     resp.append(g)
     resp.redirect(action, method="POST")
     return resp
+
+
+NUMBER_DIGITS = 11  # a UK number typed from its 0: the keys end at the eleventh digit or at hash
+NUMBER_TIMEOUT_S = 10
+
+
+def ask_number(settings: Settings, action: str, text: str) -> VoiceResponse:
+    """Ask the caller to type a phone number."""
+    return ask(settings, action, text, num_digits=NUMBER_DIGITS, finish_on_key="#", timeout=NUMBER_TIMEOUT_S)
+
+
+def offer_mash_or_message(settings: Settings, service: str, in_hours: bool,
+                          call_back_when: str | None = None) -> VoiceResponse:
+    """A non-urgent line did not answer: offer to call back (when `call_back_when` says when), MASH if urgent,
+    else a message."""
+    names = {"service": SERVICE_NAMES[service], "urgent": SERVICE_NAMES[urgent_route(in_hours)]}
+    text = (prompts.SERVICE_BUSY_CALL_BACK.format(when=call_back_when, **names) if call_back_when
+            else prompts.SERVICE_BUSY.format(**names))
+    return ask(settings, url_for("voice.unanswered", service=service), text)
 
 
 def failsafe(settings: Settings, in_hours: bool, attempt: int = 1) -> VoiceResponse:

@@ -12,6 +12,7 @@ from db.session import get_write_session
 from ivr.twilio_auth import signature_noted, twilio_signed
 from ivr.voice import twiml
 from ivr.voice.blueprint import bp
+from ivr.voice.callback_request import offer_after_unanswered, start_call_back
 from ivr.voice.failsafe import failsafe_response, live_call, record_failsafe
 from ivr.voice.identify import identify_by_caller_id, identify_or_connect
 from ivr.voice.reference import say_reference
@@ -109,14 +110,14 @@ def dial_result():
     if decision.action == "retry":
         return twiml.dial(settings(), service, attempt + 1,
                           intro=prompts.TRYING_AGAIN.format(service=SERVICE_NAMES[service]))
-    return twiml.offer_mash_or_message(settings(), service, is_open_now())
+    return offer_after_unanswered(service)
 
 
 @bp.post("/unanswered")
 @twilio_signed
 @live_call
 def unanswered():
-    """After Infoline or Early Help did not answer: MASH if urgent, else a message."""
+    """After Infoline or Early Help did not answer: MASH if urgent, a callback request, else a message."""
     service = _service_arg(Route.DSL_INFOLINE)
     digits = request.form.get("Digits")
     ctx = call_step("unanswered", digits, service)
@@ -127,6 +128,8 @@ def unanswered():
     decision = decide_after_offer(digits, in_hours)
     if decision.action == "connect":
         return connect(ctx, decision.route)
+    if decision.action == "call_back":
+        return start_call_back(ctx, service)
     return take_message(ctx, service, urgent=False)
 
 

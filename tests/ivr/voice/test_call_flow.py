@@ -149,7 +149,7 @@ def test_a_busy_infoline_lets_the_caller_leave_a_message_by_staying_on_the_line(
 
 def test_a_message_that_records_nothing_still_ends_with_words_not_silence(twilio):
     doc = press(twilio, choose(twilio, start(twilio), "3"), DialCallStatus="busy")
-    message = press(twilio, doc, "2")
+    message = press(twilio, doc, "3")
     verbs = [el.tag for el in message]
     after_record = verbs[verbs.index("Record") + 1:]
     assert after_record == ["Say", "Hangup"]
