@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlmodel import Session
 
-from db.models import Call, Callback, Contact, ContactEvent, MessageEvent
+from db.models import Call, Callback, Contact, ContactEvent, Message, MessageEvent
 
 # Callbacks still waiting to go out keep what they need to go; anything else past the cutoff loses it.
 PENDING_CALLBACK_STATES = ("scheduled", "sending", "unconfirmed", "checking")
@@ -68,6 +68,9 @@ def _old(cutoff: datetime) -> dict:
                                 {"caller": None, "reason": None}),
         "contact_notes_cleared": (ContactEvent, [ContactEvent.at < cutoff, ContactEvent.reason.is_not(None)],
                                   {"reason": None}),
+        # A callback request's number is the caller's, kept as long as the call's own.
+        "callback_numbers_cleared": (Message, [Message.created_at < cutoff, Message.callback_number.is_not(None)],
+                                     {"callback_number": None}),
         "message_notes_cleared": (MessageEvent, [MessageEvent.at < cutoff, MessageEvent.note.is_not(None)],
                                   {"note": None}),
         # A callback's number is the caller's; its text and its error may quote the number or the reason.

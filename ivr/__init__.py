@@ -8,6 +8,7 @@ from flask import Flask
 import staff
 import trials
 from callbacks import webhooks
+from messages import webhooks as call_back_webhooks
 from db import session
 from ivr import health, logs, security, voice
 from ivr.clock import utc_clock
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, environ: dict | None = None) ->
     session.init_app(app)
     app.register_blueprint(voice.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(call_back_webhooks.bp)
     app.register_blueprint(health.bp)
     staff.init_app(app)
     trials.init_app(app)

@@ -111,6 +111,7 @@ OPEN_CONTACTS_NEXT = ("To ask about another reference, press 2. If your concern 
 # ---- "Call back": what the member of staff hears on their own phone before the caller is dialled ----
 CALLING_BACK = "Calling back the caller who asked {service} to ring them. Please hold."
 CALL_BACK_ENDED = "The call has ended. Its outcome is on the message. Goodbye."
+CALL_BACK_FAILED = "Sorry, the call back could not be made. Please try again from the message page. Goodbye."
 
 # ---- A voice callback to a DSL (its news is callbacks/messages.py) ----
 HEAR_AGAIN = "To hear this again, press 1."

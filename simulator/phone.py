@@ -1,4 +1,4 @@
-"""Playing TwiML as a phone would, for the stand-in's outbound calls: what is said, a key, a redirect."""
+"""Playing TwiML as a phone would, for the stand-in's outbound calls: what is said, a key, a dial, a redirect."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -14,23 +14,35 @@ def spoken(say: ET.Element) -> str:
     return " ".join("".join(say.itertext()).split())
 
 
-def play_document(doc: ET.Element, said: list[str], key: str | None):
-    """Play one TwiML document: ((next URL, method, digits) or None, the key still to press)."""
+def _dialled(element: ET.Element) -> str:
+    """The number a <Dial> rings."""
+    return next(("".join(n.itertext()).strip() for n in element.iter("Number")), (element.text or "").strip())
+
+
+def play_document(doc: ET.Element, said: list[str], key: str | None, dial=None):
+    """Play one TwiML document: ((next URL, method, form fields to add) or None, the key still to press).
+    `dial(number)` says how a <Dial> to a number ends (Twilio's DialCallStatus); without it a <Dial> is skipped."""
     for element in doc:
         if element.tag == "Say":
             said.append(spoken(element))
         elif element.tag == "Gather":
             said.extend(spoken(e) for e in element.iter("Say"))
             if key:
-                return (element.get("action") or "", element.get("method", "POST"), key), None
+                return (element.get("action") or "", element.get("method", "POST"), {"Digits": key}), None
+        elif element.tag == "Dial" and dial is not None:
+            status = dial(_dialled(element))
+            if element.get("action"):
+                return (element.get("action"), element.get("method", "POST"),
+                        {"DialCallStatus": status, "DialCallDuration": "30" if status == "completed" else "0"}), key
         elif element.tag == "Redirect":
-            return ((element.text or "").strip(), element.get("method", "POST"), None), key
+            return ((element.text or "").strip(), element.get("method", "POST"), {}), key
         elif element.tag == "Hangup":
             break
     return None, key
 
 
-def play_call(webhook, url: str, method: str, params: dict, key: str | None, complain) -> tuple[list[str], int | None]:
+def play_call(webhook, url: str, method: str, params: dict, key: str | None, complain,
+              dial=None) -> tuple[list[str], int | None]:
     """Fetch and play a call's TwiML documents in turn: (what was said, the last HTTP status)."""
     form, said, status = params, [], None
     for _ in range(MAX_DOCUMENTS):
@@ -43,9 +55,9 @@ def play_call(webhook, url: str, method: str, params: dict, key: str | None, com
             complain(f"could not get TwiML ({type(exc).__name__})")
         if doc is None:
             break
-        step, key = play_document(doc, said, key)
+        step, key = play_document(doc, said, key, dial)
         if step is None:
             break
-        action, method, digits = step
-        url, form = urljoin(url, action), dict(params, **({"Digits": digits} if digits else {}))
+        action, method, fields = step
+        url, form = urljoin(url, action), dict(params, **fields)
     return said, status

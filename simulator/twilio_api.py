@@ -29,6 +29,8 @@ MAX_BODY = 1600  # Twilio refuses a longer body (error 21617)
 # What answering machine detection reports for each answer; "unknown" is Twilio's word when detection timed out.
 ANSWERED_BY = {"human": "human", "human-silent": "human", "unknown": "unknown", "machine": "machine_end_beep",
                "fax": "fax"}
+# How a <Dial> to a number that answers so ends (Twilio's DialCallStatus); any other answer completes it.
+DIAL_STATUSES = {"busy": "busy", "no-answer": "no-answer", "failed": "failed", "fax": "failed"}
 PRESSES = {"human": "1"}  # the key a person presses at the first <Gather>; everyone else presses nothing
 SHUTDOWN_POLL_S = 0.05  # how often the server looks for stop(): a test stops one per test
 
@@ -268,8 +270,18 @@ class TwilioStandIn:
     def _fetch_twiml(self, call: dict, params: dict) -> None:
         """Play the call's TwiML as a phone would; like Twilio, a bad answer ends the call."""
         said, status = play_call(self._webhook, call["url"], call["method"], params, PRESSES.get(call["answer"]),
-                                 lambda problem: self.listener(f"call {call['sid']}: {problem}"))
+                                 lambda problem: self.listener(f"call {call['sid']}: {problem}"),
+                                 lambda number: self._dial(call["sid"], number))
         self._update(self.calls, call["sid"], said=said, twiml_status=status)
+
+    def _dial(self, sid: str, number: str) -> str:
+        """A <Dial> on a call ("Call back" dials the caller): answered by the number's scripted answer, else the
+        default, as Twilio's DialCallStatus."""
+        with self._lock:
+            answer = self.scripted[number].popleft() if self.scripted.get(number) else self.answer
+            self.calls[sid].setdefault("dialled", []).append({"to": number, "answer": answer})
+        self.listener(f"call {sid} dials {mask_number(number)}: answer {answer}")
+        return DIAL_STATUSES.get(answer, "completed")
 
     def _play_message(self, sid: str) -> None:
         outcome = self.sms_outcome

@@ -18,6 +18,7 @@ from db.users import (get_user, get_user_by_name, save_account_lock, save_addres
                       save_sign_in_attempt, save_sign_in_success, save_user, save_user_services)
 from ivr.clock import app_now
 from messages.inbox import SERVICES
+from routing.phone import is_uk_number, normalise_number
 from staff.errors import error_pages
 
 bp = Blueprint("auth", __name__)
@@ -80,24 +81,36 @@ def check_services(services: list[str]) -> list[str]:
     return list(dict.fromkeys(services))
 
 
+def check_phone(number: str | None) -> str | None:
+    """A staff phone in E.164 (None for none), or UserError: "Call back" rings only a UK number."""
+    if not (number or "").strip():
+        return None
+    e164 = normalise_number(number)
+    if not is_uk_number(e164):
+        raise UserError(f"{number!r} is not a UK phone number")
+    return e164
+
+
 def create_user(db, username: str, password: str, role: str, now: datetime, actor: str = "cli",
-                services: list[str] = ()) -> User:
-    """Add a staff account with a hashed password and its services (teams); raises UserError for a bad name,
-    role, password or service."""
+                services: list[str] = (), phone: str | None = None) -> User:
+    """Add a staff account with a hashed password, its services (teams) and its phone; raises UserError for a bad
+    name, role, password, service or phone."""
     name = username.strip().lower()
     if not name or len(name) > 64 or not all(c.isalnum() or c in "._-@" for c in name):
         raise UserError("the username must be 1-64 letters, digits or . _ - @")
     if role not in ROLES:
         raise UserError(f"the role must be one of {', '.join(ROLES)}")
     check_new_password(name, password)
-    teams = check_services(list(services))
+    teams, number = check_services(list(services)), check_phone(phone)
     if get_user_by_name(db, name) is not None:
         raise UserError(f"an account named {name!r} already exists")
     user = save_user(db, name, hash_password(password), role, now)
+    user.phone = number
     if teams:
         db.flush()  # the account's id, for its services
         save_user_services(db, user.id, teams)
-    save_audit_event(db, actor, "user_added", f"{name} role={role}" + (f" services={','.join(teams)}" if teams else ""),
+    save_audit_event(db, actor, "user_added", f"{name} role={role}" + (f" services={','.join(teams)}" if teams else "")
+                     + (" phone set" if number else ""),
                      at=now)
     db.commit()
     return user

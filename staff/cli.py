@@ -17,7 +17,8 @@ from ivr.clock import app_now
 from routing.hours import LONDON
 from staff.api import new_token, token_hash
 from messages.inbox import SERVICES
-from staff.auth import MIN_PASSWORD_LENGTH, ROLES, UserError, check_services, create_user
+from routing.phone import mask_number
+from staff.auth import MIN_PASSWORD_LENGTH, ROLES, UserError, check_phone, check_services, create_user
 
 
 def _actor() -> str:
@@ -51,9 +52,10 @@ def users_group():
               help="staff: calls and contacts; supervisor: also the dashboard and exports; admin: everything.")
 @click.option("--service", "services", multiple=True, type=click.Choice(SERVICES),
               help="A service (team) whose message inbox a staff account sees; repeat for more.")
+@click.option("--phone", help="The account's own UK phone: \"Call back\" on a callback request rings it first.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
 @with_appcontext
-def add_user(name: str, role: str, services: tuple[str, ...], password_stdin: bool):
+def add_user(name: str, role: str, services: tuple[str, ...], phone: str | None, password_stdin: bool):
     """Add the account NAME; the password is asked twice at the prompt (or read with --password-stdin)."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -62,7 +64,8 @@ def add_user(name: str, role: str, services: tuple[str, ...], password_stdin: bo
                                 hide_input=True, confirmation_prompt=True)
     try:
         with session_scope(_engine()) as session:
-            user = create_user(session, name, password, role, app_now(), actor=_actor(), services=list(services))
+            user = create_user(session, name, password, role, app_now(), actor=_actor(), services=list(services),
+                               phone=phone)
             username = user.username
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
@@ -112,6 +115,25 @@ def set_services(name: str, services: tuple[str, ...]):
         save_audit_event(session, _actor(), "user_services", f"{user.username}: {','.join(teams) or 'none'}",
                          at=app_now())
     click.echo(f"{name} is in {', '.join(teams) or 'no team'}.")
+
+
+@users_group.command("set-phone")
+@click.argument("name")
+@click.argument("number", required=False, default="")
+@with_appcontext
+def set_phone(name: str, number: str):
+    """Make NUMBER (a UK phone) the one "Call back" rings for NAME; no NUMBER removes it."""
+    try:
+        phone = check_phone(number)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    with session_scope(_engine()) as session:
+        user = _find(get_user_by_name, session, name, "account")
+        user.phone = phone
+        # The audit log names the account, not the number: it outlives the account's details.
+        save_audit_event(session, _actor(), "user_phone", f"{user.username}: {'set' if phone else 'removed'}",
+                         at=app_now())
+    click.echo(f"{name}'s phone is {mask_number(phone)}." if phone else f"{name} has no phone now.")
 
 
 @click.group("tokens")

@@ -1,21 +1,25 @@
 """The message inbox pages: each service's messages oldest first, one message's history and its next step, CSV."""
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from db.messages import get_message, get_message_events, get_messages
 from db.session import get_session
 from db.users import get_user_services, get_usernames_seeing
 from messages.inbox import ALL, SERVICES, age, chosen_services, chosen_states, services_seen
+from messages.call_back import place_call_back
 from messages.states import ROLES_SEEING_ALL, MessageError, next_states, save_state
 from routing.hours import london_date
-from routing.vocabulary import MESSAGE_STATE_LABELS, MESSAGE_STATES
+from routing.vocabulary import CALL_BACK_OUTCOME_LABELS, MESSAGE_STATE_LABELS, MESSAGE_STATES
 from staff.auth import current_user, login_required
 from staff.errors import error_pages
 from staff.exports import MESSAGE_COLUMNS, csv_response, message_row
 from staff.stats import ROUTE_LABELS
 
 bp = Blueprint("messages", __name__, template_folder="templates")
+log = logging.getLogger("staff.messages")
 error_pages(bp)
 MAX_LISTED = 500  # a page of messages; the page says when there are more
 
@@ -47,7 +51,7 @@ def inbox():
     return render_template("messages.html", rows=rows, cut=len(found) > MAX_LISTED, limit=MAX_LISTED,
                            services=SERVICES if seen is None else seen, no_team=seen == (), service=service,
                            state=state, states=MESSAGE_STATES, all_states=ALL, state_labels=MESSAGE_STATE_LABELS,
-                           route_labels=ROUTE_LABELS)
+                           route_labels=ROUTE_LABELS, now=now)
 
 
 @bp.get("/messages.csv")
@@ -75,7 +79,8 @@ def _message_page(message_id: int, error: str | None = None, form: dict | None =
         "message.html", message=message, call=call, school=school, error=error, form=form or {},
         events=get_message_events(db, message.id), states=next_states(message.state), state_labels=MESSAGE_STATE_LABELS,
         assignable=get_usernames_seeing(db, message.service, ROLES_SEEING_ALL), route_labels=ROUTE_LABELS,
-        waited=age(message.created_at, current_app.config["CLOCK"]()),
+        waited=age(message.created_at, current_app.config["CLOCK"]()), now=current_app.config["CLOCK"](),
+        has_phone=bool(current_user().phone), outcome_labels=CALL_BACK_OUTCOME_LABELS,
     ), status
 
 
@@ -95,4 +100,24 @@ def message(message_id: int):
         return _message_page(message_id, error=str(exc), form=form, status=400)
     to = f" to {saved.assigned_to}" if saved.state == "assigned" else ""
     flash(f"Message {saved.id} is now {MESSAGE_STATE_LABELS[saved.state]}{to}.")
+    return redirect(url_for("messages.message", message_id=message_id))
+
+
+@bp.post("/messages/<int:message_id>/call-back")
+@login_required()
+def call_back(message_id: int):
+    """Ring the signed-in member of staff's own phone, which then dials the caller who asked to be called back."""
+    _visible(message_id)
+    user = current_user()
+    try:
+        place_call_back(get_session(), message_id, user, current_app.config["SETTINGS"],
+                        current_app.config["CLOCK"]())
+    except MessageError as exc:
+        return _message_page(message_id, error=str(exc), status=400)
+    except Exception:
+        log.warning("call back could not be placed", exc_info=True, extra={"event": "call_back_refused",
+                                                                          "message_id": message_id})
+        return _message_page(message_id, error="Twilio could not place the call just now. Please try again.",
+                             status=502)
+    flash("Your phone is ringing: when you answer, the caller is dialled.")
     return redirect(url_for("messages.message", message_id=message_id))

@@ -11,6 +11,7 @@ PUBLIC_URLS = {
     ("/calls/<int:call_id>/recording", "GET"), ("/contacts", "GET"), ("/contacts/<reference>", "GET"),
     ("/contacts/<reference>", "POST"), ("/messages", "GET"), ("/messages.csv", "GET"),
     ("/messages/<int:message_id>", "GET"), ("/messages/<int:message_id>", "POST"),
+    ("/messages/<int:message_id>/call-back", "POST"),
     ("/dashboard", "GET"), ("/dashboard/<name>.csv", "GET"), ("/exports/calls.csv", "GET"), ("/health", "GET"),
     ("/health/live", "GET"), ("/live", "GET"), ("/live/calls.json", "GET"), ("/login", "GET"), ("/login", "POST"), ("/logout", "GET"), ("/logout", "POST"),
     ("/reasons", "GET"), ("/reasons", "POST"), ("/reasons/<code>/active", "POST"),
@@ -27,6 +28,9 @@ PUBLIC_URLS = {
     ("/voice/message-status", "POST"), ("/voice/alert/<int:callback_id>", "POST"),
     ("/voice/alert/<int:callback_id>/ack", "POST"),
     ("/voice/reference", "POST"), ("/voice/reference/mobile", "POST"), ("/voice/reference/confirm", "POST"),
+    ("/voice/callback-request", "POST"), ("/voice/callback-request/number", "POST"),
+    ("/voice/call-back/<int:message_id>", "POST"), ("/voice/call-back/<int:message_id>/dialled", "POST"),
+    ("/voice/call-back/<int:message_id>/status", "POST"),
 }
 
 
