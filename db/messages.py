@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Collection
-from datetime import datetime
+from datetime import date, datetime
 
+from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy import func
 from sqlmodel import Session, select
 
+from db.daily_stats import day_bounds
 from db.models import Call, Message, MessageEvent, School
 
 MessageRow = tuple  # (Message, Call, school name or None)
@@ -70,6 +71,20 @@ def get_message_actions(session: Session, start: datetime, end: datetime) -> lis
              .group_by(MessageEvent.message_id).subquery())
     rows = session.exec(select(Message.service, Message.state, Message.created_at, first.c.first_at)
                         .join(first, first.c.message_id == Message.id, isouter=True)
-                        .where(Message.created_at >= start, Message.created_at < end))
+                        .where(Message.created_at >= start, Message.created_at < end,
+                               Message.kind == "message"))  # callback requests are their own measure
     return [(service, state, (first_at - created).total_seconds() if first_at is not None else None)
             for service, state, created, first_at in rows]
+
+
+def get_callback_request_times(session: Session, first: date, last: date) -> list[tuple[datetime, datetime | None]]:
+    """(asked at, first called back at or None) of each callback request made on London days [first, last]."""
+    start, end = day_bounds(first, last)
+    called_back = (select(MessageEvent.message_id, func.min(MessageEvent.at, type_=MessageEvent.__table__.c.at.type)
+                          .label("at"))
+                   .where(MessageEvent.state == "called_back").group_by(MessageEvent.message_id).subquery())
+    rows = session.exec(select(Message.created_at, called_back.c.at)
+                        .join(called_back, called_back.c.message_id == Message.id, isouter=True)
+                        .where(Message.kind == "callback_request", Message.created_at >= start,
+                               Message.created_at < end))
+    return [tuple(row) for row in rows]

@@ -11,11 +11,12 @@ from markupsafe import Markup
 from db.alerts import get_alert_times
 from db.contacts import get_promise_kept
 from db.daily_stats import day_bounds
-from db.messages import get_message_actions
+from db.messages import get_callback_request_times, get_message_actions
 from db.models import Route
 from db.stats import get_callback_states, get_figures, get_follow_up, get_schools
 from ivr.config import DEFAULT_PROMISE_TARGET
 from routing.hours import london_date
+from routing.transfer import ANSWERED
 from routing.vocabulary import MESSAGE_STATE_LABELS, MESSAGE_STATES
 from staff.charts import Chart
 from staff.stats import (CALLBACK_LABELS, DIVERTED, ROUTE_LABELS, ROUTES, SERVICES, TOP_SCHOOLS, TRANSFER_LABELS,
@@ -151,6 +152,38 @@ def _callbacks(reads: Reads) -> dict:
     return {"callbacks": {state: int(states.get(state, 0)) for state in CALLBACK_LABELS}}
 
 
+def _callback_requests(reads: Reads) -> dict:
+    # Requests cover all hours (they are taken in hours only), counted by when they were made.
+    times = reads.query(get_callback_request_times, reads.period.start, reads.period.end)
+    waits = Counter(int((done - asked).total_seconds()) for asked, done in times if done is not None)
+    return {"callback_requests": {"requests": len(times), "called_back": sum(waits.values()),
+                                  "median_seconds_to_call_back": median_from_counts(waits)}}
+
+
+def _overflow(reads: Reads) -> dict:
+    # A chosen Infoline or Early Help call whose last transfer did not answer, or which went on to MASH or EDT.
+    unanswered = overflow = 0
+    for route, service, transfer, calls, *_ in _counts(reads).routes:
+        if service not in DIVERTED:
+            continue
+        went_urgent = route in Route.URGENT_LINES
+        overflow += calls if went_urgent else 0
+        unanswered += calls if went_urgent or (transfer and transfer.lower() not in ANSWERED) else 0
+    return {"overflow_to_mash": {"calls": overflow, "unanswered": unanswered, "share": rate(overflow, unanswered)}}
+
+
+def _busy_line_rows(report: dict) -> list[list]:
+    requests, overflow = report["callback_requests"], report["overflow_to_mash"]
+    return [
+        ["Callback requests", requests["requests"], None, None, None],
+        ["Called back", requests["called_back"], requests["requests"],
+         rate(requests["called_back"], requests["requests"]) if requests["requests"] else None,
+         requests["median_seconds_to_call_back"]],
+        ["Unanswered Infoline or Early Help calls that went on to MASH or EDT", overflow["calls"],
+         overflow["unanswered"], overflow["share"] if overflow["unanswered"] else None, None],
+    ]
+
+
 def _kept(decided: int, kept: int) -> dict:
     return {"decided": decided, "kept": kept, "rate": rate(kept, decided)}
 
@@ -258,6 +291,10 @@ FIGURES: tuple[Figure, ...] = (
            (("Service", "text"), *((MESSAGE_STATE_LABELS[state], "int") for state in MESSAGE_STATES),
             ("All", "int"), ("Median time to first action", "seconds")),
            _message_rows),
+    Figure("busy_lines", "Busy Infoline and Early Help lines: callback requests and overflow to MASH",
+           "Busy lines", lambda reads: {**_callback_requests(reads), **_overflow(reads)},
+           (("Measure", "text"), ("Calls", "int"), ("Out of", "int"), ("Rate", "pct"),
+            ("Median time to call back", "seconds")), _busy_line_rows),
     Figure("identified", "Caller's school identified", "Schools", _identified, (("School", "text"), *SHARE),
            _identified_rows, Chart("bar")),
     Figure("top_schools", f"Top {TOP_SCHOOLS} schools by MASH contacts", "Schools",

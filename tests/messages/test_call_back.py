@@ -2,10 +2,13 @@
 then dials the caller; the outcome is noted on the request, and answered moves it to called back."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlmodel import Session, select
 
 from db.models import AuditEvent, Message, MessageEvent
+from db.retention import save_anonymised
 from staff.cli import users_group
 from tests.call_support import choose, press, start
 from tests.staff_support import form_token, page, signed_in_client
@@ -129,3 +132,12 @@ def test_set_phone_accepts_only_a_uk_number_and_add_takes_one_too(app):
     assert added.exit_code == 0, added.output
     result = set_phone(app, "ada", STAFF_PHONE)
     assert result.exit_code == 0 and "*********222" in result.output and STAFF_E164 not in result.output
+
+
+def test_retention_clears_the_number_to_call_back_with_the_other_caller_numbers(twilio, engine, clock):
+    request_a_call_back(twilio)
+    with Session(engine) as session:
+        counts = save_anonymised(session, clock.now + timedelta(days=1))
+        session.commit()
+    assert counts["callback_numbers_cleared"] == 1
+    assert the_request(engine).callback_number is None
