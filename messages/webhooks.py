@@ -7,6 +7,7 @@ import logging
 
 from flask import Blueprint, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from db.session import get_write_session
 from db.users import get_user
@@ -20,6 +21,16 @@ from routing.prompts import SERVICE_NAMES
 
 bp = Blueprint("call_back", __name__, url_prefix="/voice")
 log = logging.getLogger("messages.call_back")
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def body_too_large(exc):
+    """A body past the limit is not read: the member of staff hears the call back did not work; the status
+    callback is answered 204, as any that fails."""
+    log.warning("webhook body too large; not read", extra={"event": "webhook_too_large", "path": request.path})
+    if request.endpoint == "call_back.status":
+        return ("", 204)
+    return webhook.twiml_response(webhook.goodbye(settings(), prompts.CALL_BACK_FAILED))
 
 
 def staff_call(view):

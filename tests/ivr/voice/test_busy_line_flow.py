@@ -128,9 +128,26 @@ def test_the_number_to_call_back_is_in_no_url_step_or_key(twilio, engine):
     call = recorded_call(engine)
     with Session(engine) as session:
         steps = list(session.exec(select(CallStep).where(CallStep.call_id == call.id)))
-    kept = " ".join(urls + [f"{s.digits} {s.detail} {s.dedupe_key}" for s in steps])
-    assert TYPED not in kept and TYPED_E164 not in kept and "1926414144" not in kept
+    kept = " ".join(urls + [f"{s.digits} {s.detail}" for s in steps])
+    assert TYPED[1:] not in kept
     assert call.text_to is None
+
+
+def test_two_numbers_typed_at_the_same_step_share_one_key_so_the_key_cannot_reveal_either(twilio, engine):
+    asked = press(twilio, busy_line(twilio, caller="anonymous"), "2", caller="anonymous")
+    press(twilio, asked, TYPED, caller="anonymous")
+    press(twilio, asked, "07400999999", caller="anonymous")  # the same step delivered again, with other digits
+    with Session(engine) as session:
+        typed = session.exec(select(CallStep).where(CallStep.step == "callback_number")).all()
+    assert len(typed) == 1
+    assert recorded_call(engine).text_to == TYPED_E164  # the repeat changed nothing
+
+
+def test_a_number_never_confirmed_goes_when_the_call_ends_and_no_request_is_made(twilio, engine):
+    press(twilio, press(twilio, busy_line(twilio, caller="anonymous"), "2", caller="anonymous"), TYPED,
+          caller="anonymous")
+    assert twilio.post("/voice/status", call_params(caller="anonymous", CallStatus="completed")).status_code == 204
+    assert recorded_call(engine).text_to is None and inbox(engine) == []
 
 
 def test_a_repeated_confirmation_puts_one_request_in_the_inbox(twilio, engine):

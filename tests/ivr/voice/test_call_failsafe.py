@@ -143,7 +143,7 @@ def test_every_twilio_route_but_the_fallback_refuses_an_unsigned_request(app, tw
         view = app.view_functions[rule.endpoint]
         assert getattr(view, TWILIO_ROUTE_ATTR, False), f"{rule.rule} is not wrapped by twilio_signed"
         path = rule.rule.replace("<int:", "<").replace("<", "").replace(">", "")
-        path = path.replace("callback_id", "1")
+        path = path.replace("callback_id", "1").replace("message_id", "1")
         unsigned = twilio.post(path, call_params(), signed=False)
         forged = twilio.post(path, call_params(), signature="bm90LWEtc2lnbmF0dXJl")
         if rule.rule.startswith("/voice/fallback"):  # answers the fail-safe either way: tests/test_fallback.py

@@ -87,7 +87,7 @@ def _post(client, path, query, pairs, signed=True):
 
 FALLBACKS = {"/voice/fallback", "/voice/fallback/result"}
 # The outbound calls' and texts' status callbacks: no caller is on the line, so a body too big to read is 204.
-OUTBOUND_STATUS = {"/voice/callback-status", "/voice/message-status"}
+OUTBOUND_STATUS = {"/voice/callback-status", "/voice/message-status", "/voice/call-back/<int:message_id>/status"}
 PUBLIC_LINES = {TEST_ENV["MASH_NUMBER"], TEST_ENV["EDT_NUMBER"]}
 
 
