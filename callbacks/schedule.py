@@ -28,7 +28,7 @@ def promised_by(hours: OpeningHours, received_at: datetime, working_days: int = 
 def working_time_after(hours: OpeningHours, start: datetime, worked: timedelta) -> datetime:
     """The moment `worked` of opening time has passed since start: time while closed (nights, weekends, bank
     holidays) does not count. A callback request's target time."""
-    # In UTC throughout: arithmetic on London wall times would be an hour out across a clock change.
+    # In UTC throughout, as every stored time is (a day's closing comes back in London time).
     when, left = _utc(hours.clamp_to_open(start)), worked
     while True:
         close = _utc(hours.close_of(hours.clamp_to_open(when).date()))
