@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from db.models import Message
 from messages.states import save_state
 from staff.cli import tokens_group
-from tests.call_support import press, start
+from tests.call_support import RECORDING, press, start
 from tests.staff_support import page, signed_in_client, table_rows
 
 DAY = "from=2026-11-24&to=2026-11-24"
@@ -31,7 +31,8 @@ def busy_day(twilio, engine, clock):
     confirm, ids = busy(twilio, "c", "3", "2")
     press(twilio, confirm, "1", **ids)  # a callback request not yet called back
     busy(twilio, "d", "2", None, status="completed")  # answered: not a busy line
-    busy(twilio, "e", "2", "3")  # a message
+    tone, ids = busy(twilio, "e", "2", "3")
+    press(twilio, tone, RecordingUrl=RECORDING, **ids)  # a message
     press(twilio, start(twilio, call_sid="CA" + "f" * 32), "1", call_sid="CA" + "f" * 32)  # MASH chosen at once
     with Session(engine) as session:
         first = session.exec(select(Message).order_by(Message.id)).first()
@@ -43,6 +44,7 @@ def test_the_api_gives_callback_requests_and_overflow_to_mash(app, busy_day):
     stats = app.test_client().get(f"/api/stats?{DAY}", headers={"Authorization": f"Bearer {token}"}).get_json()
     assert stats["callback_requests"] == {"requests": 2, "called_back": 1, "median_seconds_to_call_back": 1800}
     assert stats["overflow_to_mash"] == {"calls": 1, "unanswered": 4, "share": 0.25}
+    assert stats["messages"]["messages"] == 1  # the message left; callback requests are counted apart
 
 
 def test_the_dashboard_shows_the_same_measures(app, busy_day):
