@@ -30,7 +30,7 @@ MAX_BODY = 1600  # Twilio refuses a longer body (error 21617)
 ANSWERED_BY = {"human": "human", "human-silent": "human", "unknown": "unknown", "machine": "machine_end_beep",
                "fax": "fax"}
 # How a <Dial> to a number that answers so ends (Twilio's DialCallStatus); any other answer completes it.
-DIAL_STATUSES = {"busy": "busy", "no-answer": "no-answer", "failed": "failed", "fax": "failed"}
+DIAL_STATUSES = {"busy": "busy", "no-answer": "no-answer", "ring-out": "no-answer", "failed": "failed", "fax": "failed"}
 PRESSES = {"human": "1"}  # the key a person presses at the first <Gather>; everyone else presses nothing
 SHUTDOWN_POLL_S = 0.05  # how often the server looks for stop(): a test stops one per test
 
