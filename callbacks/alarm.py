@@ -7,19 +7,23 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from callbacks import messages, outbox
-from db.alerts import (get_alert_subject, get_escalating_steps, save_acknowledgement, save_alert_cancelled)
+from db.alerts import (get_alert_subject, get_calls_wanting_first_alert, get_escalating_steps, save_acknowledgement,
+                       save_alert_cancelled)
 from db.audit import save_audit_event
 from db.contacts import get_contact_for_call
 from db.models import Call, Callback
 from db.outbox import save_once
 from db.session import statement_savepoint
 from routing.phone import is_uk_mobile, mask_number
+from routing.transfer import ANSWERED
 from routing.vocabulary import Route
 
 log = logging.getLogger("callbacks.alarm")
 
 ESCALATE_BATCH = 200
-ANSWERED = frozenset({"answered", "completed"})  # a fail-safe transfer someone took
+# The fail-safe saves a call's dial status in the background: an ended call is judged only once that has landed.
+FAILSAFE_SETTLE = timedelta(seconds=5)
+SWEEP_WINDOW = timedelta(days=1)  # older urgent calls are long in the inbox, highlighted; nobody is rung for them
 CALL_OVER = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 
 
@@ -63,30 +67,47 @@ def queue_step(session: Session, call_id: int, step: int, settings, now: datetim
 
 
 def raise_alert(session: Session, call: Call, settings, now: datetime) -> None:
-    """An urgent message was recorded, or a fail-safe call ended unanswered: ring the first duty number now.
-    Never lets a failure cost the caller their goodbye (the message stays highlighted in the inbox)."""
+    """An urgent message was recorded: ring the first duty number now. Never lets a failure cost the caller their
+    goodbye: the worker's sweep (`raise_missed`) rings for any urgent message left without a first step."""
     try:
         with statement_savepoint(session):
             queue_step(session, call.id, 0, settings, now)
     except Exception:
-        log.error("could not raise an urgent alert", exc_info=True,
+        log.error("could not raise an urgent alert; the worker will", exc_info=True,
                   extra={"event": "alert_failed", "call_sid": call.call_sid})
 
 
-def raise_if_failsafe_unanswered(session: Session, call: Call, settings, now: datetime) -> None:
-    """A fail-safe call that ended with no service having answered it raises an alert (once: the step's key)."""
-    if call.failsafe and call.call_status in CALL_OVER and (call.transfer_status or "") not in ANSWERED:
-        raise_alert(session, call, settings, now)
+def _each_in_its_own_transaction(session: Session, call_ids, step_of, settings, now: datetime) -> int:
+    """Queue one step per call, committing each apart: one alert that fails never stops the others."""
+    queued = 0
+    for call_id in call_ids:
+        try:
+            queued += queue_step(session, call_id, step_of(call_id), settings, now)
+            session.commit()
+        except Exception:
+            session.rollback()
+            log.error("could not queue an urgent alert step; tried again next run", exc_info=True,
+                      extra={"event": "alert_failed", "call_id": call_id})
+    return queued
+
+
+def raise_missed(session: Session, settings, now: datetime) -> int:
+    """Ring for every urgent message, and every fail-safe call over unanswered, that has no first step yet."""
+    if not settings.duty_numbers_at(now):
+        return 0  # nothing can ring: raise_alert said so when the message came
+    call_ids = get_calls_wanting_first_alert(session, now - SWEEP_WINDOW, now - FAILSAFE_SETTLE,
+                                             answered=ANSWERED, over=CALL_OVER, limit=ESCALATE_BATCH)
+    session.rollback()  # the read's transaction ends before the writes, so each write is its own
+    return _each_in_its_own_transaction(session, call_ids, lambda _: 0, settings, now)
 
 
 def escalate(session: Session, settings, now: datetime) -> int:
     """Queue the next step of every open alert whose current step failed or waited too long unaccepted."""
-    wait, queued = timedelta(seconds=settings.alert_escalate_after), 0
-    for latest in get_escalating_steps(session, ESCALATE_BATCH):
-        if outbox.next_alert_step_due(latest, now, wait):
-            queued += queue_step(session, latest.call_id, latest.alert_step + 1, settings, now)
-    session.commit()
-    return queued
+    wait = timedelta(seconds=settings.alert_escalate_after)
+    due = {latest.call_id: latest.alert_step + 1 for latest in get_escalating_steps(session, ESCALATE_BATCH)
+           if outbox.next_alert_step_due(latest, now, wait)}
+    session.rollback()
+    return _each_in_its_own_transaction(session, list(due), due.__getitem__, settings, now)
 
 
 def acknowledge(session: Session, callback: Callback, now: datetime) -> bool:

@@ -25,6 +25,7 @@ from routing.hours import LONDON
 log = logging.getLogger("callbacks.worker")
 
 SEND_INTERVAL_S = 5
+ALERT_INTERVAL_S = 2  # the first alert goes within 10 s of the message: a run every 2 s leaves room for the call
 HEARTBEAT_INTERVAL_S = 10
 PROMISE_CHECK_INTERVAL_S = 60
 BATCH = 10
@@ -79,15 +80,23 @@ class Worker:
                                    build("outbound.callback_status", **ids), build("outbound.message_status", **ids))
 
     def send_due(self) -> int:
-        """Claim due callbacks in small batches and send each; out of hours only reference texts go."""
-        sent, self.refused_now = 0, False
+        """Claim due callbacks in small batches and send each; out of hours only reference texts and alerts go."""
         self.check_doubtful()
-        # Each run, so a failed alert call rings the next number within seconds; its errors never stop the sending.
-        self.guarded(self.escalate_alerts)()
+        return self.drain(lambda now: schedule.sendable_kinds(self.settings.opening_hours, now))
+
+    def send_alerts(self) -> int:
+        """Ring the duty numbers: alerts have their own job, so no backlog of texts ever holds one up."""
+        return self.drain(lambda now: (outbox.ALERT,))
+
+    def drain(self, kinds_at) -> int:
+        """Send what is due of the kinds sendable now, batch by batch, until none is left or we stop."""
+        sent, self.refused_now = 0, False
         while not self.stopping.is_set():
+            # Before every batch, so a failed alert call rings the next number within seconds; never stops sending.
+            self.guarded(self.escalate_alerts)()
             now = self.now()
-            kinds = schedule.sendable_kinds(self.settings.opening_hours, now)
-            ids = claim_due(self.engine, self.worker_id, now, limit=self.batch, lease=self.lease, kinds=kinds)
+            ids = claim_due(self.engine, self.worker_id, now, limit=self.batch, lease=self.lease,
+                            kinds=kinds_at(now))
             if not ids:
                 break
             for position, callback_id in enumerate(ids):
@@ -194,9 +203,11 @@ class Worker:
             save_heartbeat(session, self.worker_id, self.problem, now, forget_before=now - HEARTBEAT_KEEP)
 
     def escalate_alerts(self) -> int:
-        """Queue the next step of each urgent alert whose call failed or has waited unaccepted too long."""
+        """Queue the first step of any urgent alert the webhook could not raise, and the next step of each whose
+        call failed or has waited unaccepted too long."""
         with Session(self.engine, expire_on_commit=False) as session:
-            return alarm.escalate(session, self.settings, self.now())
+            return (alarm.raise_missed(session, self.settings, self.now())
+                    + alarm.escalate(session, self.settings, self.now()))
 
     def check_promises(self) -> int:
         """Queue "still being assessed" updates for undecided contacts past their promised time."""
@@ -224,6 +235,8 @@ class Worker:
         first = datetime.now(timezone.utc)  # the scheduler runs on real time; jobs read the app's clock
         scheduler.add_job(self.guarded(self.send_due), "interval", seconds=send_interval, id="send_due",
                           next_run_time=first, **common)
+        scheduler.add_job(self.guarded(self.send_alerts), "interval", seconds=min(send_interval, ALERT_INTERVAL_S),
+                          id="send_alerts", next_run_time=first, **common)
         scheduler.add_job(self.guarded(self.heartbeat), "interval", seconds=HEARTBEAT_INTERVAL_S, id="heartbeat",
                           next_run_time=first, **common)
         scheduler.add_job(self.guarded(self.check_promises), "interval", seconds=PROMISE_CHECK_INTERVAL_S,

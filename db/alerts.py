@@ -30,6 +30,20 @@ def get_escalating_steps(session: Session, limit: int) -> list[Callback]:
     return list(session.execute(query).scalars())
 
 
+def get_calls_wanting_first_alert(session: Session, since: datetime, settled_before: datetime, *,
+                                  answered: frozenset[str], over: frozenset[str], limit: int) -> list[int]:
+    """Calls since `since` that should have rung the duty numbers but have no alert step yet: an urgent message
+    recorded, or a fail-safe call over unanswered (ended before `settled_before`, so its dial status is saved)."""
+    has_alert = select(Callback.id).where(Callback.call_id == Call.id, Callback.kind == ALERT).exists()
+    urgent = and_(Call.urgent_flag.is_(True), Call.recording_url.is_not(None))
+    unanswered = and_(Call.failsafe.is_(True), Call.call_status.in_(over), Call.ended_at <= settled_before,
+                      or_(Call.transfer_status.is_(None), Call.transfer_status.not_in(answered)))
+    query = (select(Call.id).join(Message, Message.call_id == Call.id, isouter=True)
+             .where(Call.started_at >= since, or_(urgent, unanswered), _still_open(), ~has_alert)
+             .order_by(Call.id).limit(limit))
+    return list(session.execute(query).scalars())
+
+
 def is_alert_open(session: Session, call_id: int) -> bool:
     """Whether the alert about this call still wants a duty number to accept it."""
     query = (select(Call.id).join(Message, Message.call_id == Call.id, isouter=True)

@@ -4,15 +4,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from db.alerts import ALERT
 from db.models import Callback
 from routing.vocabulary import CallbackState
 
 CAS_TRIES = 3
+# Urgent alerts first, then the longest due: a backlog of texts never holds up a duty call.
+CLAIM_ORDER = (case((Callback.kind == ALERT, 0), else_=1), Callback.due_at, Callback.id)
 
 
 def _claimable(now: datetime, lease: timedelta, kinds: tuple[str, ...] | None):
@@ -37,7 +40,7 @@ def _claim_values(worker_id: str, now: datetime) -> dict:
 
 def _claim_postgresql(conn: Connection, values: dict, limit: int, where) -> list[int]:
     """Lock due rows no other worker holds (SKIP LOCKED), then mark them ours, in one transaction."""
-    ids = list(conn.execute(select(Callback.id).where(where).order_by(Callback.due_at, Callback.id)
+    ids = list(conn.execute(select(Callback.id).where(where).order_by(*CLAIM_ORDER)
                             .limit(limit).with_for_update(skip_locked=True)).scalars())
     if ids:
         conn.execute(update(Callback).where(Callback.id.in_(ids)).values(**values))
@@ -47,7 +50,7 @@ def _claim_postgresql(conn: Connection, values: dict, limit: int, where) -> list
 def _claim_sqlite(conn: Connection, values: dict, limit: int, where) -> list[int]:
     """Take SQLite's write lock first (BEGIN IMMEDIATE), then claim each row with a conditional UPDATE."""
     conn.exec_driver_sql("BEGIN IMMEDIATE")
-    candidates = conn.execute(select(Callback.id).where(where).order_by(Callback.due_at, Callback.id)
+    candidates = conn.execute(select(Callback.id).where(where).order_by(*CLAIM_ORDER)
                               .limit(limit)).scalars().all()
     claimed = []
     for callback_id in candidates:

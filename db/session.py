@@ -91,7 +91,9 @@ def get_write_session() -> Session:
 def statement_savepoint(session: Session):
     """Keep one failed statement from spoiling the transaction: a savepoint on PostgreSQL, nothing on SQLite."""
     # PostgreSQL aborts the whole transaction on any error; SQLite undoes just the failed statement, so there
-    # a savepoint would be two statements for nothing. On the connection: pending ORM changes need no flush.
+    # a savepoint would be two statements for nothing. Pending ORM changes are flushed first, outside it: else a
+    # flush inside (autoflush, or a nested begin) would be undone with the failed statement, the ORM unaware.
+    session.flush()
     connection = session.connection()
     return nullcontext() if connection.dialect.name == "sqlite" else connection.begin_nested()
 

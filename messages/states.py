@@ -112,6 +112,7 @@ def receive_message(session: Session, call: Call, settings, now: datetime) -> in
     never lets a failure cost the caller their goodbye. No recording (the caller hung up before the tone), no entry."""
     if not call.recording_url or not call.service:
         return None
+    message_id = None
     try:
         # If the entry cannot be written, the call's own record of the message is still saved.
         with statement_savepoint(session):
@@ -119,9 +120,9 @@ def receive_message(session: Session, call: Call, settings, now: datetime) -> in
     except Exception:
         log.error("could not put a message in the inbox; the call keeps its recording", exc_info=True,
                   extra={"call_sid": call.call_sid, "event": "message_failed", "caller": mask_number(call.caller)})
-        return None
-    if message_id is not None and call.urgent_flag:
-        raise_alert(session, call, settings, now)  # once: only the webhook that made the entry raises it
+    if call.urgent_flag:
+        # Whether or not the entry was written; once however often Twilio repeats (the step's dedupe key).
+        raise_alert(session, call, settings, now)
     return message_id
 
 

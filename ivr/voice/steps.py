@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from flask import current_app, g, request
 from sqlmodel import Session
 
-from callbacks.alarm import raise_if_failsafe_unanswered
 from callbacks.planner import send_reference
 from contacts.states import close_unanswered, open_contact
 from db.calls import get_or_create_call, save_step
@@ -108,7 +107,6 @@ def call_ended(session, call) -> None:
     # A MASH call with no contact yet (the fail-safe answered it, or the webhook that routed it was lost)
     # opens one now, so its caller still gets a reference; a contact already open is kept as it is.
     open_contact(session, call, settings(), now())
-    raise_if_failsafe_unanswered(session, call, settings(), now())
     if not close_unanswered(session, call, now()):
         send_reference(session, call, settings(), now())  # no "logged under this reference" for a call no one took
 

@@ -168,20 +168,6 @@ def test_an_alert_step_queued_before_its_message_closed_is_not_sent(twilio, app,
     assert alert_rows(engine)[0].last_error == "Not sent: the alert was accepted or its message closed."
 
 
-@pytest.mark.parametrize("transfer, alerts", [("no-answer", 1), ("busy", 1), ("completed", 0), ("answered", 0)])
-def test_a_failsafe_call_that_no_service_answered_raises_one_alert(twilio, engine, clock, transfer, alerts):
-    with Session(engine) as session:
-        session.add(Call(call_sid=call_params()["CallSid"], caller="+442079460999", started_at=clock.now,
-                         failsafe=True, route="MASH", transfer_status=transfer))
-        session.commit()
-    for _ in range(2):  # Twilio may repeat the status callback
-        twilio.post("/voice/status", call_params(CallStatus="completed", CallDuration="40"))
-    rows = alert_rows(engine)
-    assert len(rows) == alerts
-    if alerts:
-        assert rows[0].body.startswith("Urgent call for MASH from 0 2 0, 7 9 4 6, 0 9 9 9 at 10:00 am: no one answered")
-
-
 def test_the_alert_call_s_twiml_says_who_and_when_and_gathers_one_key_for_the_signed_ack_route(twilio, engine):
     leave_urgent_message(twilio)
     [row] = alert_rows(engine)

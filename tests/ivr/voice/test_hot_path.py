@@ -13,7 +13,8 @@ CONTROL = re.compile(r"^\s*(BEGIN|SAVEPOINT|RELEASE|ROLLBACK TO)\b", re.IGNORECA
 FIRST_WEBHOOK = [("SELECT", "schoolphone"), ("SELECT", "trial"), ("INSERT", "call"), ("INSERT", "callstep")]
 # Every menu key: the call, its step, then what the key changes (a MASH route also opens a contact).
 MENU_KEYS = {
-    "1": [("SELECT", "call"), ("INSERT", "callstep"), ("INSERT", "contact"), ("UPDATE", "call")],
+    # The call is updated before its contact is inserted: pending changes are flushed outside the savepoint.
+    "1": [("SELECT", "call"), ("INSERT", "callstep"), ("UPDATE", "call"), ("INSERT", "contact")],
     "2": [("SELECT", "call"), ("INSERT", "callstep"), ("UPDATE", "call")],
     "3": [("SELECT", "call"), ("INSERT", "callstep"), ("UPDATE", "call")],
     # Option 4 looks up the caller's own open contacts, to read them before asking for a reference.
