@@ -15,6 +15,11 @@ def services_seen(role: str, team: list[str]) -> tuple[str, ...] | None:
     return None if role in ROLES_SEEING_ALL else tuple(team)
 
 
+def may_hear(seen: tuple[str, ...] | None, service: str | None) -> bool:
+    """Whether an account seeing these inboxes may play a message left for this service (MASH if none is named)."""
+    return seen is None or (service or Route.MASH) in seen
+
+
 def chosen_services(seen: tuple[str, ...] | None, service: str | None) -> tuple[str, ...] | None:
     """The services to list for a filter ('' or None: every inbox seen); one not seen lists nothing."""
     if not service:

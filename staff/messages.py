@@ -24,7 +24,7 @@ error_pages(bp)
 MAX_LISTED = 500  # a page of messages; the page says when there are more
 
 
-def _seen() -> tuple[str, ...] | None:
+def inboxes_seen() -> tuple[str, ...] | None:
     """The inboxes the signed-in account sees (None: every one)."""
     user = current_user()
     return services_seen(user.role, get_user_services(get_session(), user.id))
@@ -32,7 +32,7 @@ def _seen() -> tuple[str, ...] | None:
 
 def _listing(limit: int | None):
     """The filters asked for, the inboxes seen and the messages they list; a filter that is no filter is 400."""
-    seen = _seen()
+    seen = inboxes_seen()
     service, state = request.args.get("service", "").strip(), request.args.get("state", "").strip()
     try:
         rows = get_messages(get_session(), chosen_services(seen, service), chosen_states(state), limit)
@@ -66,7 +66,7 @@ def inbox_csv():
 
 def _visible(message_id: int):
     """(message, call, school name) if it is in an inbox this account sees; else 404, as if there were none."""
-    seen, found = _seen(), get_message(get_session(), message_id)
+    seen, found = inboxes_seen(), get_message(get_session(), message_id)
     if found is None or (seen is not None and found[0].service not in seen):
         abort(404, description=f"No message {message_id} is in an inbox you see.")
     return found

@@ -16,11 +16,13 @@ from db.models import Call, School
 from db.reasons import get_reason, get_reasons
 from db.session import get_session
 from db.stats import get_mash_calls
+from messages.inbox import may_hear
 from routing.hours import london_date
 from routing.recording import recording_audio_url
 from routing.vocabulary import ALL_OUTCOME_LABELS, STATUS_LABELS, STATUSES, outcomes_for
 from staff.auth import current_user, login_required
 from staff.errors import error_pages
+from staff.messages import inboxes_seen
 from staff.stats import CALLBACK_LABELS, ROUTE_LABELS, TRANSFER_LABELS
 
 bp = Blueprint("staff", __name__, template_folder="templates", static_folder="static",
@@ -51,8 +53,9 @@ def calls():
     except ValueError:
         abort(400, description=f"'day' must be a date written YYYY-MM-DD, got {raw_day[:20]!r}.")
     days = (None, None) if search and not raw_day else (day, day)
-    rows = get_mash_calls(get_session(), *days, search)
+    rows, seen = get_mash_calls(get_session(), *days, search), inboxes_seen()
     return render_template("calls.html", rows=rows, search=search, day=day, searching=bool(search and not raw_day),
+                           may_hear=lambda call: may_hear(seen, call.service),
                            is_today=day == _today(), route_labels=ROUTE_LABELS, transfer_labels=TRANSFER_LABELS)
 
 
@@ -122,6 +125,8 @@ def recording(call_id: int):
     if call is None or not call.recording_url or call.recording_deleted:
         abort(404, description="There is no message for this call (it may have been deleted after the "
                                "retention period).")
+    if not may_hear(inboxes_seen(), call.service):
+        abort(403, description="This message was left for another team's inbox: ask its team or a supervisor.")
     source = recording_audio_url(call.recording_url, settings.twilio_account_sid, settings.twilio_api_base_url)
     if source is None:
         abort(404, description="The message link is not a Twilio recording.")

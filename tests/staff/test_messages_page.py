@@ -9,11 +9,12 @@ import pytest
 from sqlmodel import Session, select
 
 from db.models import Call, Message
-from tests.call_support import leave_message
+from tests.call_support import RECORDING, leave_message
 from tests.conftest import OUT_OF_HOURS
 from tests.staff_support import add_user, form_token, join_team, page, sign_in, signed_in_client, table_rows
 
 INFOLINE_SID, EARLY_HELP_SID = "CA" + "1" * 32, "CA" + "2" * 32
+RECORDING_OF_MASH = RECORDING.replace("RE1", "RE3")
 
 
 def team_client(app, username: str, *services: str):
@@ -132,3 +133,23 @@ def test_a_message_whose_recording_retention_deleted_says_so_instead_of_a_player
 def test_the_navigation_shows_messages_to_staff(app):
     doc = page(signed_in_client(app, "staff").get("/messages"))
     assert doc.xpath("//nav//a[@aria-current='page']/text()") == ["Messages"]
+
+
+def test_staff_cannot_play_another_team_s_message_and_the_calls_page_offers_them_no_player(twilio, app, engine, inbox):
+    with Session(engine) as session:
+        infoline_call = session.exec(select(Message).where(Message.service == "DSL_INFOLINE")).one().call_id
+        mash = Call(call_sid="CA" + "3" * 32, caller="+442079460998", started_at=OUT_OF_HOURS, route="VOICEMAIL",
+                    service="MASH", urgent_flag=True, recording_url=RECORDING_OF_MASH)
+        session.add(mash)
+        session.commit()
+        mash_call = mash.id
+    early_help = team_client(app, "sam", "EARLY_HELP")
+    refused = early_help.get(f"/calls/{infoline_call}/recording")
+    assert refused.status_code == 403 and "another team" in refused.get_data(as_text=True)
+    assert early_help.get(f"/calls/{mash_call}/recording").status_code == 403
+    day = "?day=" + OUT_OF_HOURS.date().isoformat()
+    cell = page(early_help.get("/calls" + day)).xpath("//table//tr[td[contains(., '020 7946 0998')]]")[0]
+    assert cell.xpath(".//audio") == [] and "For the MASH team" in cell.text_content()
+    mash_team = team_client(app, "kim", "MASH")
+    row = page(mash_team.get("/calls" + day)).xpath("//table//tr[td[contains(., '020 7946 0998')]]")[0]
+    assert row.xpath(".//audio/@src") == [f"/calls/{mash_call}/recording"]
