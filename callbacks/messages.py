@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from callbacks import gsm
 from routing.hours import LONDON
-from routing.prompts import SERVICE_NAMES
+from routing.prompts import ALERT_ALREADY_ACCEPTED, ALERT_ALREADY_CLOSED, SERVICE_NAMES
 from routing.spoken import national, spoken_digits
 from routing.vocabulary import ALL_OUTCOME_LABELS, OUTCOME_LABELS, STATUS_LABELS, Route
 
@@ -201,3 +201,11 @@ def alert_sms_text(alert: Alert) -> str:
     reference = f" Reference {alert.reference}." if alert.reference else ""
     return gsm.to_gsm7(f"{SENDER}: {_alert_news(alert, False)}{reference} To accept it, answer our alert call "
                        f"and press 1; until someone does we ring the next duty number.")
+
+
+def alert_settled_text(accepted_by: str | None, accepted_at: datetime | None) -> str:
+    """What a duty number hears when the alert no longer needs them: who accepted it and when, or that it closed."""
+    if accepted_at is None:
+        return ALERT_ALREADY_CLOSED
+    by = spoken_digits(national(accepted_by)) if accepted_by and accepted_by.startswith("+") else "another number"
+    return ALERT_ALREADY_ACCEPTED.format(by=by, at=clock_words(accepted_at))

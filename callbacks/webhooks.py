@@ -12,7 +12,8 @@ from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from callbacks import alarm, messages, outbox
-from db.models import Callback, Contact
+from db.alerts import is_alert_open
+from db.models import Call, Callback, Contact
 from db.outbox import get_callback_by_sid, save_change
 from db.session import get_write_session
 from ivr import webhook
@@ -138,6 +139,13 @@ def _alert_trouble() -> VoiceResponse:
     return webhook.goodbye(settings(), prompts.ALERT_TROUBLE)
 
 
+def _settled(session, callback: Callback) -> VoiceResponse:
+    """The alert was accepted by another number, or its message closed, before this one pressed 1."""
+    call = session.get(Call, callback.call_id, populate_existing=True)
+    return webhook.goodbye(settings(), messages.alert_settled_text(call.alert_acknowledged_by,
+                                                                   call.alert_acknowledged_at))
+
+
 def _alert_row(callback_id: int) -> Callback:
     callback = get_write_session().get(Callback, callback_id)
     if callback is None or callback.kind != outbox.ALERT or callback.channel != "voice":
@@ -150,9 +158,11 @@ def _alert_row(callback_id: int) -> Callback:
 @outbound_call
 def alert_twiml(callback_id: int):
     """The alert: who left an urgent message and when, then press 1 to accept it; a machine is not told it."""
-    callback = _alert_row(callback_id)
+    session, callback = get_write_session(), _alert_row(callback_id)
     if (request.form.get("AnsweredBy") or "").lower().startswith(("machine", "fax")):
         return webhook.hangup()  # a machine cannot accept: the call fails and the next number is rung at once
+    if not is_alert_open(session, callback.call_id):
+        return _settled(session, callback)
     resp = VoiceResponse()
     action = url_for("outbound.alert_ack", callback_id=callback.id, attempt=_number_arg("attempt"))
     g = webhook.gather(settings(), action)
@@ -171,7 +181,8 @@ def alert_ack(callback_id: int):
     if (request.form.get("Digits") or "").strip() != "1":
         _mark(session, callback, outbox.NOT_ACCEPTED)  # the call then ends unaccepted: the next number at once
         return webhook.goodbye(settings(), prompts.ALERT_NOT_ACCEPTED)
-    alarm.acknowledge(session, callback, app_now())
+    if not is_alert_open(session, callback.call_id) or not alarm.acknowledge(session, callback, app_now()):
+        return _settled(session, callback)  # someone else was first, or staff closed the message meanwhile
     return webhook.goodbye(settings(), prompts.ALERT_ACCEPTED)
 
 

@@ -126,5 +126,7 @@ def capitalised(text: str) -> str:
 
 # ---- An urgent alert to a duty number (callbacks/webhooks.py) ----
 ALERT_ACCEPTED = "Thank you. You have accepted it, and no one else will be called. Goodbye."
+ALERT_ALREADY_ACCEPTED = "This urgent message was already accepted, by {by} at {at}. No action is needed. Goodbye."
+ALERT_ALREADY_CLOSED = "This urgent message has already been closed by staff. No action is needed. Goodbye."
 ALERT_NOT_ACCEPTED = "Not accepted. We will call the next number. Goodbye."
 ALERT_TROUBLE = "This is Warwickshire MASH. An urgent message is waiting: please check the messages inbox now."
