@@ -61,14 +61,36 @@ def _actor() -> str:
 @twilio_signed
 @staff_call
 def answered(message_id: int):
-    """The member of staff answered their phone: dial the caller, and hear how that ended."""
+    """The member of staff's phone answered: they press 1 to be connected, so a voicemail never dials the caller."""
     message = callable_request(get_write_session(), message_id)
+    action = url_for("call_back.connect", message_id=message_id, user=request.args.get("user"))
+    resp, gather = VoiceResponse(), webhook.gather(settings(), action)
+    webhook.say(gather, settings(), prompts.CALL_BACK_PRESS_1.format(service=_service_name(message)))
+    resp.append(gather)
+    resp.redirect(action, method="POST")  # the gather posts even on silence; this only if it could not
+    return resp
+
+
+@bp.post("/call-back/<int:message_id>/connect")
+@twilio_signed
+@staff_call
+def connect(message_id: int):
+    """1 dials the caller, and hears how that ended; anything else (a voicemail) is noted as the phone missed."""
+    session = get_write_session()
+    message = callable_request(session, message_id)
+    if (request.form.get("Digits") or "").strip() != "1":
+        save_call_back_outcome(session, message_id, "staff-missed", _actor(), app_now())
+        return webhook.goodbye(settings(), prompts.CALL_BACK_NOT_CONNECTED)
     resp = VoiceResponse()
-    webhook.say(resp, settings(), prompts.CALLING_BACK.format(service=SERVICE_NAMES.get(message.service, "MASH")))
+    webhook.say(resp, settings(), prompts.CALLING_BACK.format(service=_service_name(message)))
     dial = resp.dial(action=url_for("call_back.dialled", message_id=message_id, user=request.args.get("user")),
                      method="POST", caller_id=settings().twilio_phone_number, timeout=settings().dial_timeout)
     dial.number(message.callback_number)
     return resp
+
+
+def _service_name(message) -> str:
+    return SERVICE_NAMES.get(message.service, "MASH")
 
 
 @bp.post("/call-back/<int:message_id>/dialled")

@@ -109,6 +109,8 @@ OPEN_CONTACTS_NEXT = ("To ask about another reference, press 2. If your concern 
                       "Otherwise, you can hang up.")
 
 # ---- "Call back": what the member of staff hears on their own phone before the caller is dialled ----
+CALL_BACK_PRESS_1 = "This is a call back to a caller who asked {service} to ring them. Press 1 to be connected."
+CALL_BACK_NOT_CONNECTED = "No key was pressed, so the caller has not been dialled. Goodbye."
 CALLING_BACK = "Calling back the caller who asked {service} to ring them. Please hold."
 CALL_BACK_ENDED = "The call has ended. Its outcome is on the message. Goodbye."
 CALL_BACK_FAILED = "Sorry, the call back could not be made. Please try again from the message page. Goodbye."

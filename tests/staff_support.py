@@ -145,6 +145,13 @@ def signed_in_client(app, role: str = "supervisor", username: str | None = None)
     return client
 
 
+def mash_staff_client(app, username: str = "mash-staff"):
+    """A test client signed in as a staff account in the MASH team (who may play MASH's messages)."""
+    client = signed_in_client(app, "staff", username)
+    join_team(app, username, "MASH")
+    return client
+
+
 def page(response):
     """A response body as an lxml HTML tree."""
     return html.fromstring(response.data)

@@ -141,3 +141,16 @@ def test_retention_clears_the_number_to_call_back_with_the_other_caller_numbers(
         session.commit()
     assert counts["callback_numbers_cleared"] == 1
     assert the_request(engine).callback_number is None
+
+
+def test_a_staff_phone_answered_by_its_voicemail_never_dials_the_caller_and_is_noted_as_missed(twilio, engine, live,
+                                                                                              staff):
+    request_a_call_back(twilio)
+    live.stand_in.script(STAFF_E164, "machine")  # the voicemail greeting plays; no one presses 1
+    click_call_back(staff, the_request(engine).id)
+    assert live.stand_in.wait_idle(30)
+    [call] = live.stand_in.log()["calls"]
+    assert "dialled" not in call
+    assert "Press 1 to be connected." in " ".join(call["said"])
+    assert the_request(engine).state == "new"
+    assert outcomes(engine) == [("staff-missed", "new", "sam")]

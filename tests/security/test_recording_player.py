@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from db.models import Call
 from tests.conftest import TEST_ENV
-from tests.staff_support import signed_in_client, utc
+from tests.staff_support import join_team, signed_in_client, utc
 from tests.twilio_client import call_params
 
 ACCOUNT = TEST_ENV["TWILIO_ACCOUNT_SID"]
@@ -55,7 +55,8 @@ def _stored(engine, url: str) -> int:
 
 
 def _play(app, call_id: int):
-    client = signed_in_client(app, "staff")
+    client = signed_in_client(app, "staff", "mash-staff")
+    join_team(app, "mash-staff", "MASH")  # the team whose inbox the message is in
     return client.get(f"/calls/{call_id}/recording")
 
 

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from db.models import AuditEvent, Call, Contact, ContactEvent, User
 from staff import add_nav_item
-from tests.staff_support import (add_user, form_token, page, seed_month, sign_in, signed_in_client,
+from tests.staff_support import (add_user, form_token, mash_staff_client, page, seed_month, sign_in, signed_in_client,
                                  table_rows, utc)
 
 
@@ -136,7 +136,7 @@ def test_todays_mash_calls_are_listed_newest_first_with_their_details(app, engin
 
 def test_a_day_shows_its_calls_with_reference_school_and_message_player(app, engine):
     seed_month(engine)
-    client = signed_in_client(app, "staff")
+    client = mash_staff_client(app)
     rows = table_rows(page(client.get("/calls?day=2026-11-23")), "calls")
     assert rows[0][1:4] == ["400007", "MASH", "Brook Academy"]
     doc = page(client.get("/calls?day=2026-11-20"))
@@ -209,7 +209,7 @@ def test_an_unknown_reference_gets_a_404_page(app):
 def test_a_message_plays_through_the_app_with_twilio_credentials(twilio_media, app, engine):
     _add_call(engine, "CA" + "d" * 32, "2026-11-24 09:00", route="VOICEMAIL", service="MASH",
               recording_url=f"{twilio_media}/2010-04-01/Accounts/{'AC' + '0' * 32}/Recordings/RE{6:032d}")
-    client = signed_in_client(app, "staff", "sam")
+    client = mash_staff_client(app, "sam")
     src = page(client.get("/calls")).xpath("//audio/@src")[0]
     response = client.get(src)
     assert response.status_code == 200 and response.data == b"ID3-fake-mp3"
@@ -220,7 +220,7 @@ def test_a_message_plays_through_the_app_with_twilio_credentials(twilio_media, a
 def test_a_message_link_that_is_not_twilios_is_never_fetched(twilio_media, app, engine):
     _add_call(engine, "CA" + "e" * 32, "2026-11-24 09:00", route="VOICEMAIL", service="MASH",
               recording_url="http://169.254.169.254/latest/meta-data")
-    client = signed_in_client(app, "staff")
+    client = mash_staff_client(app)
     src = page(client.get("/calls")).xpath("//audio/@src")[0]
     assert client.get(src).status_code == 404
 
