@@ -13,7 +13,7 @@ from db.alerts import ALERT
 from db.contacts import FOLLOW_UP_DAYS, FOLLOW_UP_SERVICES, get_follow_up_rate
 from db.daily_stats import (DAILY_TABLES, ROUTES, SETTLE_AFTER, URGENT, count_calls, day_bounds, days_between,
                             first_live_day, get_built_days, save_settled_stats)
-from db.models import Call, Callback, Contact, School, StatDay
+from db.models import Call, Callback, CallStep, Contact, School, StatDay
 from routing.hours import london_date
 
 
@@ -184,3 +184,13 @@ def get_calls_for_export(engine: Engine, first: date, last: date, in_hours: bool
     # Its own session: the rows are read while a response streams, after the request's session closed.
     with Session(engine) as session:
         yield from session.exec(query)
+
+
+def get_overflowed_call_count(session: Session, first: date, last: date, key: str) -> int:
+    """Calls started on London days [first, last] whose caller, offered a busy line's choices, pressed `key` for MASH:
+    read from the steps, since the call's own route may have moved on (to an urgent message)."""
+    start, end = day_bounds(first, last)
+    query = (select(func.count(func.distinct(CallStep.call_id))).join(Call, Call.id == CallStep.call_id)
+             .where(CallStep.step == "unanswered", CallStep.digits == key, Call.started_at >= start,
+                    Call.started_at < end))
+    return int(session.exec(query).one())

@@ -20,11 +20,14 @@ def decide_after_dial(service: str, dial_status: str | None, attempt: int) -> De
     return Decision("offer", service)
 
 
+OVERFLOW_KEY = "1"  # on a busy line's offer, the key that sends the caller to MASH (or EDT)
+
+
 def decide_after_offer(digits: str | None, in_hours: bool) -> Decision:
     """After a non-urgent line did not answer: 1 goes to MASH, 2 asks to be called back (in hours; the offer
     out of hours has no 2), anything else, silence too, leaves a message as before."""
     key = (digits or "").strip()
-    if key == "1":
+    if key == OVERFLOW_KEY:
         return Decision("connect", urgent_route(in_hours))
     if key == "2" and in_hours:
         return Decision("call_back")

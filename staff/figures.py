@@ -13,10 +13,10 @@ from db.contacts import get_promise_kept
 from db.daily_stats import day_bounds
 from db.messages import get_callback_request_times, get_message_actions
 from db.models import Route
-from db.stats import get_callback_states, get_figures, get_follow_up, get_schools
+from db.stats import get_callback_states, get_figures, get_follow_up, get_overflowed_call_count, get_schools
 from ivr.config import DEFAULT_PROMISE_TARGET
 from routing.hours import london_date
-from routing.transfer import ANSWERED
+from routing.transfer import ANSWERED, OVERFLOW_KEY
 from routing.vocabulary import MESSAGE_STATE_LABELS, MESSAGE_STATES
 from staff.charts import Chart
 from staff.stats import (CALLBACK_LABELS, DIVERTED, ROUTE_LABELS, ROUTES, SERVICES, TOP_SCHOOLS, TRANSFER_LABELS,
@@ -161,14 +161,13 @@ def _callback_requests(reads: Reads) -> dict:
 
 
 def _overflow(reads: Reads) -> dict:
-    # A chosen Infoline or Early Help call whose last transfer did not answer, or which went on to MASH or EDT.
-    unanswered = overflow = 0
-    for route, service, transfer, calls, *_ in _counts(reads).routes:
-        if service not in DIVERTED:
-            continue
-        went_urgent = route in Route.URGENT_LINES
-        overflow += calls if went_urgent else 0
-        unanswered += calls if went_urgent or (transfer and transfer.lower() not in ANSWERED) else 0
+    # Overflow comes from the steps: a caller sent on to MASH whose MASH leg ended in an urgent message is routed
+    # VOICEMAIL for MASH by then. The rest of the unanswered are busy-line calls that stayed with their service.
+    overflow = reads.query(get_overflowed_call_count, reads.period.start, reads.period.end, OVERFLOW_KEY)
+    stayed = sum(calls for route, service, transfer, calls, *_ in _counts(reads).routes
+                 if service in DIVERTED and route not in Route.URGENT_LINES and transfer
+                 and transfer.lower() not in ANSWERED)
+    unanswered = stayed + overflow
     return {"overflow_to_mash": {"calls": overflow, "unanswered": unanswered, "share": rate(overflow, unanswered)}}
 
 

@@ -53,3 +53,15 @@ def test_the_dashboard_shows_the_same_measures(app, busy_day):
     assert rows[0][:2] == ["Callback requests", "2"]
     assert rows[1][:4] == ["Called back", "1", "2", "50.0%"] and rows[1][4] != "–"
     assert rows[2][:4] == ["Unanswered Infoline or Early Help calls that went on to MASH or EDT", "1", "4", "25.0%"]
+
+
+def test_a_caller_sent_on_to_mash_whose_mash_leg_ends_in_an_urgent_message_still_counts_as_overflow(twilio, app):
+    on_to_mash, ids = busy(twilio, "a", "2", "1")
+    unanswered = press(twilio, press(twilio, on_to_mash, DialCallStatus="no-answer", **ids), DialCallStatus="no-answer",
+                       **ids)
+    assert unanswered.find("Record") is not None  # MASH did not answer twice: the urgent message
+    press(twilio, unanswered, RecordingUrl=RECORDING, **ids)
+    busy(twilio, "b", "2", "3")  # a busy-line caller who stayed with the Infoline
+    token = app.test_cli_runner().invoke(tokens_group, ["create", "bi"]).stdout.split(": ", 1)[1].strip()
+    stats = app.test_client().get(f"/api/stats?{DAY}", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert stats["overflow_to_mash"] == {"calls": 1, "unanswered": 2, "share": 0.5}
