@@ -51,6 +51,13 @@ def is_alert_open(session: Session, call_id: int) -> bool:
     return session.execute(query).first() is not None
 
 
+def get_alert_numbers_rung(session: Session, call_id: int) -> int:
+    """How many steps of this call's alert have been queued (0: no duty number rung yet)."""
+    query = select(func.count(Callback.id)).where(Callback.call_id == call_id, Callback.kind == ALERT,
+                                                  Callback.channel == "voice")
+    return int(session.execute(query).scalar_one())
+
+
 def get_alert_subject(session: Session, call_id: int) -> tuple[Call, Message | None, str | None]:
     """The call an alert is about, its message if it left one, and its school's name if known."""
     query = (select(Call, Message, School.name).join(Message, Message.call_id == Call.id, isouter=True)

@@ -77,3 +77,11 @@ def leave_message(twilio, key: str = "2", call_sid: str = call_params()["CallSid
     """Leave a message for the Infoline (2) or Early Help (3) through the real webhooks; returns the goodbye."""
     return press(twilio, reach_the_tone(twilio, key, call_sid), RecordingUrl=recording_url, RecordingDuration="20",
                  call_sid=call_sid)
+
+
+def leave_urgent_message(twilio, call_sid: str = call_params()["CallSid"]):
+    """A MASH call unanswered twice whose caller leaves a message: the urgent message; returns the goodbye."""
+    sid = {"CallSid": call_sid}
+    doc = press(twilio, twilio.twiml("/voice/incoming", call_params(call_sid)), "1", **sid)
+    doc = press(twilio, press(twilio, doc, DialCallStatus="no-answer", **sid), DialCallStatus="no-answer", **sid)
+    return press(twilio, doc, RecordingUrl=RECORDING, **sid)

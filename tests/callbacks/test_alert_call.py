@@ -8,7 +8,8 @@ from sqlmodel import Session, select
 from callbacks import alarm
 from db.models import Call, Callback, Message
 from messages.states import save_state
-from tests.callbacks.test_alert_sweep import leave_urgent_message
+from tests.call_support import leave_urgent_message
+from tests.staff_support import page, signed_in_client
 from tests.twilio_client import call_params, said
 
 pytestmark = pytest.mark.twilio_stand_in
@@ -58,3 +59,19 @@ def test_a_duty_number_answering_after_staff_closed_the_message_is_told_it_is_cl
     assert "already been closed" in said(pressed)
     with Session(engine) as session:
         assert session.exec(select(Call.alert_acknowledged_at)).one() is None
+
+
+def test_the_message_page_says_how_many_duty_calls_were_made_and_that_a_closed_message_rings_no_more(
+        twilio, app, engine, clock, two_steps):
+    with Session(engine) as session:
+        message_id = session.exec(select(Message.id)).one()
+    client = signed_in_client(app, "supervisor")
+
+    def shown() -> str:
+        return page(client.get(f"/messages/{message_id}")).xpath("string(//*[@id='message-alert'])")
+
+    assert shown() == "Not accepted yet: the duty numbers are being rung (2 calls so far)"
+    with Session(engine) as session:
+        save_state(session, message_id, "closed", actor="sam", now=clock.now)
+    assert shown() == "Not accepted: the message was closed, so no more duty numbers are rung"
+

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from callbacks import alarm
 from db.models import Call, Callback, Message
 from db.outbox import claim_due
-from tests.call_support import RECORDING, press
+from tests.call_support import RECORDING, leave_urgent_message
 from tests.twilio_client import call_params, said
 
 pytestmark = pytest.mark.twilio_stand_in
@@ -56,13 +56,6 @@ def alert_rows(engine) -> list[Callback]:
 def sweep(app, engine, now) -> int:
     with Session(engine, expire_on_commit=False) as session:
         return alarm.raise_missed(session, app.config["SETTINGS"], now)
-
-
-def leave_urgent_message(twilio, sid: str = "CA" + "1" * 32):
-    doc = press(twilio, twilio.twiml("/voice/incoming", call_params(sid)), "1", CallSid=sid)
-    doc = press(twilio, press(twilio, doc, CallSid=sid, DialCallStatus="no-answer"), CallSid=sid,
-                DialCallStatus="no-answer")
-    return press(twilio, doc, CallSid=sid, RecordingUrl=RECORDING)
 
 
 def failsafe_call(engine, clock, transfer: str | None) -> None:

@@ -13,7 +13,7 @@ from db.alerts import save_acknowledgement
 from db.models import AuditEvent, Call, Callback, Message
 from db.outbox import save_change
 from messages.states import save_state
-from tests.call_support import RECORDING, press
+from tests.call_support import RECORDING, leave_urgent_message, press
 from tests.callback_support import send
 from tests.conftest import IN_HOURS, OUT_OF_HOURS
 from staff.cli import tokens_group
@@ -30,13 +30,6 @@ DUTY_MOBILE = "+447400123456"
 @pytest.fixture
 def settings_env(settings_env):
     return dict(settings_env, DUTY_NUMBERS=f"{FIRST}, {SECOND}", EDT_DUTY_NUMBERS=NIGHT, ALERT_ESCALATE_AFTER="300")
-
-
-def leave_urgent_message(twilio) -> None:
-    """A MASH call unanswered twice whose caller leaves a message: the urgent message."""
-    doc = press(twilio, twilio.twiml("/voice/incoming", call_params()), "1")
-    doc = press(twilio, press(twilio, doc, DialCallStatus="no-answer"), DialCallStatus="no-answer")
-    press(twilio, doc, RecordingUrl=RECORDING)
 
 
 def alert_rows(engine) -> list[Callback]:

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from db.models import Call, Message
-from tests.call_support import RECORDING, leave_message
+from tests.call_support import RECORDING, leave_message, leave_urgent_message
 from tests.conftest import OUT_OF_HOURS
 from tests.staff_support import add_user, form_token, join_team, page, sign_in, signed_in_client, table_rows
 
@@ -153,3 +153,12 @@ def test_staff_cannot_play_another_team_s_message_and_the_calls_page_offers_them
     mash_team = team_client(app, "kim", "MASH")
     row = page(mash_team.get("/calls" + day)).xpath("//table//tr[td[contains(., '020 7946 0998')]]")[0]
     assert row.xpath(".//audio/@src") == [f"/calls/{mash_call}/recording"]
+
+
+def test_an_urgent_message_with_no_duty_number_rung_says_so_on_its_page(twilio, app, engine):
+    leave_urgent_message(twilio)  # this test's settings have no DUTY_NUMBERS
+    with Session(engine) as session:
+        message_id = session.exec(select(Message.id)).one()
+    shown = page(signed_in_client(app, "supervisor").get(f"/messages/{message_id}"))
+    assert shown.xpath("string(//*[@id='message-alert'])") == (
+        "Not accepted yet, and no duty number has been rung: check DUTY_NUMBERS and phone the duty team")
