@@ -12,7 +12,8 @@ from sqlmodel import Session, select
 
 from db.models import Call, Callback, WorkerHeartbeat
 from tests.callback_support import wait_for
-from tests.callbacks.test_urgent_alerts import FIRST, SECOND, alert_rows, leave_urgent_message
+from tests.call_support import leave_urgent_message
+from tests.callbacks.test_urgent_alerts import FIRST, SECOND, alert_rows
 
 pytestmark = pytest.mark.twilio_stand_in
 
@@ -74,3 +75,24 @@ def test_real_workers_ring_within_10_s_escalate_after_the_delay_stop_when_accept
                                                                                (1, "voice", "delivered")]
     with Session(engine) as session:
         assert len(session.exec(select(Callback)).all()) == 2
+
+
+@pytest.mark.slow
+@pytest.mark.timed_wait  # the backlog drains at the stand-in's real pace
+def test_a_real_worker_rings_the_first_alert_within_10_s_behind_a_backlog_of_texts(app, engine, live, twilio, clock,
+                                                                                 workers):
+    live.stand_in.latency = 0.4  # each text takes Twilio 0.4 s to accept: 60 of them take the worker 24 s
+    clock.now = datetime.now(timezone.utc)
+    with Session(engine) as session:
+        for n in range(60):
+            session.add(Callback(kind="reference", channel="sms", to_number=f"+4474001230{n:02d}", body="Backlog.",
+                                 due_at=clock.now - timedelta(hours=1), dedupe_key=f"backlog:{n}",
+                                 created_at=clock.now, updated_at=clock.now))
+        session.commit()
+    workers.start(lease=30)
+    wait_for(lambda: live.stand_in.log()["messages"], "the backlog to start draining", timeout=60)
+    recorded = time.monotonic()
+    leave_urgent_message(twilio)
+    wait_for(lambda: rung(live), "the first alert call", timeout=10)
+    assert time.monotonic() - recorded <= 10
+    assert len(live.stand_in.log()["messages"]) < 60, "the alert went before the backlog had drained"
