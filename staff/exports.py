@@ -18,7 +18,8 @@ CALL_COLUMNS = ["Started (Europe/London)", "In hours", "Route", "Service", "Refe
                 "No-input count", "Invalid-key count", "Message left", "Urgent message", "Trial variant", "CallSid"]
 
 MESSAGE_COLUMNS = ["Message", "Left at (Europe/London)", "Waiting", "Service", "Urgent", "State", "Assigned to",
-                   "Last change (Europe/London)", "School URN", "School", "Caller number", "Recording", "CallSid"]
+                   "Last change (Europe/London)", "School URN", "School", "Caller number", "Recording", "CallSid",
+                   "Kind", "Call back by (Europe/London)"]
 
 
 def safe_cell(value):
@@ -72,4 +73,5 @@ def message_row(message, call, school: str | None, waited: str) -> list:
     recording = "deleted after the retention period" if call.recording_deleted else "yes" if call.recording_url else "no"
     return [message.id, _london(message.created_at), waited, message.service, "yes" if message.urgent else "no",
             message.state, message.assigned_to or "", _london(message.updated_at), call.school_urn or "",
-            school or "", phone(call.caller), recording, call.call_sid]
+            school or "", phone(call.caller), recording, call.call_sid, message.kind,
+            _london(message.due_by) if message.due_by else ""]

@@ -2,6 +2,8 @@
 then dials the caller; the outcome is noted on the request, and answered moves it to called back."""
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 
 import pytest
@@ -120,6 +122,8 @@ def test_the_inbox_shows_a_request_with_its_target_time_and_overdue_once_past_it
     clock.now = clock.now.replace(hour=13)
     row = page(staff.get("/messages")).xpath(f"//tr[@id='message-{the_request(engine).id}']")[0]
     assert "Overdue" in row.text_content()
+    [_header, exported] = csv.reader(io.StringIO(staff.get("/messages.csv").get_data(as_text=True).lstrip("\ufeff")))
+    assert exported[13:] == ["callback_request", "2026-11-24 12:00:00"]
 
 
 def test_set_phone_accepts_only_a_uk_number_and_add_takes_one_too(app):

@@ -118,6 +118,7 @@ def test_the_csv_lists_the_filtered_messages_without_notes_and_neutralises_formu
     assert rows[0][:6] == ["Message", "Left at (Europe/London)", "Waiting", "Service", "Urgent", "State"]
     assert len(rows) == 2 and rows[1][2:6] == ["2 h 05 min", "DSL_INFOLINE", "no", "new"]
     assert rows[1][10] == "'=HYPERLINK(1)" and rows[1][11] == "yes" and rows[1][12] == INFOLINE_SID
+    assert rows[0][13:] == ["Kind", "Call back by (Europe/London)"] and rows[1][13:] == ["message", ""]
 
 
 def test_a_message_whose_recording_retention_deleted_says_so_instead_of_a_player(app, engine, inbox):
