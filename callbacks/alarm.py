@@ -11,12 +11,13 @@ from db.alerts import (get_alert_subject, get_calls_wanting_first_alert, get_esc
                        save_alert_cancelled)
 from db.audit import save_audit_event
 from db.contacts import get_contact_for_call
+from db.messages import save_message_for_call
 from db.models import Call, Callback
 from db.outbox import save_once
 from db.session import statement_savepoint
 from routing.phone import is_uk_mobile, mask_number
 from routing.transfer import ANSWERED
-from routing.vocabulary import Route
+from routing.vocabulary import CALLBACK_REQUEST, Route
 
 log = logging.getLogger("callbacks.alarm")
 
@@ -31,9 +32,10 @@ def _alert(session: Session, call_id: int) -> messages.Alert:
     """The alert's words' facts, read afresh for each step (the school may have been identified meanwhile)."""
     call, message, school = get_alert_subject(session, call_id)
     contact = get_contact_for_call(session, call_id)
-    at = message.created_at if message is not None else (call.ended_at or call.started_at)
+    unanswered = call.recording_url is None  # no message was left: a fail-safe call no one answered
+    at = (call.ended_at or call.started_at) if unanswered or message is None else message.created_at
     return messages.Alert(message.service if message is not None else (call.route or Route.MASH), school,
-                          call.caller, at, contact.reference if contact else None, unanswered_call=message is None)
+                          call.caller, at, contact.reference if contact else None, unanswered_call=unanswered)
 
 
 def step_rows(call_id: int, step: int, numbers: tuple[str, ...], alert: messages.Alert,
@@ -77,18 +79,29 @@ def raise_alert(session: Session, call: Call, settings, now: datetime) -> None:
                   extra={"event": "alert_failed", "call_sid": call.call_sid})
 
 
-def _each_in_its_own_transaction(session: Session, call_ids, step_of, settings, now: datetime) -> int:
-    """Queue one step per call, committing each apart: one alert that fails never stops the others."""
+def _each_in_its_own_transaction(session: Session, call_ids, queue) -> int:
+    """queue(call_id) for each call, committing each apart: one alert that fails never stops the others."""
     queued = 0
     for call_id in call_ids:
         try:
-            queued += queue_step(session, call_id, step_of(call_id), settings, now)
+            queued += queue(call_id)
             session.commit()
         except Exception:
             session.rollback()
             log.error("could not queue an urgent alert step; tried again next run", exc_info=True,
                       extra={"event": "alert_failed", "call_id": call_id})
     return queued
+
+
+def _first_step(session: Session, call_id: int, settings, now: datetime) -> bool:
+    """Ring for a call the webhook could not; a fail-safe call no one answered also goes in the line's inbox, urgent,
+    as a request to call its caller back, so staff own it (and closing it stops the alert)."""
+    call = session.get(Call, call_id)
+    if call.failsafe and call.recording_url is None:
+        known = call.caller if (call.caller or "").startswith("+") else None
+        save_message_for_call(session, call, now, call.route or Route.MASH, CALLBACK_REQUEST if known else "message",
+                              known, now if known else None, urgent=True)
+    return queue_step(session, call_id, 0, settings, now)
 
 
 def raise_missed(session: Session, settings, now: datetime) -> int:
@@ -98,7 +111,8 @@ def raise_missed(session: Session, settings, now: datetime) -> int:
     call_ids = get_calls_wanting_first_alert(session, now - SWEEP_WINDOW, now - FAILSAFE_SETTLE,
                                              answered=ANSWERED, over=CALL_OVER, limit=ESCALATE_BATCH)
     session.rollback()  # the read's transaction ends before the writes, so each write is its own
-    return _each_in_its_own_transaction(session, call_ids, lambda _: 0, settings, now)
+    return _each_in_its_own_transaction(session, call_ids, lambda call_id: _first_step(session, call_id, settings,
+                                                                                        now))
 
 
 def escalate(session: Session, settings, now: datetime) -> int:
@@ -107,7 +121,8 @@ def escalate(session: Session, settings, now: datetime) -> int:
     due = {latest.call_id: latest.alert_step + 1 for latest in get_escalating_steps(session, ESCALATE_BATCH)
            if outbox.next_alert_step_due(latest, now, wait)}
     session.rollback()
-    return _each_in_its_own_transaction(session, list(due), due.__getitem__, settings, now)
+    return _each_in_its_own_transaction(session, list(due),
+                                        lambda call_id: queue_step(session, call_id, due[call_id], settings, now))
 
 
 def acknowledge(session: Session, callback: Callback, now: datetime) -> bool:

@@ -26,11 +26,12 @@ def _insert_message(dialect: str):
 
 def save_message_for_call(session: Session, call: Call, now: datetime, service: str | None = None,
                           kind: str = "message", callback_number: str | None = None,
-                          due_by: datetime | None = None) -> int | None:
+                          due_by: datetime | None = None, urgent: bool | None = None) -> int | None:
     """Put the call's message (or callback request) in its service's inbox, once; the new entry's id, or None if
-    the call already had one."""
+    the call already had one. Urgent as the call is, unless said."""
     connection = session.connection()
-    values = {"call_id": call.id, "service": service or call.service, "urgent": call.urgent_flag, "created_at": now,
+    values = {"call_id": call.id, "service": service or call.service,
+              "urgent": call.urgent_flag if urgent is None else urgent, "created_at": now,
               "state": "new", "assigned_to": None, "updated_at": now, "kind": kind,
               "callback_number": callback_number, "due_by": due_by}
     row = connection.execute(_insert_message(connection.dialect.name), values).first()

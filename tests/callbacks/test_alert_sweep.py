@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from callbacks import alarm
 from db.models import Call, Callback, Message
 from db.outbox import claim_due
+from messages.states import save_state
 from tests.call_support import RECORDING, leave_urgent_message
 from tests.twilio_client import call_params, said
 
@@ -153,3 +154,20 @@ def test_an_alert_due_behind_a_backlog_of_texts_is_claimed_first(app, engine, cl
     with Session(engine) as session:
         assert session.get(Callback, claimed).kind == "urgent_alert"
 
+
+
+def test_a_failsafe_call_no_one_answered_lands_in_the_inbox_as_an_urgent_call_back_and_closing_it_stops_the_alert(
+        twilio, app, engine, clock):
+    failsafe_call(engine, clock, "no-answer")
+    twilio.post("/voice/status", call_params(CallStatus="completed", CallDuration="40"))
+    assert sweep(app, engine, clock.now + alarm.FAILSAFE_SETTLE) == 1
+    with Session(engine) as session:
+        entry = session.exec(select(Message)).one()
+    assert (entry.service, entry.kind, entry.urgent, entry.callback_number, entry.state) == (
+        "MASH", "callback_request", True, "+442079460999", "new")
+    with Session(engine) as session:
+        save_state(session, entry.id, "closed", note="Rang the school back", actor="sam",
+                   now=clock.now + timedelta(minutes=1))
+    with Session(engine, expire_on_commit=False) as session:
+        assert alarm.escalate(session, app.config["SETTINGS"], clock.now + timedelta(hours=1)) == 0
+    assert [row.state for row in alert_rows(engine)] == ["cancelled"]
