@@ -79,13 +79,14 @@ def get_message_actions(session: Session, start: datetime, end: datetime) -> lis
 
 
 def get_callback_request_times(session: Session, first: date, last: date) -> list[tuple[datetime, datetime | None]]:
-    """(asked at, first called back at or None) of each callback request made on London days [first, last]."""
+    """(asked at, first called back at or None) of each busy line's callback request made on London days [first, last];
+    an urgent one is a fail-safe call no one answered (callbacks/alarm.py), not a busy line's."""
     start, end = day_bounds(first, last)
     called_back = (select(MessageEvent.message_id, func.min(MessageEvent.at, type_=MessageEvent.__table__.c.at.type)
                           .label("at"))
                    .where(MessageEvent.state == "called_back").group_by(MessageEvent.message_id).subquery())
     rows = session.exec(select(Message.created_at, called_back.c.at)
                         .join(called_back, called_back.c.message_id == Message.id, isouter=True)
-                        .where(Message.kind == "callback_request", Message.created_at >= start,
-                               Message.created_at < end))
+                        .where(Message.kind == "callback_request", Message.urgent.is_(False),
+                               Message.created_at >= start, Message.created_at < end))
     return [tuple(row) for row in rows]

@@ -30,7 +30,7 @@ PUBLIC_URLS = {
     ("/voice/reference", "POST"), ("/voice/reference/mobile", "POST"), ("/voice/reference/confirm", "POST"),
     ("/voice/callback-request", "POST"), ("/voice/callback-request/number", "POST"),
     ("/voice/call-back/<int:message_id>", "POST"), ("/voice/call-back/<int:message_id>/dialled", "POST"),
-    ("/voice/call-back/<int:message_id>/status", "POST"),
+    ("/voice/call-back/<int:message_id>/connect", "POST"), ("/voice/call-back/<int:message_id>/status", "POST"),
 }
 
 

@@ -13,6 +13,7 @@ from callbacks import alarm
 from db.models import Call, Callback, Message
 from db.outbox import claim_due
 from messages.states import save_state
+from staff.cli import tokens_group
 from tests.call_support import RECORDING, leave_urgent_message
 from tests.twilio_client import call_params, said
 
@@ -171,3 +172,6 @@ def test_a_failsafe_call_no_one_answered_lands_in_the_inbox_as_an_urgent_call_ba
     with Session(engine, expire_on_commit=False) as session:
         assert alarm.escalate(session, app.config["SETTINGS"], clock.now + timedelta(hours=1)) == 0
     assert [row.state for row in alert_rows(engine)] == ["cancelled"]
+    token = app.test_cli_runner().invoke(tokens_group, ["create", "bi"]).stdout.split(": ", 1)[1].strip()
+    stats = app.test_client().get("/api/stats", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert stats["callback_requests"]["requests"] == 0, "a busy line's measure, not the fail-safe's"
