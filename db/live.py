@@ -1,6 +1,7 @@
 """Query functions for the live page: the calls being put through to a line now, and open contacts like theirs."""
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Iterable
@@ -75,15 +76,16 @@ def get_open_contacts_for(session: Session, urns: Iterable[int], callers: Iterab
     return [RelatedContact(*row) for row in session.exec(query)]
 
 
-def get_calls_being_put_through(session: Session, now: datetime, service: str | None = None) -> list[LiveCall]:
-    """Calls routed to a line (or to `service`) in the last hour, not yet answered or ended, newest first,
+def get_calls_being_put_through(session: Session, now: datetime,
+                                services: Collection[str] | None = None) -> list[LiveCall]:
+    """Calls routed to a line (or to one of `services`) in the last hour, not yet answered or ended, newest first,
     each with the open contacts of the last 30 days from its school or number: two queries in all."""
     since = now - LIVE_FOR
     query = (select(Call.id, Call.route, Call.started_at, Call.routed_at, Call.caller, Call.school_urn,
                     School.name, Call.school_match, Contact.id, Contact.reference)
              .join(Contact, Contact.call_id == Call.id, isouter=True)
              .join(School, School.urn == Call.school_urn, isouter=True)
-             .where(Call.route.in_([service] if service else Route.LINES), Call.started_at >= since - MENU_BOUND,
+             .where(Call.route.in_(tuple(services) if services else Route.LINES), Call.started_at >= since - MENU_BOUND,
                     Call.routed_at >= since, Call.ended_at.is_(None),
                     # Twilio reports a transfer when it ends: answered, the conversation is over. A line that
                     # did not answer leaves its status while the caller is tried again or put through to MASH.

@@ -15,6 +15,7 @@ from routing.vocabulary import STATUS_LABELS
 from staff.auth import login_required
 from staff.errors import error_pages
 from staff.filters import duration, phone
+from staff.messages import inboxes_seen
 
 bp = Blueprint("live", __name__)
 error_pages(bp)
@@ -62,8 +63,14 @@ def _service() -> str | None:
     return service if service in Route.LINES else None
 
 
+def _lines(service: str | None) -> tuple[str, ...] | None:
+    """The lines shown: the one asked for, else the account's teams' lines (every line for a supervisor, or for
+    an account in no team yet: answering staff must never see an empty page for want of a team)."""
+    return (service,) if service else inboxes_seen() or None
+
+
 def _rows(service: str | None) -> list[dict]:
-    calls = get_calls_being_put_through(get_session(), current_app.config["CLOCK"](), service)
+    calls = get_calls_being_put_through(get_session(), current_app.config["CLOCK"](), _lines(service))
     return [live_row(call) for call in calls]
 
 

@@ -11,7 +11,7 @@ from db.models import Call, Contact
 from tests.call_support import choose, failing_queries, press, start
 from tests.callback_support import SCHOOL_URN, STRANGER, SWITCHBOARD, add_contact, add_school
 from tests.conftest import IN_HOURS
-from tests.staff_support import page, signed_in_client, table_rows
+from tests.staff_support import join_team, page, signed_in_client, table_rows
 from tests.twilio_client import call_params
 
 OTHER_SID = "CA" + "2" * 32
@@ -174,3 +174,14 @@ def test_only_the_live_query_failing_still_shows_the_signed_in_page_with_the_not
         response = staff.get("/live")
     assert response.status_code == 503
     assert "staff-user (staff)" in page(response).xpath("string(//*[@class='header__user'])")
+
+
+def test_staff_in_a_team_see_their_team_s_lines_by_default_and_may_still_ask_for_another(app, twilio, clock):
+    choose(twilio, start(twilio), "2")  # the DSL Infoline
+    route_to_mash(twilio, clock, call_sid=OTHER_SID)
+    infoline_team = signed_in_client(app, "staff", "ina")
+    join_team(app, "ina", "DSL_INFOLINE")
+    assert [row[1] for row in live_rows(infoline_team)] == ["DSL Infoline"]
+    assert [row["service_label"] for row in infoline_team.get("/live/calls.json").get_json()["calls"]] == [
+        "DSL Infoline"]
+    assert [row[1] for row in live_rows(infoline_team, "/live?service=MASH")] == ["MASH"]
