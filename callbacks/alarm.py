@@ -99,7 +99,10 @@ def _first_step(session: Session, call_id: int, settings, now: datetime) -> bool
     call = session.get(Call, call_id)
     if call.failsafe and call.recording_url is None:
         known = call.caller if (call.caller or "").startswith("+") else None
-        save_message_for_call(session, call, now, call.route or Route.MASH, CALLBACK_REQUEST if known else "message",
+        # The fail-safe keeps a route it found (VOICEMAIL, STATUS_CHECK, a non-urgent line): the entry goes to the
+        # urgent line that failed to answer, which a team sees.
+        line = call.route if call.route in Route.URGENT_LINES else (Route.MASH if call.in_hours else Route.EDT)
+        save_message_for_call(session, call, now, line, CALLBACK_REQUEST if known else "message",
                               known, now if known else None, urgent=True)
     return queue_step(session, call_id, 0, settings, now)
 

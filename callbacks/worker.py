@@ -52,12 +52,21 @@ class Worker:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"[:128]
         self.stopping = threading.Event()
         self.problem: str | None = None  # why Twilio refuses to send for us, while it does
-        self.refused_now = False  # this send run met that refusal: it stops
+        self._run = threading.local()  # per send run: the two jobs (texts, alerts) run at once in their own threads
         self._client = None
         if not self.settings.public_base_url:
             raise ValueError("PUBLIC_BASE_URL is required: Twilio calls the worker's callbacks back on it")
         base = urlsplit(self.settings.public_base_url)
         self._urls = app.url_map.bind(base.netloc, url_scheme=base.scheme)
+
+    @property
+    def refused_now(self) -> bool:
+        """This send run met Twilio refusing our credentials: it stops (another job's run is not told)."""
+        return getattr(self._run, "refused", False)
+
+    @refused_now.setter
+    def refused_now(self, value: bool) -> None:
+        self._run.refused = value
 
     def now(self):
         """The app's clock (frozen in tests)."""
@@ -86,6 +95,7 @@ class Worker:
 
     def send_alerts(self) -> int:
         """Ring the duty numbers: alerts have their own job, so no backlog of texts ever holds one up."""
+        self.check_doubtful()  # an alert whose send is in doubt is settled here too, not after the texts
         return self.drain(lambda now: (outbox.ALERT,))
 
     def drain(self, kinds_at) -> int:
@@ -206,8 +216,13 @@ class Worker:
         """Queue the first step of any urgent alert the webhook could not raise, and the next step of each whose
         call failed or has waited unaccepted too long."""
         with Session(self.engine, expire_on_commit=False) as session:
-            return (alarm.raise_missed(session, self.settings, self.now())
-                    + alarm.escalate(session, self.settings, self.now()))
+            try:
+                alarm.raise_missed(session, self.settings, self.now())
+            except Exception:  # apart: a sweep that fails (a slow read) must not stop a ringing alert's next number
+                session.rollback()
+                log.error("urgent alert sweep failed; tried again next run", exc_info=True,
+                          extra={"event": "alert_sweep_failed"})
+            return alarm.escalate(session, self.settings, self.now())
 
     def check_promises(self) -> int:
         """Queue "still being assessed" updates for undecided contacts past their promised time."""

@@ -51,11 +51,12 @@ def is_alert_open(session: Session, call_id: int) -> bool:
     return session.execute(query).first() is not None
 
 
-def get_alert_numbers_rung(session: Session, call_id: int) -> int:
-    """How many steps of this call's alert have been queued (0: no duty number rung yet)."""
-    query = select(func.count(Callback.id)).where(Callback.call_id == call_id, Callback.kind == ALERT,
-                                                  Callback.channel == "voice")
-    return int(session.execute(query).scalar_one())
+def get_alert_calls(session: Session, call_id: int) -> tuple[int, int]:
+    """(steps queued, duty calls placed) of this call's alert; a step cancelled unsent placed no call."""
+    query = select(func.count(Callback.id), func.count(Callback.twilio_sid)).where(
+        Callback.call_id == call_id, Callback.kind == ALERT, Callback.channel == "voice")
+    queued, placed = session.execute(query).one()
+    return int(queued), int(placed)
 
 
 def get_alert_subject(session: Session, call_id: int) -> tuple[Call, Message | None, str | None]:
@@ -68,12 +69,14 @@ def get_alert_subject(session: Session, call_id: int) -> tuple[Call, Message | N
 def save_acknowledgement(session: Session, callback: Callback, accepted: str, now: datetime) -> bool:
     """Mark the alert call accepted (while in flight), and record on the call the first duty number that accepted
     it (later presses change nothing); True if this was the first."""
-    session.exec(update(Callback).where(Callback.id == callback.id, Callback.state.in_(CallbackState.IN_FLIGHT))
-                 .values(last_status=accepted, updated_at=now))
     call_id, number = callback.call_id, callback.to_number
     result = session.exec(update(Call).where(Call.id == call_id, Call.alert_acknowledged_at.is_(None))
                           .values(alert_acknowledged_at=now, alert_acknowledged_by=number[:20]))
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False  # a later press: this number's row records no acceptance
+    session.exec(update(Callback).where(Callback.id == callback.id, Callback.state.in_(CallbackState.IN_FLIGHT))
+                 .values(last_status=accepted, updated_at=now))
+    return True
 
 
 def save_alert_cancelled(session: Session, call_id: int, why: str, now: datetime, *,

@@ -186,11 +186,13 @@ def get_calls_for_export(engine: Engine, first: date, last: date, in_hours: bool
         yield from session.exec(query)
 
 
-def get_overflowed_call_count(session: Session, first: date, last: date, key: str) -> int:
+def get_overflowed_call_count(session: Session, first: date, last: date, in_hours: bool | None, key: str) -> int:
     """Calls started on London days [first, last] whose caller, offered a busy line's choices, pressed `key` for MASH:
     read from the steps, since the call's own route may have moved on (to an urgent message)."""
     start, end = day_bounds(first, last)
     query = (select(func.count(func.distinct(CallStep.call_id))).join(Call, Call.id == CallStep.call_id)
              .where(CallStep.step == "unanswered", CallStep.digits == key, Call.started_at >= start,
                     Call.started_at < end))
+    if in_hours is not None:  # the dashboard's hours filter, as the daily tables apply it
+        query = query.where(Call.in_hours == in_hours)
     return int(session.exec(query).one())

@@ -163,7 +163,8 @@ def _callback_requests(reads: Reads) -> dict:
 def _overflow(reads: Reads) -> dict:
     # Overflow comes from the steps: a caller sent on to MASH whose MASH leg ended in an urgent message is routed
     # VOICEMAIL for MASH by then. The rest of the unanswered are busy-line calls that stayed with their service.
-    overflow = reads.query(get_overflowed_call_count, reads.period.start, reads.period.end, OVERFLOW_KEY)
+    overflow = reads.query(get_overflowed_call_count, reads.period.start, reads.period.end,
+                           reads.period.in_hours, OVERFLOW_KEY)
     stayed = sum(calls for route, service, transfer, calls, *_ in _counts(reads).routes
                  if service in DIVERTED and route not in Route.URGENT_LINES and transfer
                  and transfer.lower() not in ANSWERED)

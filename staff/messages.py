@@ -5,7 +5,7 @@ import logging
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
-from db.alerts import get_alert_numbers_rung
+from db.alerts import get_alert_calls
 from db.messages import get_message, get_message_events, get_messages
 from db.session import get_session
 from db.users import get_user_services, get_usernames_seeing
@@ -82,7 +82,7 @@ def _message_page(message_id: int, error: str | None = None, form: dict | None =
         assignable=get_usernames_seeing(db, message.service, ROLES_SEEING_ALL), route_labels=ROUTE_LABELS,
         waited=age(message.created_at, current_app.config["CLOCK"]()), now=current_app.config["CLOCK"](),
         has_phone=bool(current_user().phone), outcome_labels=CALL_BACK_OUTCOME_LABELS,
-        alert_steps=get_alert_numbers_rung(db, call.id) if message.urgent else 0,
+        alert_calls=get_alert_calls(db, call.id) if message.urgent else (0, 0),
     ), status
 
 

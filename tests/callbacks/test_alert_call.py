@@ -39,6 +39,9 @@ def test_a_second_duty_number_pressing_1_after_the_first_accepted_hears_who_did_
     first, second = two_steps
     accepted = twilio.twiml(f"/voice/alert/{first}/ack", dict(ANSWERED, Digits="1"))
     assert said(accepted).startswith("Thank you. You have accepted it")
+    with Session(engine) as session:  # the second number's call is in flight when its duty officer presses 1
+        session.get(Callback, second).state, session.get(Callback, second).twilio_sid = "sent", "CA" + "5" * 32
+        session.commit()
     late = twilio.twiml(f"/voice/alert/{second}/ack", dict(ANSWERED, Digits="1"))
     assert said(late) == ("This urgent message was already accepted, by 0 2 0, 7 9 4 6, 0 5 0 1 at 10 am. "
                           "No action is needed. Goodbye.")
@@ -46,6 +49,7 @@ def test_a_second_duty_number_pressing_1_after_the_first_accepted_hears_who_did_
     assert answered_late.find("Gather") is None and "already accepted" in said(answered_late)
     with Session(engine) as session:
         assert session.exec(select(Call.alert_acknowledged_by)).one() == FIRST
+        assert session.get(Callback, second).last_status is None, "a late press records no acceptance"
 
 
 def test_a_duty_number_answering_after_staff_closed_the_message_is_told_it_is_closed_and_cannot_accept(
@@ -70,6 +74,11 @@ def test_the_message_page_says_how_many_duty_calls_were_made_and_that_a_closed_m
     def shown() -> str:
         return page(client.get(f"/messages/{message_id}")).xpath("string(//*[@id='message-alert'])")
 
+    assert shown() == "Not accepted yet: the first duty call is being placed"
+    with Session(engine) as session:  # the worker places both calls
+        for row in session.exec(select(Callback).where(Callback.channel == "voice")):
+            row.state, row.twilio_sid = "sent", f"CA{row.id:032d}"
+        session.commit()
     assert shown() == "Not accepted yet: the duty numbers are being rung (2 calls so far)"
     with Session(engine) as session:
         save_state(session, message_id, "closed", actor="sam", now=clock.now)

@@ -60,10 +60,10 @@ def sweep(app, engine, now) -> int:
         return alarm.raise_missed(session, app.config["SETTINGS"], now)
 
 
-def failsafe_call(engine, clock, transfer: str | None) -> None:
+def failsafe_call(engine, clock, transfer: str | None, route: str = "MASH", in_hours: bool = True) -> None:
     with Session(engine) as session:
         session.add(Call(call_sid=call_params()["CallSid"], caller="+442079460999", started_at=clock.now,
-                         failsafe=True, route="MASH", transfer_status=transfer))
+                         failsafe=True, route=route, transfer_status=transfer, in_hours=in_hours))
         session.commit()
 
 
@@ -175,3 +175,16 @@ def test_a_failsafe_call_no_one_answered_lands_in_the_inbox_as_an_urgent_call_ba
     token = app.test_cli_runner().invoke(tokens_group, ["create", "bi"]).stdout.split(": ", 1)[1].strip()
     stats = app.test_client().get("/api/stats", headers={"Authorization": f"Bearer {token}"}).get_json()
     assert stats["callback_requests"]["requests"] == 0, "a busy line's measure, not the fail-safe's"
+
+
+@pytest.mark.parametrize("route, in_hours, line", [("VOICEMAIL", True, "MASH"), ("STATUS_CHECK", True, "MASH"),
+                                                   ("DSL_INFOLINE", True, "MASH"), ("VOICEMAIL", False, "EDT"),
+                                                   ("EDT", False, "EDT")])
+def test_a_failsafe_call_that_failed_at_any_step_lands_in_the_urgent_line_s_inbox_a_team_sees(
+        twilio, app, engine, clock, route, in_hours, line):
+    failsafe_call(engine, clock, "no-answer", route, in_hours)
+    twilio.post("/voice/status", call_params(CallStatus="completed", CallDuration="40"))
+    assert sweep(app, engine, clock.now + alarm.FAILSAFE_SETTLE) == 1
+    with Session(engine) as session:
+        assert session.exec(select(Message.service)).one() == line
+    assert alert_rows(engine)[0].body.startswith(f"Urgent call for {'MASH' if line == 'MASH' else 'the Emergency'}")
