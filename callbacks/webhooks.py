@@ -163,13 +163,8 @@ def alert_twiml(callback_id: int):
         return webhook.hangup()  # a machine cannot accept: the call fails and the next number is rung at once
     if not is_alert_open(session, callback.call_id):
         return _settled(session, callback)
-    resp = VoiceResponse()
     action = url_for("outbound.alert_ack", callback_id=callback.id, attempt=_number_arg("attempt"))
-    g = webhook.gather(settings(), action)
-    webhook.say(g, settings(), callback.body)
-    resp.append(g)
-    resp.redirect(action, method="POST")  # the gather posts even on silence; this only if it could not
-    return resp
+    return webhook.ask_one_key(settings(), action, callback.body)
 
 
 @bp.post("/alert/<int:callback_id>/ack")

@@ -53,6 +53,15 @@ def gather(settings: Settings, action: str, num_digits: int | None = 1, finish_o
     return Gather(**kwargs)
 
 
+def ask_one_key(settings: Settings, action: str, text: str) -> VoiceResponse:
+    """Say `text` while waiting for one key, posted to `action` even on silence (the redirect only if it could not)."""
+    resp, keys = VoiceResponse(), gather(settings, action)
+    say(keys, settings, text)
+    resp.append(keys)
+    resp.redirect(action, method="POST")
+    return resp
+
+
 def goodbye(settings: Settings, text: str) -> VoiceResponse:
     """Say a closing line and hang up."""
     resp = VoiceResponse()

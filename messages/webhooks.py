@@ -64,11 +64,7 @@ def answered(message_id: int):
     """The member of staff's phone answered: they press 1 to be connected, so a voicemail never dials the caller."""
     message = callable_request(get_write_session(), message_id)
     action = url_for("call_back.connect", message_id=message_id, user=request.args.get("user"))
-    resp, gather = VoiceResponse(), webhook.gather(settings(), action)
-    webhook.say(gather, settings(), prompts.CALL_BACK_PRESS_1.format(service=_service_name(message)))
-    resp.append(gather)
-    resp.redirect(action, method="POST")  # the gather posts even on silence; this only if it could not
-    return resp
+    return webhook.ask_one_key(settings(), action, prompts.CALL_BACK_PRESS_1.format(service=_service_name(message)))
 
 
 @bp.post("/call-back/<int:message_id>/connect")

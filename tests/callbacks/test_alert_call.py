@@ -46,7 +46,7 @@ def test_a_second_duty_number_pressing_1_after_the_first_accepted_hears_who_did_
     assert said(late) == ("This urgent message was already accepted, by 0 2 0, 7 9 4 6, 0 5 0 1 at 10 am. "
                           "No action is needed. Goodbye.")
     answered_late = twilio.twiml(f"/voice/alert/{second}", ANSWERED)
-    assert answered_late.find("Gather") is None and "already accepted" in said(answered_late)
+    assert [verb.tag for verb in answered_late] == ["Say", "Hangup"] and "already accepted" in said(answered_late)
     with Session(engine) as session:
         assert session.exec(select(Call.alert_acknowledged_by)).one() == FIRST
         assert session.get(Callback, second).last_status is None, "a late press records no acceptance"
@@ -57,12 +57,12 @@ def test_a_duty_number_answering_after_staff_closed_the_message_is_told_it_is_cl
     with Session(engine) as session:
         save_state(session, session.exec(select(Message.id)).one(), "closed", actor="sam", now=clock.now)
     answered = twilio.twiml(f"/voice/alert/{two_steps[1]}", ANSWERED)
-    assert answered.find("Gather") is None
+    assert [verb.tag for verb in answered] == ["Say", "Hangup"]  # told, never asked for a key
     assert said(answered) == "This urgent message has already been closed by staff. No action is needed. Goodbye."
     pressed = twilio.twiml(f"/voice/alert/{two_steps[1]}/ack", dict(ANSWERED, Digits="1"))
     assert "already been closed" in said(pressed)
     with Session(engine) as session:
-        assert session.exec(select(Call.alert_acknowledged_at)).one() is None
+        assert session.exec(select(Call.alert_acknowledged_by)).one() is None, "no one accepted it"
 
 
 def test_the_message_page_says_how_many_duty_calls_were_made_and_that_a_closed_message_rings_no_more(

@@ -59,7 +59,7 @@ def test_a_caller_sent_on_to_mash_whose_mash_leg_ends_in_an_urgent_message_still
     on_to_mash, ids = busy(twilio, "a", "2", "1")
     unanswered = press(twilio, press(twilio, on_to_mash, DialCallStatus="no-answer", **ids), DialCallStatus="no-answer",
                        **ids)
-    assert unanswered.find("Record") is not None  # MASH did not answer twice: the urgent message
+    assert "Record" in [verb.tag for verb in unanswered]  # MASH did not answer twice: the urgent message
     press(twilio, unanswered, RecordingUrl=RECORDING, **ids)
     busy(twilio, "b", "2", "3")  # a busy-line caller who stayed with the Infoline
     token = app.test_cli_runner().invoke(tokens_group, ["create", "bi"]).stdout.split(": ", 1)[1].strip()
