@@ -1,4 +1,4 @@
-"""SQLModel tables: calls and their steps, schools, contacts, messages, callbacks, staff, trials."""
+"""SQLModel tables: calls and their steps, schools, contacts, messages, callbacks, staff, trials, the line."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -344,3 +344,44 @@ class Trial(SQLModel, table=True):
     ends_at: datetime
     stopped_at: Optional[datetime] = None
     created_at: datetime
+
+
+class LineConfig(SQLModel, table=True):
+    """The line's settings that supervisors change (one row); every process reloads when its revision moves."""
+
+    id: int = Field(default=1, primary_key=True)
+    revision: int = 0
+    hours: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # route -> hours spec
+    numbers: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # route -> E.164
+    emergency: bool = False
+    emergency_say: Optional[str] = None
+    menu_version: Optional[int] = None  # the published MenuVersion; None plays the poster's default wording
+    updated_at: datetime
+    updated_by: str = Field(max_length=128)
+
+
+class LineNotice(SQLModel, table=True):
+    """A dated sentence: a service's closure (kind "closure") or an announcement after option 1."""
+
+    __table_args__ = (Index("ix_linenotice_current", "removed_at", "ends_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # "closure" or "announcement"
+    service: Optional[str] = Field(default=None, max_length=20)  # a closure's route
+    say: str = Field(max_length=200)
+    starts_at: datetime
+    ends_at: datetime
+    created_by: str = Field(max_length=128)
+    created_at: datetime
+    removed_at: Optional[datetime] = None
+    removed_by: Optional[str] = Field(default=None, max_length=128)
+
+
+class MenuVersion(SQLModel, table=True):
+    """One version of the menu's wording: a draft until published; any earlier one can be restored."""
+
+    version: Optional[int] = Field(default=None, primary_key=True)
+    texts: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # sentence name -> text
+    note: Optional[str] = Field(default=None, max_length=200)
+    created_by: str = Field(max_length=128)
+    created_at: datetime
+    published_at: Optional[datetime] = None  # the last time it was published

@@ -5,6 +5,7 @@ import logging
 
 from flask import Flask
 
+import line
 import staff
 import trials
 from callbacks import webhooks
@@ -42,5 +43,6 @@ def create_app(settings: Settings | None = None, environ: dict | None = None) ->
     app.register_blueprint(call_back_webhooks.bp)
     app.register_blueprint(health.bp)
     staff.init_app(app)
+    line.init_app(app)
     trials.init_app(app)
     return app

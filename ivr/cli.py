@@ -18,6 +18,7 @@ from db.migrate import revision, upgrade
 from ivr import create_app
 from ivr.config import ConfigError, read_env
 from ivr.demo import demo_group
+from line.cli import line_group, menu_group
 from messages.cli import messages_group
 from schools.cli import schools_group
 from simulator.cli import simulate_group
@@ -118,6 +119,6 @@ def db_revision(message: str):
 
 # Each feature's own command group; a feature adds its line here.
 FEATURE_COMMANDS = (worker_command, contacts_group, messages_group, reasons_group, retention_group, schools_group,
-                    users_group, tokens_group, simulate_group, trials_group, demo_group)
+                    users_group, tokens_group, simulate_group, trials_group, line_group, menu_group, demo_group)
 for _command in FEATURE_COMMANDS:
     main.add_command(_command)

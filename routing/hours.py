@@ -54,6 +54,22 @@ def _bank_holidays(year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year))
 
 
+def london_moment(value, is_end: bool = False) -> datetime:
+    """A date (a whole London day; an end date is inclusive) or a date and time (London unless it says), as UTC.
+
+    Raises ValueError for anything else."""
+    if isinstance(value, str):
+        text = value.strip()
+        value = datetime.fromisoformat(text) if len(text) > 10 else date.fromisoformat(text)
+    if isinstance(value, datetime):
+        local = value if value.tzinfo is not None else value.replace(tzinfo=LONDON)
+        return local.astimezone(timezone.utc)
+    if isinstance(value, date):
+        day = value + timedelta(days=1) if is_end else value
+        return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(timezone.utc)
+    raise ValueError(f"{value!r} is not a date or a date and time")
+
+
 def is_bank_holiday(day: date) -> bool:
     """Return True if the day is an England & Wales bank holiday."""
     # A datetime never equals a date, so it would silently look like a normal day.

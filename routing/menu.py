@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 
 from routing import prompts
 from routing.vocabulary import Route
@@ -41,16 +41,30 @@ class Wording:
             self.closing,
         ]
 
+    def texts(self) -> dict[str, str]:
+        """Every sentence by name, as a published version stores it."""
+        return asdict(self)
+
 
 DEFAULT_WORDING = Wording()
+WORDING_FIELDS = tuple(f.name for f in fields(Wording))
 VARIABLE_FIELDS = ("option2", "option2_closed", "option3", "option3_closed", "option4", "closing")
 
-def make_wording(overrides: dict[str, str]) -> Wording:
-    """A wording that changes only the fields a trial may vary; anything else is refused."""
+
+def make_wording(overrides: dict[str, str], base: Wording = DEFAULT_WORDING) -> Wording:
+    """A trial variant: `base` (the published wording) changed only in the fields a trial may vary."""
     fixed = set(overrides) - set(VARIABLE_FIELDS)
     if fixed:
         raise ValueError(f"a variant may only change {', '.join(VARIABLE_FIELDS)}; not {', '.join(sorted(fixed))}")
-    return replace(DEFAULT_WORDING, **{k: str(v).strip() for k, v in overrides.items()})
+    return replace(base, **{k: str(v).strip() for k, v in overrides.items()})
+
+
+def wording_from(texts: dict[str, str], base: Wording = DEFAULT_WORDING) -> Wording:
+    """A whole published wording: `base` with any of its sentences replaced (unknown names are refused)."""
+    unknown = set(texts) - set(WORDING_FIELDS)
+    if unknown:
+        raise ValueError(f"{', '.join(sorted(unknown))}: not a menu sentence (use {', '.join(WORDING_FIELDS)})")
+    return replace(base, **{k: " ".join(str(v).split()) for k, v in texts.items()})
 
 
 @dataclass(frozen=True)
@@ -74,11 +88,14 @@ def clean_digits(raw: str | None) -> str:
     return "".join(re.findall(r"[0-9*#]", str(raw)))[:32]
 
 
-def decide_menu(digits: str | None, attempt: int, in_hours: bool) -> Decision:
-    """Decide what a menu key press (or silence) at the given attempt leads to."""
+def decide_menu(digits: str | None, attempt: int, in_hours: bool, emergency: bool = False) -> Decision:
+    """Decide what a menu key press (or silence) at the given attempt leads to; in emergency mode, MASH."""
     raw = "" if digits is None else str(digits).strip()
     keys = clean_digits(raw)
     last_chance = attempt >= MAX_FAILURES
+    if emergency:
+        # A service's phones are down: every choice, and silence at once, goes to MASH (EDT out of hours).
+        return Decision("connect", urgent_route(in_hours), reason=None if raw else "no_input")
     if not raw:
         if last_chance:
             return Decision("connect", urgent_route(in_hours), reason="no_input")
@@ -115,10 +132,15 @@ def speech_measure(text: str) -> tuple[int, float]:
     return words, round(words * 60 / WORDS_PER_MINUTE, 1)
 
 
-def silent_caller_seconds(wording: Wording = DEFAULT_WORDING, in_hours: bool = True) -> float:
+def silent_wait_seconds(menu_text: str) -> float:
     """Seconds before a caller who presses nothing is put through: the menu, a wait, the short replay, a wait."""
-    menu = speech_measure(" ".join(wording.sentences(in_hours)))[1]
+    menu = speech_measure(menu_text)[1]
     return round(menu + MENU_TIMEOUT_S + speech_measure(prompts.SHORT_REPLAY)[1] + MENU_TIMEOUT_S, 1)
+
+
+def silent_caller_seconds(wording: Wording = DEFAULT_WORDING, in_hours: bool = True) -> float:
+    """The silent caller's wait for one wording, in or out of hours."""
+    return silent_wait_seconds(" ".join(wording.sentences(in_hours)))
 
 
 def urgent_caller_seconds(wording: Wording = DEFAULT_WORDING, in_hours: bool = True) -> float:

@@ -17,16 +17,21 @@ SERVICE_NAMES = {
 }
 
 # ---- The menu (in the order it is spoken) ----
+# The defaults are the council's poster: MASH for urgent or ongoing concerns, or a disabled child's specialist
+# social care assessment; the Infoline when uncertain and wanting advice; Early Help when you first think a child
+# or family might be struggling. Supervisors publish new wordings (/menu); routing/menu_rules.py keeps them safe.
 DANGER = "If a child is in immediate danger, hang up and call 999."
-OPTION1 = "For an urgent concern, press 1, or stay on the line."
-OPTION1_CLOSED = "MASH is closed. For an urgent concern, press 1, or stay on the line, for the Emergency Duty Team."
-OPTION2 = "Unsure, and want advice with no immediate risk? Press 2 for the DSL Infoline."
+OPTION1 = "For urgent or ongoing concerns, press 1, or stay on the line."
+OPTION1_CLOSED = "MASH is closed. Urgent? Press 1, or stay on the line, for the Emergency Duty Team."
+OPTION2 = "Uncertain, want advice? Press 2 for the DSL Infoline."
 OPTION2_CLOSED = "To leave a message for the DSL Infoline, press 2."
-OPTION3 = "If a family would benefit from extra support, press 3 for Early Help."
+OPTION3 = "First think a family is struggling? Press 3 for Early Help."
 OPTION3_CLOSED = "To leave a message for Early Help, press 3."
-OPTION4 = "To check on a contact you have already made, press 4."
-CLOSING = "Choosing the right line keeps MASH clear for emergencies."
+OPTION4 = "To check on an earlier contact, press 4."
+CLOSING = "MASH also does disabled children's specialist assessments."
 NOT_AN_OPTION = "That is not an option."
+# Emergency mode (a service's phones are down): said after option 1, and every key then reaches MASH.
+EMERGENCY = "Our other lines are not working just now, so every call goes to MASH."
 # After silence only this short form is replayed: the whole menu again would keep a silent caller
 # from MASH for over a minute. Keys 1 to 4 still act during it, and staying on the line is urgent.
 SHORT_REPLAY = "Stay on the line for urgent help, or press 2, 3 or 4."

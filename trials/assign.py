@@ -33,15 +33,16 @@ def assign_trial_variant(session, call, now: datetime) -> None:
                   extra={"call_sid": call.call_sid, "event": "trial_assignment_failed", "error": type(exc).__name__})
 
 
-def variant_wording(session, call) -> Wording:
-    """The wording of the call's variant, or the default outside a trial or on any error."""
+def variant_wording(session, call, published: Wording = DEFAULT_WORDING) -> Wording:
+    """The published wording as the call's trial variant changes it; the published one outside a trial or on any
+    error."""
     if call.trial_id is None or not call.variant:
-        return DEFAULT_WORDING
+        return published
     try:
         # Every view asks for the wording after committing the call, so a failed read here loses nothing.
         trial = session.get(Trial, call.trial_id)
-        return make_wording(trial.variants[call.variant])
+        return make_wording(trial.variants[call.variant], published)
     except Exception as exc:
         log.error("trial wording unavailable; playing the default", exc_info=True,
                   extra={"call_sid": call.call_sid, "event": "trial_wording_failed", "error": type(exc).__name__})
-        return DEFAULT_WORDING
+        return published

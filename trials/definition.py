@@ -1,26 +1,18 @@
 """Trial definitions: parse and check a trial of menu wordings (pure; YAML or form data)."""
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime
 
 import yaml
 
-from routing.hours import LONDON
-from routing.menu import (SILENT_CALLER_LIMIT_S, VARIABLE_FIELDS, WORDS_PER_MINUTE, Wording, make_wording,
-                          silent_caller_seconds)
+from routing.hours import LONDON, london_moment
+from routing.menu import VARIABLE_FIELDS, Wording, make_wording
+from routing.menu_rules import check_sentence, check_silent_caller
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 TOP_LEVEL_KEYS = {"name", "control", "start", "end", "allocation", "variants"}
-MAX_TEXT_CHARS = 200
-# The key each variable sentence offers; the closing line offers none.
-FIELD_KEY = {"option2": "2", "option2_closed": "2", "option3": "3", "option3_closed": "3",
-             "option4": "4", "closing": None}
-NUMBER_WORDS = r"(zero|one|two|three|four|five|six|seven|eight|nine|star|hash|pound)"
-
-
 class TrialDefinitionError(ValueError):
     """A trial definition is wrong; each message names the field."""
 
@@ -43,38 +35,6 @@ class TrialDefinition:
     def wording(self, variant: str) -> Wording:
         """The full menu wording of one variant."""
         return make_wording(self.variants[variant])
-
-
-def check_sentence(field: str, text: str) -> str | None:
-    """Why a variant's sentence is not allowed (keys must stay as they are), or None."""
-    if not text.strip():
-        return "must not be empty"
-    if len(text) > MAX_TEXT_CHARS:
-        return f"is {len(text)} characters; keep it under {MAX_TEXT_CHARS} so the menu stays short"
-    if "<" in text or ">" in text:
-        return "must be plain words (no markup)"
-    key = FIELD_KEY[field]
-    digits = set(re.findall(r"\d", text))
-    if re.search(rf"\bpress\s+{NUMBER_WORDS}\b", text, re.IGNORECASE):
-        return "must give keys as digits (press 2), not words"
-    if key is None:
-        if digits or re.search(r"\bpress\b", text, re.IGNORECASE):
-            return "the closing line may not offer a key or mention a number"
-        return None
-    if digits - {key} or not re.search(rf"\bpress\s+{key}\b", text, re.IGNORECASE):
-        return f"must offer key {key} ('press {key}') and no other key or number: keys never change"
-    return None
-
-
-def check_silent_caller(wording: Wording) -> str | None:
-    """Why a wording would keep a caller who presses nothing from MASH (EDT out of hours) too long, or None."""
-    for in_hours, who in ((True, "MASH"), (False, "the Emergency Duty Team out of hours")):
-        seconds = silent_caller_seconds(wording, in_hours)
-        if seconds > SILENT_CALLER_LIMIT_S:
-            words = math.ceil((seconds - SILENT_CALLER_LIMIT_S) * WORDS_PER_MINUTE / 60)
-            return (f"a caller who presses nothing would wait {seconds:g} s for {who} (menu, short replay and "
-                    f"waits); the limit is {SILENT_CALLER_LIMIT_S} s, so cut at least {words} words")
-    return None
 
 
 def _parse_variants(raw, errors: list[str]) -> dict[str, dict[str, str]]:
@@ -152,21 +112,14 @@ def _parse_allocation(raw, variants: dict, errors: list[str]) -> dict[str, float
 
 def parse_when(raw, field: str, is_end: bool, errors: list[str]) -> datetime | None:
     """A date (a whole day in London; an end date is inclusive) or a date and time, as aware UTC."""
-    value = raw
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip()) if len(value.strip()) > 10 else date.fromisoformat(value.strip())
-        except ValueError:
-            errors.append(f"{field}: {raw!r} is not a date (YYYY-MM-DD) or date and time (YYYY-MM-DD HH:MM)")
-            return None
-    if isinstance(value, datetime):
-        local = value if value.tzinfo is not None else value.replace(tzinfo=LONDON)
-        return local.astimezone(timezone.utc)
-    if isinstance(value, date):
-        day = value + timedelta(days=1) if is_end else value
-        return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(timezone.utc)
-    errors.append(f"{field}: missing; give a date (YYYY-MM-DD)")
-    return None
+    if raw is None:
+        errors.append(f"{field}: missing; give a date (YYYY-MM-DD)")
+        return None
+    try:
+        return london_moment(raw, is_end)
+    except ValueError:
+        errors.append(f"{field}: {raw!r} is not a date (YYYY-MM-DD) or date and time (YYYY-MM-DD HH:MM)")
+        return None
 
 
 def parse_definition(data) -> TrialDefinition:

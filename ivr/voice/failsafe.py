@@ -14,14 +14,21 @@ from db.models import Route
 from ivr.voice import twiml
 from ivr.voice.record import mark_failsafe
 from ivr.webhook import discard_session
+from line.state import Line, line_cache
 from routing.phone import caller_number
 
 log = logging.getLogger("ivr.voice")
 
 
-def _in_hours_safely() -> bool:
+def failsafe_line() -> Line:
+    """The last good revision of the line this process read (its numbers and hours), touching no database."""
+    return line_cache().last_good()
+
+
+def in_hours_safely() -> bool:
+    """Whether MASH is open by the last good revision; MASH if even that fails."""
     try:
-        return current_app.config["SETTINGS"].opening_hours.is_open(current_app.config["CLOCK"]())
+        return failsafe_line().state.is_open(Route.MASH, current_app.config["CLOCK"]())
     except Exception:
         return True  # MASH's own line is the safer guess when even the clock fails
 
@@ -45,7 +52,7 @@ def record_failsafe(dial_status: str | None = None) -> None:
         call_sid = str(request.form.get("CallSid") or "")[:64]
         if not call_sid:
             return
-        route = Route.MASH if _in_hours_safely() else Route.EDT
+        route = Route.MASH if in_hours_safely() else Route.EDT
         caller = caller_number(request.form.get("From"))
         threading.Thread(target=_record, name="failsafe-recorder", daemon=True, args=(
             current_app._get_current_object(), call_sid, caller, str(request.form.get("To") or "")[:32] or None,
@@ -56,7 +63,7 @@ def record_failsafe(dial_status: str | None = None) -> None:
 
 def failsafe_response() -> Response:
     """TwiML that connects the caller to MASH (EDT out of hours); touches no database."""
-    return twiml.twiml_response(twiml.failsafe(current_app.config["SETTINGS"], _in_hours_safely()))
+    return twiml.twiml_response(twiml.failsafe(failsafe_line().settings, in_hours_safely()))
 
 
 def body_too_large(exc):

@@ -10,7 +10,7 @@ from ivr.twilio_auth import twilio_signed
 from ivr.voice import twiml
 from ivr.voice.blueprint import bp
 from ivr.voice.failsafe import live_call
-from ivr.voice.steps import StepContext, call_step, connect_service, is_open_now, settings
+from ivr.voice.steps import StepContext, call_step, connect_service, settings
 from routing.identify import (ASKING_SERVICES, UrnStep,
                               asks_for_urn, decide_confirm, decide_lookup, decide_urn_entry,
                               identify_from_matches, parse_urn, spoken_reason)
@@ -29,7 +29,7 @@ def identify_by_caller_id(session, call) -> None:
     call.school_urn, call.school_match = found.urn, found.method
 
 
-def identify_or_connect(ctx: StepContext, service: str, in_hours: bool) -> VoiceResponse:
+def identify_or_connect(ctx: StepContext, service: str) -> VoiceResponse:
     """An advice route: name the school found by caller ID and connect, or ask for the URN first."""
     session, call = ctx.session, ctx.call
     if asks_for_urn(service, call.school_urn):
@@ -37,7 +37,7 @@ def identify_or_connect(ctx: StepContext, service: str, in_hours: bool) -> Voice
         return urn_prompt(service, attempt=1)
     known = service in ASKING_SERVICES and call.school_urn is not None
     school = get_school(session, call.school_urn) if known else None  # read before the step commits
-    resp = connect_service(ctx, service, in_hours)
+    resp = connect_service(ctx, service)
     if school is not None:
         _say_first(resp, KNOWN_CALLER.format(name=school.name))
     return resp
@@ -89,7 +89,7 @@ def _carry_on(ctx: StepContext, service: str, attempt: int, step: UrnStep) -> Vo
     if step.action == "confirm":
         ctx.call.school_urn, ctx.call.school_match = step.urn, SchoolMatch.URN_KEYPAD
         note = CONFIRMED
-    resp = connect_service(ctx, service, is_open_now())
+    resp = connect_service(ctx, service)
     if note:
         _say_first(resp, note)
     return resp

@@ -10,13 +10,12 @@ from ivr.twilio_auth import twilio_signed
 from ivr.voice import twiml
 from ivr.voice.blueprint import bp
 from ivr.voice.failsafe import live_call
-from ivr.voice.steps import StepContext, call_step, connect, is_open_now, now, settings
+from ivr.voice.steps import StepContext, call_step, connect, greeting, is_open_now, now, settings
 from routing import prompts
 from routing.menu import clean_digits, parse_attempt, urgent_route
 from routing.prompts import ASK_REFERENCE, NOT_FOUND_MENU, SERVICE_NAMES
 from routing.references import MAX_READ_OUT, OPEN_WITHIN, OpenContact, open_contacts_speech
 from routing.vocabulary import OPEN_STATUSES
-from trials.assign import variant_wording
 
 REFERENCE_DIGITS = 6
 REFERENCE_TIMEOUT_S = 10
@@ -79,7 +78,7 @@ def status_check():
     if attempt < 2:
         problem = prompts.NO_REFERENCE_HEARD if not digits else prompts.REFERENCE_NOT_FOUND
         return ask_reference(attempt + 1, before=problem)
-    return twiml.menu(settings(), variant_wording(session, call), in_hours, attempt=1, notice=NOT_FOUND_MENU)
+    return twiml.menu(settings(), greeting(session, call), attempt=1, notice=NOT_FOUND_MENU)
 
 
 @bp.post("/status-check/next")

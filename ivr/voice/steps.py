@@ -15,10 +15,13 @@ from db.models import Call, Route
 from db.session import get_write_session
 from ivr.voice import twiml
 from ivr.voice.record import TERMINAL_STATUSES, set_route
-from ivr.webhook import settings
+from ivr.config import Settings
+from line.state import current_line
 from routing import prompts
 from routing.prompts import SERVICE_NAMES
+from routing.line import LineState
 from routing.transfer import decide_service_connection
+from trials.assign import variant_wording
 
 
 def now():
@@ -28,11 +31,27 @@ def now():
     return g.now
 
 
+def settings() -> Settings:
+    """The app's settings with the line's numbers and hours at this request's revision (see line.state)."""
+    return current_line().settings
+
+
+def line_state() -> LineState:
+    """The line's settings (hours, closures, announcement, emergency mode, wording) for this request."""
+    return current_line().state
+
+
 def is_open_now() -> bool:
-    """Whether the services are open at this moment, worked out once per request like the moment itself."""
+    """Whether MASH is open at this moment (else urgent calls go to EDT), worked out once per request."""
     if "in_hours" not in g:
-        g.in_hours = settings().opening_hours.is_open(now())
+        g.in_hours = line_state().is_open(Route.MASH, now())
     return g.in_hours
+
+
+def greeting(session, call) -> list[str]:
+    """The menu this call hears now: the published wording (or its trial variant) shaped by the line's settings."""
+    state = line_state()
+    return state.greeting(variant_wording(session, call, state.wording), now())
 
 
 # Left out of a step's key: Twilio's delivery stamps differ between retries, and the caller's number
@@ -127,9 +146,10 @@ def take_message(ctx: StepContext, service: str, urgent: bool, reason: str | Non
     return twiml.record(settings(), f"{before} {prompt}" if before else prompt, service, urgent)
 
 
-def connect_service(ctx: StepContext, service: str, in_hours: bool):
-    """Connect a chosen non-urgent service, or take a message when it is closed."""
-    decision = decide_service_connection(service, in_hours)
+def connect_service(ctx: StepContext, service: str):
+    """Connect a chosen non-urgent service, or take a message when it is closed (after its closure's sentence)."""
+    decision = decide_service_connection(service, line_state().is_open(service, now()))
     if decision.action == "connect":
         return connect(ctx, service)
-    return take_message(ctx, service, urgent=False, reason="closed")
+    closure = line_state().closure(service, now())
+    return take_message(ctx, service, urgent=False, reason="closed", before=closure.say if closure else None)

@@ -7,7 +7,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from ivr.config import Settings
 from ivr.webhook import gather, goodbye, hangup, say, say_element, twiml_response
 from routing import prompts
-from routing.menu import Wording, urgent_route
+from routing.menu import urgent_route
 from routing.prompts import NOT_AN_OPTION, SERVICE_NAMES, SHORT_REPLAY
 
 # The shared primitives are part of this module's vocabulary: the call's views build with `twiml.*` alone.
@@ -15,7 +15,7 @@ __all__ = ["gather", "goodbye", "hangup", "say", "say_element", "twiml_response"
 RECORD_MAX_S = 120
 
 
-def menu(settings: Settings, wording: Wording, in_hours: bool, attempt: int, reason: str | None = None,
+def menu(settings: Settings, sentences: list[str], attempt: int, reason: str | None = None,
          notice: str | None = None) -> VoiceResponse:
     """The greeting menu; any key acts at once (barge-in), silence posts an empty choice."""
     resp = VoiceResponse()
@@ -29,7 +29,7 @@ def menu(settings: Settings, wording: Wording, in_hours: bool, attempt: int, rea
             say(g, settings, NOT_AN_OPTION)
         if notice:
             say(g, settings, notice)
-        say(g, settings, " ".join(wording.sentences(in_hours)))
+        say(g, settings, " ".join(sentences))
     resp.append(g)
     # Twilio without actionOnEmptyResult falls through to here: post the empty choice ourselves.
     resp.redirect(action, method="POST")

@@ -13,13 +13,13 @@ from ivr.twilio_auth import signature_noted, twilio_signed
 from ivr.voice import twiml
 from ivr.voice.blueprint import bp
 from ivr.voice.callback_request import offer_after_unanswered, start_call_back
-from ivr.voice.failsafe import failsafe_response, live_call, record_failsafe
+from ivr.voice.failsafe import failsafe_line, failsafe_response, in_hours_safely, live_call, record_failsafe
 from ivr.voice.identify import identify_by_caller_id, identify_or_connect
 from ivr.voice.reference import say_reference
 from ivr.voice.record import count_failure, end_call, set_recording, set_route, set_transfer
 from ivr.voice.status_check import start_status_check
-from ivr.voice.steps import (call_ended, call_step, caller_gone, connect, is_open_now, now, settings,
-                             step_key, take_message)
+from ivr.voice.steps import (call_ended, call_step, caller_gone, connect, greeting, is_open_now, line_state, now,
+                             settings, step_key, take_message)
 from ivr.webhook import quiet_webhook
 from messages.states import receive_message
 from routing import prompts
@@ -29,7 +29,7 @@ from routing.prompts import SERVICE_NAMES
 from routing.recording import recording_audio_url
 from routing.references import reference_speech
 from routing.transfer import decide_after_dial, decide_after_offer
-from trials.assign import assign_trial_variant, variant_wording
+from trials.assign import assign_trial_variant
 
 ROUTES = set(SERVICE_NAMES)
 log = logging.getLogger("ivr.voice")
@@ -55,7 +55,7 @@ def incoming():
     call = save_new_call(session, call)
     save_step(session, call, "incoming", key, now())
     session.commit()
-    return twiml.menu(settings(), variant_wording(session, call), in_hours, attempt=1)
+    return twiml.menu(settings(), greeting(session, call), attempt=1)
 
 
 @bp.post("/menu")
@@ -71,17 +71,17 @@ def menu():
         ctx.commit()  # no route: the status callback counts the call as abandoned, which it was
         return twiml.hangup()
     in_hours = is_open_now()
-    decision = decide_menu(digits, attempt, in_hours)
+    decision = decide_menu(digits, attempt, in_hours, line_state().emergency)
     count_failure(call, decision.reason)
     if decision.action == "repeat":
         ctx.commit()
-        return twiml.menu(settings(), variant_wording(session, call), in_hours, attempt + 1, decision.reason)
+        return twiml.menu(settings(), greeting(session, call), attempt + 1, decision.reason)
     if decision.action == "status_check":
         set_route(call, Route.STATUS_CHECK, now())
         return start_status_check(ctx, in_hours)
     if decision.action == "choose":
         call.service = decision.route  # committed with the step the chosen service takes
-        return identify_or_connect(ctx, decision.route, in_hours)
+        return identify_or_connect(ctx, decision.route)
     return connect(ctx, decision.route)
 
 
@@ -209,9 +209,10 @@ def fallback_result():
             record_failsafe(dial_status)
         if caller_gone():
             return twiml.twiml_response(twiml.hangup())
+        line_settings = failsafe_line().settings  # the fail-safe's path reads no database
         if decide_after_dial(Route.MASH, dial_status, 1).action == "done":
-            return twiml.twiml_response(twiml.goodbye(settings(), prompts.THANKS_GOODBYE))
-        return twiml.twiml_response(twiml.failsafe(settings(), is_open_now(), attempt + 1))
+            return twiml.twiml_response(twiml.goodbye(line_settings, prompts.THANKS_GOODBYE))
+        return twiml.twiml_response(twiml.failsafe(line_settings, in_hours_safely(), attempt + 1))
     except Exception:
         log.error("fallback result failed; caller sent straight to MASH", exc_info=True, extra={"event": "failsafe"})
         return failsafe_response()

@@ -104,7 +104,7 @@ def test_navigation_shows_each_role_its_pages_and_features_can_add_theirs(app):
     assert staff.xpath("//nav[@aria-label='Main']//a/text()") == ["Calls", "Live calls", "Contacts", "Messages"]
     supervisor = page(signed_in_client(app, "supervisor").get("/calls"))
     assert supervisor.xpath("//nav[@aria-label='Main']//a/text()") == ["Calls", "Live calls", "Contacts", "Messages",
-                                                                        "Dashboard"]
+                                                                        "Dashboard", "Line", "Menu"]
     admin = page(signed_in_client(app, "admin").get("/calls"))
     links = admin.xpath("//nav[@aria-label='Main']//a/text()")
     assert links[:7] == ["Calls", "Live calls", "Contacts", "Messages", "Dashboard", "Standard reasons", "Audit log"]

@@ -10,9 +10,11 @@ from sqlalchemy import event
 from tests.twilio_client import call_params, next_url
 
 CONTROL = re.compile(r"^\s*(BEGIN|SAVEPOINT|RELEASE|ROLLBACK TO)\b", re.IGNORECASE)
-FIRST_WEBHOOK = [("SELECT", "schoolphone"), ("SELECT", "trial"), ("INSERT", "call"), ("INSERT", "callstep")]
-# Every menu key: the call, its step, then what the key changes (a MASH route also opens a contact).
-MENU_KEYS = {
+# Every webhook first reads the line settings' revision (one primary-key read; the settings are cached per process).
+REVISION = ("SELECT", "lineconfig")
+FIRST_WEBHOOK = [REVISION, ("SELECT", "schoolphone"), ("SELECT", "trial"), ("INSERT", "call"), ("INSERT", "callstep")]
+# Every menu key: the revision, the call, its step, then what the key changes (a MASH route also opens a contact).
+MENU_KEYS = {key: [REVISION, *statements] for key, statements in {
     # The call is updated before its contact is inserted: pending changes are flushed outside the savepoint.
     "1": [("SELECT", "call"), ("INSERT", "callstep"), ("UPDATE", "call"), ("INSERT", "contact")],
     "2": [("SELECT", "call"), ("INSERT", "callstep"), ("UPDATE", "call")],
@@ -21,7 +23,7 @@ MENU_KEYS = {
     "4": [("SELECT", "call"), ("INSERT", "callstep"), ("UPDATE", "call"), ("SELECT", "contact")],
     None: [("SELECT", "call"), ("INSERT", "callstep"), ("UPDATE", "call")],  # silence: the gather timed out
     "9": [("SELECT", "call"), ("INSERT", "callstep"), ("UPDATE", "call")],  # not an option
-}
+}.items()}
 
 
 class Ledger:
@@ -98,7 +100,7 @@ def test_a_repeated_first_webhook_is_still_one_transaction_and_changes_nothing(t
     repeat = ledger.last()
     one_transaction(ledger, repeat)
     # The INSERT finds the CallSid taken and the step already recorded: no savepoint, no second transaction.
-    assert repeat["statements"] == FIRST_WEBHOOK[:3] + [("SELECT", "call"), ("INSERT", "callstep")]
+    assert repeat["statements"] == FIRST_WEBHOOK[:4] + [("SELECT", "call"), ("INSERT", "callstep")]
 
 
 def test_a_whole_urgent_call_is_one_transaction_per_webhook(twilio, ledger):

@@ -1,0 +1,115 @@
+"""The line's settings for each call: the revision checked cheaply on every webhook, the whole state reloaded only
+when it moved, and the last good state (or the environment's) whenever the database cannot be read."""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from flask import current_app, g
+from sqlmodel import Session
+
+from db.line import get_current_notices, get_line_config, get_line_revision, get_menu_version
+from db.session import get_session
+from ivr.config import Settings
+from routing import prompts
+from routing.hours import OpeningHours
+from routing.line import LINES, SERVICES_WITH_HOURS, LineState, Notice
+from routing.menu import DEFAULT_WORDING, wording_from
+from routing.vocabulary import Route
+
+log = logging.getLogger("line")
+
+
+def defaults_from(settings: Settings) -> LineState:
+    """The state a new database starts with: the environment's hours (for every service) and numbers."""
+    return LineState(hours={service: settings.opening_hours for service in SERVICES_WITH_HOURS},
+                     numbers={route: settings.number_for(route) for route in LINES})
+
+
+def load_state(session: Session, defaults: LineState, now: datetime) -> LineState:
+    """Read every setting at its revision; anything never changed keeps its default."""
+    config = get_line_config(session)
+    if config is None:
+        return defaults
+    version = get_menu_version(session, config.menu_version) if config.menu_version else None
+    notices = get_current_notices(session, now)
+    as_notice = [Notice(n.id, n.say, n.starts_at, n.ends_at, n.service) for n in notices]
+    return LineState(
+        hours={**defaults.hours, **{s: OpeningHours.parse(spec) for s, spec in config.hours.items()}},
+        numbers={**defaults.numbers, **config.numbers},
+        revision=config.revision,
+        closures=tuple(n for n in as_notice if n.service is not None),
+        announcements=tuple(n for n in as_notice if n.service is None),
+        emergency=config.emergency,
+        emergency_say=config.emergency_say or prompts.EMERGENCY,
+        wording=wording_from(version.texts) if version else DEFAULT_WORDING,
+        menu_version=version.version if version else None)
+
+
+def settings_for(settings: Settings, state: LineState) -> Settings:
+    """The app's settings with the line's numbers and MASH's hours, so every step of a call uses the same ones."""
+    return replace(settings, opening_hours=state.hours[Route.MASH], mash_number=state.numbers[Route.MASH],
+                   dsl_infoline_number=state.numbers[Route.DSL_INFOLINE],
+                   early_help_number=state.numbers[Route.EARLY_HELP], edt_number=state.numbers[Route.EDT])
+
+
+@dataclass(frozen=True)
+class Line:
+    """One revision of the line as a call uses it: the state, and the settings built from it."""
+
+    state: LineState
+    settings: Settings
+
+
+class LineCache:
+    """One per process (app): the last good revision of the line, shared by every request thread."""
+
+    def __init__(self, settings: Settings):
+        self.base = settings
+        self.defaults = Line(defaults_from(settings), settings)
+        self.good: Line | None = None
+        self._lock = threading.Lock()
+
+    def last_good(self) -> Line:
+        """The last revision read, or the environment's, with no database touched (the fail-safe's)."""
+        return self.good or self.defaults
+
+    def current(self, session: Session, now: datetime) -> Line:
+        """The line now: one revision read; a reload only when it moved; the last good one if either fails.
+
+        It reads in the request's own session, ahead of the webhook's writes, so a step stays one transaction."""
+        try:
+            revision = get_line_revision(session)
+            good = self.good
+            if good is not None and good.state.revision == revision:
+                return good
+            state = load_state(session, self.defaults.state, now) if revision else self.defaults.state
+            line = Line(state, settings_for(self.base, state))
+        except Exception as exc:
+            session.rollback()  # PostgreSQL refuses the rest of a failed transaction; nothing was written yet
+            log.error("line settings unreadable; the last good revision plays", exc_info=True,
+                      extra={"event": "line_settings_unreadable", "error": type(exc).__name__})
+            return self.last_good()
+        with self._lock:
+            if self.good is None or self.good.state.revision <= line.state.revision:
+                self.good = line
+        return line
+
+
+def init_app(app) -> None:
+    """Give the app its cache of the line's settings."""
+    app.extensions["line_cache"] = LineCache(app.config["SETTINGS"])
+
+
+def line_cache() -> LineCache:
+    """This app's cache."""
+    return current_app.extensions["line_cache"]
+
+
+def current_line() -> Line:
+    """The line for this request, read once so every decision of a webhook agrees."""
+    if "line" not in g:
+        g.line = line_cache().current(get_session(), current_app.config["CLOCK"]())
+    return g.line
