@@ -2,14 +2,13 @@
 menu's published versions (issue 17)."""
 from __future__ import annotations
 
-from line import state
-from line.views import bp
-from staff import add_nav_item
+import staff  # the package, not its names: `staff` may still be importing when the app factory imports this
+from line import state, views
 
 
 def init_app(app) -> None:
     """The per-process cache of the line's settings, and the supervisor pages with their navigation links."""
     state.init_app(app)
-    app.register_blueprint(bp)
-    add_nav_item(app, "Line", "line.settings", "supervisor")
-    add_nav_item(app, "Menu", "line.versions", "supervisor")
+    app.register_blueprint(views.bp)
+    staff.add_nav_item(app, "Line", "line.settings", "supervisor")
+    staff.add_nav_item(app, "Menu", "line.versions", "supervisor")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from db.session import session_scope
+from routing.menu import DEFAULT_WORDING
 from trials.saving import save_trial
 from trials.definition import parse_definition
 
@@ -26,6 +27,6 @@ def trial_data(name: str = "social-norms", start: str = "2026-11-23", end: str =
 def make_trial(engine, now, **changes) -> int:
     """Store a trial (checked as the CLI and the form check it); return its id."""
     with session_scope(engine) as session:
-        trial = save_trial(session, parse_definition(trial_data(**changes)), now, "test")
+        trial = save_trial(session, parse_definition(trial_data(**changes)), now, "test", DEFAULT_WORDING)
         session.flush()
         return trial.id

@@ -13,7 +13,7 @@ log = logging.getLogger("trials")
 
 
 def assign_trial_variant(session, call, now: datetime) -> None:
-    """Record the running trial's variant on a new call; on any error the call hears the default wording.
+    """Record the running trial's variant on a new call; on any error the call hears the published wording.
 
     Runs before the call's row is written, so rolling back a failed query loses nothing.
     """
@@ -29,7 +29,7 @@ def assign_trial_variant(session, call, now: datetime) -> None:
     except Exception as exc:
         session.rollback()
         call.trial_id, call.variant = None, None
-        log.error("trial assignment failed; the call hears the default wording", exc_info=True,
+        log.error("trial assignment failed; the call hears the published wording", exc_info=True,
                   extra={"call_sid": call.call_sid, "event": "trial_assignment_failed", "error": type(exc).__name__})
 
 

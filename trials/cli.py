@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 from db.session import get_engine, session_scope
 from db.trials import get_trial_by_name, get_trials
 from ivr.clock import app_now
+from line.state import line_cache, load_state
 from trials.analysis import DEFAULT_EFFECT, DEFAULT_EFFECT_SECONDS, to_csv
 from trials.definition import TrialDefinitionError, load_definition_text
 from trials.report import last_day, date_words, plain_text, results_for, shares_text, trial_status
@@ -37,7 +38,8 @@ def create_command(file: Path):
     try:
         definition = load_definition_text(file.read_text(encoding="utf-8"))
         with session_scope(get_engine()) as session:
-            trial = save_trial(session, definition, app_now(), CLI_ACTOR)
+            published = load_state(session, line_cache().defaults.state, app_now()).wording
+            trial = save_trial(session, definition, app_now(), CLI_ACTOR, published)
             summary = f"{trial.name}: {date_words(trial.starts_at)} to {last_day(trial)}, {shares_text(trial)}"
     except (TrialDefinitionError, UnicodeDecodeError) as exc:
         errors = getattr(exc, "errors", [str(exc)])
@@ -63,14 +65,14 @@ def list_command():
 @click.argument("name")
 @with_appcontext
 def stop_command(name: str):
-    """Stop a trial now: from the next call on, the default wording plays."""
+    """Stop a trial now: from the next call on, the published wording plays."""
     with session_scope(get_engine()) as session:
         trial = _trial(session, name)
         try:
             save_trial_stop(session, trial, app_now(), CLI_ACTOR)
         except TrialDefinitionError as exc:
             raise click.ClickException(str(exc)) from None
-    click.echo(f"Stopped trial {name}; new calls hear the default wording.")
+    click.echo(f"Stopped trial {name}; new calls hear the published wording.")
 
 
 @trials_group.command("results")

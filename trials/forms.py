@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, FieldList, Form, FormField, IntegerField, StringField, TextAreaField
 from wtforms.validators import NumberRange, Optional
 
-from routing.menu import DEFAULT_WORDING, VARIABLE_FIELDS
+from routing.menu import DEFAULT_WORDING, VARIABLE_FIELDS, Wording
 from trials.definition import TrialDefinition, TrialDefinitionError, parse_definition
 
 MAX_VARIANTS = 4
@@ -40,12 +40,15 @@ class TrialForm(FlaskForm):
     variants = FieldList(FormField(VariantForm), min_entries=MAX_VARIANTS, max_entries=MAX_VARIANTS)
 
 
-def new_trial_form() -> TrialForm:
-    """A blank form: the control is the default wording, a second variant to edit, even shares."""
+def new_trial_form(published: Wording = DEFAULT_WORDING) -> TrialForm:
+    """A blank form: the control is the published wording, a second variant to edit, even shares."""
     form = TrialForm()
     if not form.is_submitted():
         form.variants[0].form.name.data, form.variants[0].form.share.data = "control", 50
         form.variants[1].form.share.data = 50
+        for entry in form.variants:
+            for field in VARIABLE_FIELDS:
+                getattr(entry.form, field).data = getattr(published, field)
     return form
 
 
@@ -53,8 +56,8 @@ def _clean(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def definition_data(form: TrialForm) -> dict:
-    """The form as a trial mapping; sentences left as the default are not overrides, blank variants are skipped."""
+def definition_data(form: TrialForm, published: Wording = DEFAULT_WORDING) -> dict:
+    """The form as a trial mapping; sentences left as published are not overrides, blank variants are skipped."""
     variants, allocation = {}, {}
     for entry in form.variants:
         sub = entry.form
@@ -62,7 +65,7 @@ def definition_data(form: TrialForm) -> dict:
         if not name:
             continue
         sentences = {f: _clean(getattr(sub, f).data) for f in VARIABLE_FIELDS}
-        variants[name] = {f: text for f, text in sentences.items() if text != getattr(DEFAULT_WORDING, f)}
+        variants[name] = {f: text for f, text in sentences.items() if text != getattr(published, f)}
         if sub.share.data is not None:
             allocation[name] = sub.share.data
     control = next(iter(variants), "control")
@@ -82,13 +85,13 @@ def form_errors(form: TrialForm) -> list[str]:
     return errors
 
 
-def check_form(form: TrialForm) -> tuple[TrialDefinition | None, list[str]]:
+def check_form(form: TrialForm, published: Wording = DEFAULT_WORDING) -> tuple[TrialDefinition | None, list[str]]:
     """The checked trial, or every problem at once: unreadable fields first, then the trial's own checks."""
     form.validate()
     errors = form_errors(form)
     unreadable = {e.split(":")[0] for e in errors}
     try:
-        definition = parse_definition(definition_data(form))
+        definition = parse_definition(definition_data(form, published))
     except TrialDefinitionError as exc:
         # A date the form could not read is already reported; do not also call it missing.
         errors += [e for e in exc.errors if e.split(":")[0] not in unreadable]

@@ -7,12 +7,20 @@ from sqlmodel import Session
 
 from db.models import Trial
 from db.trials import get_trials, save_new_trial, save_trial_stopped
+from routing.menu import Wording, make_wording
+from routing.menu_rules import check_wording
 from trials.definition import TrialDefinition, TrialDefinitionError, check_schedule
 
 
-def save_trial(session: Session, definition: TrialDefinition, now: datetime, actor: str) -> Trial:
-    """Store a checked trial (audited); refuse one that overlaps another, is over, or reuses a name."""
+def save_trial(session: Session, definition: TrialDefinition, now: datetime, actor: str,
+               published: Wording) -> Trial:
+    """Store a checked trial (audited); refuse one that overlaps another, is over, reuses a name, or whose variants
+    break a rule on top of the `published` wording they change."""
     check_schedule(definition, get_trials(session), now)
+    problems = [f"variants.{name}: {problem}" for name, overrides in definition.variants.items()
+                for problem in check_wording(make_wording(overrides, published))]
+    if problems:
+        raise TrialDefinitionError(problems)
     trial = save_new_trial(session, {"name": definition.name, "variants": definition.variants,
                                      "allocation": definition.allocation, "control": definition.control,
                                      "starts_at": definition.starts_at, "ends_at": definition.ends_at}, now, actor)
@@ -22,7 +30,7 @@ def save_trial(session: Session, definition: TrialDefinition, now: datetime, act
 
 
 def save_trial_stop(session: Session, trial: Trial, now: datetime, actor: str) -> None:
-    """Stop a trial now (audited): from the next call on, the default wording plays."""
+    """Stop a trial now (audited): from the next call on, the published wording plays."""
     if trial.stopped_at is not None or trial.ends_at <= now:
         raise TrialDefinitionError([f"{trial.name}: already ended"])
     save_trial_stopped(session, trial, now, actor)

@@ -7,7 +7,8 @@ from flask_wtf import FlaskForm
 from db.session import get_session
 from db.trials import get_trial, get_trials
 from ivr.clock import app_now
-from routing.menu import DEFAULT_WORDING, VARIABLE_FIELDS
+from line.state import current_line
+from routing.menu import VARIABLE_FIELDS
 from staff.auth import current_user, login_required
 from staff.errors import error_pages
 from trials.analysis import DEFAULT_EFFECT, DEFAULT_EFFECT_SECONDS, to_csv
@@ -19,8 +20,18 @@ from trials.saving import save_trial, save_trial_stop
 bp = Blueprint("trials", __name__, url_prefix="/trials", template_folder="templates", static_folder="static")
 error_pages(bp)
 HELPERS = dict(date_words=date_words, last_day=last_day, shares_text=shares_text, trial_status=trial_status,
-               field_labels=FIELD_LABELS, variable_fields=VARIABLE_FIELDS,
-               fixed_opening=" ".join(DEFAULT_WORDING.sentences(True)[:2]))
+               field_labels=FIELD_LABELS, variable_fields=VARIABLE_FIELDS)
+
+
+def _published():
+    """The playing wording, which a trial's variants change."""
+    return current_line().state.wording
+
+
+def _new_page(form, errors: list[str]):
+    published = _published()
+    return render_template("trials/new.html", form=form, errors=errors,
+                           fixed_opening=" ".join(published.sentences(True)[:2]), **HELPERS)
 
 
 def _trial_or_404(trial_id: int):
@@ -61,14 +72,14 @@ def index():
 @login_required(role="admin")
 def new():
     """Define a trial; the same checks as `ivr trials create`."""
-    form = new_trial_form()
+    form = new_trial_form(_published())
     if not form.is_submitted():
-        return render_template("trials/new.html", form=form, errors=[], **HELPERS)
-    definition, errors = check_form(form)
+        return _new_page(form, [])
+    definition, errors = check_form(form, _published())
     if definition is not None:
         session = get_session()
         try:
-            trial = save_trial(session, definition, app_now(), current_user().username)
+            trial = save_trial(session, definition, app_now(), current_user().username, _published())
             session.commit()
         except TrialDefinitionError as exc:
             session.rollback()
@@ -76,7 +87,7 @@ def new():
         else:
             flash(f"Trial {trial.name} created.")
             return redirect(url_for("trials.show", trial_id=trial.id))
-    return render_template("trials/new.html", form=form, errors=errors, **HELPERS), 400
+    return _new_page(form, errors), 400
 
 
 @bp.get("/<int:trial_id>")
@@ -105,7 +116,7 @@ def results_csv(trial_id: int):
 @bp.post("/<int:trial_id>/stop")
 @login_required(role="admin")
 def stop(trial_id: int):
-    """Stop a trial now; new calls hear the default wording."""
+    """Stop a trial now; new calls hear the published wording."""
     trial = _trial_or_404(trial_id)
     if not FlaskForm().validate_on_submit():
         abort(400, description="The form has expired; reload the page and try again.")
@@ -113,7 +124,7 @@ def stop(trial_id: int):
     try:
         save_trial_stop(session, trial, app_now(), current_user().username)
         session.commit()
-        flash(f"Trial {trial.name} stopped: new calls hear the default wording.")
+        flash(f"Trial {trial.name} stopped: new calls hear the published wording.")
     except TrialDefinitionError as exc:
         session.rollback()
         flash(str(exc))

@@ -72,7 +72,7 @@ def test_stop_ends_a_running_trial_at_once(ivr, tmp_path, twilio):
     assert NORMS_CLOSING in " ".join(said(twilio.twiml("/voice/incoming", call_params(call_sid=f"CA{n:032d}",
                                          caller=f"+442079460{n:03d}"))) for n in range(12))
     result = ivr("stop", "social-norms")
-    assert result.exit_code == 0 and "default wording" in result.output
+    assert result.exit_code == 0 and "published wording" in result.output
     for n in range(12, 24):
         heard = said(twilio.twiml("/voice/incoming", call_params(call_sid=f"CA{n:032d}", caller=f"+442079460{n:03d}")))
         assert NORMS_CLOSING not in heard

@@ -229,7 +229,7 @@ def test_an_admin_stops_a_running_trial_from_its_page(engine, clock, sign_in):
     resp = client.post(f"/trials/{trial_id}/stop", data={"csrf_token": csrf_token(page.data)})
     assert resp.status_code == 302
     after = client.get(resp.location).data.decode()
-    assert "stopped: new calls hear the default wording" in after
+    assert "stopped: new calls hear the published wording" in after
     assert text_of(after.encode(), "//dd[@id='trial-status']") == ["Stopped"]
     with Session(engine) as session:
         assert session.get(Trial, trial_id).stopped_at == clock.now
