@@ -15,7 +15,7 @@ from routing.hours import LONDON, OpeningHours, OpeningHoursError
 from routing.line import LINES, SERVICES_WITH_HOURS, LineState
 from routing.menu import Wording, make_wording, wording_from
 from routing.menu_rules import broken, check_emergency, check_lengths, check_notice, check_wording
-from routing.prompts import SERVICE_NAMES
+from routing.vocabulary import Route
 
 CLOSURE, ANNOUNCEMENT = "closure", "announcement"
 RULE_EDT_ANSWERS = "the Emergency Duty Team answers whenever MASH is closed"
@@ -114,6 +114,8 @@ def add_closure(session, defaults: LineState, service: str, starts_at: datetime,
         raise LineRefused([broken(RULE_EDT_ANSWERS, "it cannot be closed: urgent calls out of hours go there")])
     service, say = _service(service), " ".join((say or "").split())
     _refuse_if(_window(starts_at, ends_at, now) + check_notice(say, "closure sentence"))
+    if service == Route.MASH:  # spoken after option 1, in the announcement's place
+        _refuse_if(check_lengths(load_state(session, defaults, now).wording, (say,), "MASH's closure sentence"))
     config = _config(session, defaults, now)
     notice = save_notice(session, LineNotice(kind=CLOSURE, service=service, say=say, starts_at=starts_at,
                                              ends_at=ends_at, created_by=actor, created_at=now))
@@ -186,8 +188,9 @@ def publish(session, defaults: LineState, version_number: int, actor: str, now: 
         raise LineRefused([f"menu version {version.version} was never published; publish it instead"])
     wording = wording_from(version.texts)
     problems = check_wording(wording) or (check_emergency(wording, state.emergency_say) if state.emergency else [])
-    for notice in state.announcements:
-        problems = problems or check_lengths(wording, (notice.say,), f"the announcement {notice.say!r}")
+    spoken = [*state.announcements, *(c for c in state.closures if c.service == Route.MASH)]
+    for notice in spoken:
+        problems = problems or check_lengths(wording, (notice.say,), f"the sentence {notice.say!r}")
     _refuse_if(problems or _trial_problems(session, wording, now))
     config = _config(session, defaults, now)
     config.menu_version, version.published_at = version.version, now
@@ -195,8 +198,3 @@ def publish(session, defaults: LineState, version_number: int, actor: str, now: 
     before = f"version {state.menu_version}" if state.menu_version else "the default wording"
     action = "menu_rolled_back" if rollback else "menu_published"
     return _save(session, config, actor, now, action, f"menu: {before} -> version {version.version}")
-
-
-def service_name(route: str) -> str:
-    """A route's name in a sentence (for pages and the CLI)."""
-    return SERVICE_NAMES.get(route, route)

@@ -73,13 +73,18 @@ class LineState:
         current = [a for a in self.announcements if a.covers(when)]
         return max(current, key=lambda a: a.starts_at) if current else None
 
+    def notice(self, when: datetime) -> Notice | None:
+        """The one notice spoken after option 1 at `when`: MASH's closure (its callers go to EDT), else the
+        announcement."""
+        return self.closure(Route.MASH, when) or self.announcement(when)
+
     def greeting(self, wording: Wording, when: datetime) -> list[str]:
         """The menu a caller hears at `when`, in order: the 999 line and option 1 always first."""
         mash_open = self.is_open(Route.MASH, when)
         first = [wording.danger, wording.option1 if mash_open else wording.option1_closed]
         if self.emergency:
             return first + [self.emergency_say]
-        notice = self.announcement(when)
+        notice = self.notice(when)
         return first + ([notice.say] if notice else []) + [
             wording.option2 if self.is_open(Route.DSL_INFOLINE, when) else wording.option2_closed,
             wording.option3 if self.is_open(Route.EARLY_HELP, when) else wording.option3_closed,

@@ -12,7 +12,8 @@ from ivr.twilio_auth import twilio_signed
 from ivr.voice import twiml
 from ivr.voice.blueprint import bp
 from ivr.voice.failsafe import live_call
-from ivr.voice.steps import StepContext, call_step, hold_typed_number, is_open_now, now, settings, take_message
+from ivr.voice.steps import (StepContext, call_step, hold_typed_number, is_open_now, line_state, now, settings,
+                             take_message)
 from messages.states import receive_callback_request
 from routing import prompts
 from routing.phone import is_uk_number
@@ -36,15 +37,15 @@ def _service() -> str:
     return service if service in SERVICES else Route.DSL_INFOLINE
 
 
-def call_back_due() -> datetime:
-    """When a request made now is to be called back by: CALLBACK_TARGET working hours on."""
-    return working_time_after(settings().opening_hours, now(), timedelta(hours=settings().callback_target_hours))
+def call_back_due(service: str) -> datetime:
+    """When a request made now is to be called back by: CALLBACK_TARGET working hours on, by the service's hours."""
+    return working_time_after(line_state().hours[service], now(), timedelta(hours=settings().callback_target_hours))
 
 
 def offer_after_unanswered(service: str) -> VoiceResponse:
     """A busy line's offer: in hours, to be called back (on the day the target falls), MASH, or a message."""
     in_hours = is_open_now()
-    when = day_spoken(call_back_due(), now()) if in_hours else None  # closed: nobody could call back soon
+    when = day_spoken(call_back_due(service), now()) if in_hours else None  # closed: nobody could call back soon
     return twiml.offer_mash_or_message(settings(), service, in_hours, when)
 
 
@@ -101,7 +102,7 @@ def callback_confirm():
     digits = (request.form.get("Digits") or "").strip()
     ctx = call_step("callback_confirm", digits, service)
     number, ctx.call.text_to = ctx.call.text_to, None  # confirmed (then it is on the inbox entry) or not: it goes
-    due = call_back_due()
+    due = call_back_due(service)
     thanks = prompts.CALL_BACK_BY.format(Service=prompts.capitalised(SERVICE_NAMES[service]),
                                          when=when_spoken(due, now()))
     if digits == "1" and (number is not None or not ctx.is_new):  # or Twilio's repeat of one already taken

@@ -107,3 +107,17 @@ def test_the_fail_safe_dials_the_last_good_revisions_numbers(app, twilio):
     start(twilio)  # the process reads the new revision on this call
     assert dialled(twilio.twiml("/voice/fallback", {"CallSid": "CA" + "9" * 32, "From": "+442079460999"})) \
         == ["+441926410000"]
+
+
+def test_a_busy_infolines_call_back_is_promised_by_its_own_hours(app, twilio):
+    change_line(app, set_hours, "DSL_INFOLINE", "Mon-Fri 09:00-11:00")  # an hour left today (Tuesday, 10:00)
+    offer = press(twilio, choose(twilio, start(twilio), "2"), DialCallStatus="no-answer")
+    assert said(offer).startswith("To be called back by the DSL Infoline tomorrow, press 2.")
+
+
+def test_a_closure_of_mash_sends_urgent_calls_to_edt_and_says_why_after_option_1(app, twilio, clock):
+    say = "MASH is closed this afternoon for a staff briefing."
+    change_line(app, add_closure, "MASH", clock.now - timedelta(hours=1), clock.now + timedelta(hours=2), say)
+    greeting = start(twilio)
+    assert said(greeting).startswith(f"{DEFAULT_WORDING.danger} {DEFAULT_WORDING.option1_closed} {say}")
+    assert dialled(press(twilio, greeting, "1")) == [app.config["SETTINGS"].edt_number]

@@ -161,3 +161,12 @@ def test_rollback_refuses_a_version_that_is_playing_or_unknown(ivr, tmp_path):
 def test_versions_says_the_default_wording_plays_before_any_is_published(ivr):
     assert "The default wording (the council's poster) plays" in ivr("menu", "versions").output
     assert DEFAULT_WORDING.option1.startswith("For urgent or ongoing concerns")
+
+
+def test_a_mash_closure_sentence_too_long_for_the_menu_is_refused(ivr, engine):
+    long = ("MASH is closed this afternoon while every one of our social workers attends a briefing about the new "
+            "arrangements for the county")
+    result = ivr("line", "closure", "add", "--service", "MASH", "--from", "2026-11-24", "--to", "2026-11-24",
+                 "--say", long)
+    assert result.exit_code == 1 and "with MASH's closure sentence" in result.output
+    assert revision(engine) == 0
