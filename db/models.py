@@ -368,6 +368,7 @@ class LineNotice(SQLModel, table=True):
     kind: str = Field(max_length=20)  # "closure" or "announcement"
     service: Optional[str] = Field(default=None, max_length=20)  # a closure's route
     say: str = Field(max_length=200)
+    reason: Optional[str] = Field(default=None, max_length=200)  # a closure's reason, for staff (never spoken)
     starts_at: datetime
     ends_at: datetime
     created_by: str = Field(max_length=128)

@@ -108,8 +108,8 @@ def _window(starts_at: datetime, ends_at: datetime, now: datetime) -> list[str]:
 
 
 def add_closure(session, defaults: LineState, service: str, starts_at: datetime, ends_at: datetime, say: str,
-                actor: str, now: datetime) -> LineNotice:
-    """Close one service for a while; its callers hear `say` and may leave a message."""
+                actor: str, now: datetime, reason: str | None = None) -> LineNotice:
+    """Close one service for a while (`reason` is for staff); its callers hear `say` and may leave a message."""
     if (service or "").strip().upper() == "EDT":
         raise LineRefused([broken(RULE_EDT_ANSWERS, "it cannot be closed: urgent calls out of hours go there")])
     service, say = _service(service), " ".join((say or "").split())
@@ -117,10 +117,11 @@ def add_closure(session, defaults: LineState, service: str, starts_at: datetime,
     if service == Route.MASH:  # spoken after option 1, in the announcement's place
         _refuse_if(check_lengths(load_state(session, defaults, now).wording, (say,), "MASH's closure sentence"))
     config = _config(session, defaults, now)
-    notice = save_notice(session, LineNotice(kind=CLOSURE, service=service, say=say, starts_at=starts_at,
-                                             ends_at=ends_at, created_by=actor, created_at=now))
+    reason = " ".join((reason or "").split())[:200] or None
+    notice = save_notice(session, LineNotice(kind=CLOSURE, service=service, say=say, reason=reason,
+                                             starts_at=starts_at, ends_at=ends_at, created_by=actor, created_at=now))
     _save(session, config, actor, now, "line_closure_added", f"closure {notice.id}: none -> {service} closed "
-          f"{_london(starts_at)} to {_london(ends_at)}, saying {say!r}")
+          f"{_london(starts_at)} to {_london(ends_at)}" + (f" ({reason})" if reason else "") + f", saying {say!r}")
     return notice
 
 

@@ -66,7 +66,8 @@ def show_command():
         click.echo(f"{route} number: {state.numbers[route]}")
     for closure in state.closures:
         click.echo(f"Closure {closure.id}: {closure.service} {_london(closure.starts_at)} to "
-                   f"{_london(closure.ends_at)}: {closure.say!r}")
+                   f"{_london(closure.ends_at)}" + (f" ({closure.reason})" if closure.reason else "")
+                   + f": {closure.say!r}")
     for notice in state.announcements:
         click.echo(f"Announcement {notice.id}: {_london(notice.starts_at)} to {_london(notice.ends_at)}: "
                    f"{notice.say!r}")
@@ -101,13 +102,14 @@ def closure_group():
 @click.option("--from", "starts", required=True, help="ISO date or date and time (Europe/London)")
 @click.option("--to", "ends", required=True, help="ISO date (inclusive) or date and time")
 @click.option("--say", required=True, help="The sentence callers hear when they choose the closed service")
+@click.option("--reason", default=None, help="Why it is closed, for staff (never spoken)")
 @with_appcontext
-def closure_add_command(service: str, starts: str, ends: str, say: str):
+def closure_add_command(service: str, starts: str, ends: str, say: str, reason: str | None):
     """Close a service from --from to --to: its callers hear --say and may leave a message."""
     starts_at, ends_at = _moment(starts, "--from"), _moment(ends, "--to", is_end=True)
 
     def work(session, defaults, now):
-        notice = add_closure(session, defaults, service, starts_at, ends_at, say, CLI_ACTOR, now)
+        notice = add_closure(session, defaults, service, starts_at, ends_at, say, CLI_ACTOR, now, reason)
         return (f"Closure {notice.id} added: {notice.service} closed {_london(starts_at)} to {_london(ends_at)}, "
                 f"saying {notice.say!r}")
     _change(work)

@@ -35,7 +35,7 @@ def load_state(session: Session, defaults: LineState, now: datetime) -> LineStat
         return defaults
     version = get_menu_version(session, config.menu_version) if config.menu_version else None
     notices = get_current_notices(session, now)
-    as_notice = [Notice(n.id, n.say, n.starts_at, n.ends_at, n.service) for n in notices]
+    as_notice = [Notice(n.id, n.say, n.starts_at, n.ends_at, n.service, n.reason) for n in notices]
     return LineState(
         hours={**defaults.hours, **{s: OpeningHours.parse(spec) for s, spec in config.hours.items()}},
         numbers={**defaults.numbers, **config.numbers},

@@ -101,7 +101,7 @@ def closures():
 
     def change(s, d, actor, now):
         closure = add_closure(s, d, form.get("service", ""), _moment("from"), _moment("to"), form.get("say", ""),
-                              actor, now)
+                              actor, now, form.get("reason"))
         return f"Closure {closure.id} added."
     return _apply(change)
 

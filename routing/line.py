@@ -32,6 +32,7 @@ class Notice:
     starts_at: datetime
     ends_at: datetime
     service: str | None = None  # a closure's service; None for an announcement
+    reason: str | None = None  # a closure's reason, for staff: never spoken
 
     def covers(self, when: datetime) -> bool:
         """Whether it is in force at `when` (from its start, up to but not including its end)."""

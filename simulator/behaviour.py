@@ -28,8 +28,9 @@ def default_menu_weights(profile: CallerProfile, prompt: str) -> dict:
 
 
 def is_menu(prompt: str) -> bool:
-    """The greeting menu: its 999 line never changes, in any trial variant."""
-    return "hang up and call 999" in prompt.casefold()
+    """The greeting menu: the rules keep 999 in its first sentence and "stay on the line" in option 1, in every
+    published version and trial variant."""
+    return "999" in prompt and "stay on the line" in prompt.casefold()
 
 
 @dataclass(frozen=True)

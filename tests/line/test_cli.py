@@ -48,10 +48,14 @@ def test_show_prints_the_environments_defaults_on_a_new_database(ivr, app):
 
 def test_a_closure_is_added_shown_audited_and_removed(ivr, engine):
     added = ivr("line", "closure", "add", "--service", "DSL_INFOLINE", "--from", "2026-11-24T09:00",
-                "--to", "2026-11-24T17:00", "--say", "The Infoline is closed today for staff training.")
+                "--to", "2026-11-24T17:00", "--say", "The Infoline is closed today for staff training.",
+                "--reason", "training day")
     assert added.exit_code == 0, added.output
     assert added.output.startswith("Closure 1 added: DSL_INFOLINE closed 2026-11-24 09:00 to 2026-11-24 17:00")
-    assert "(closed now)" in ivr("line", "show").output.split("DSL_INFOLINE hours")[1].splitlines()[0]
+    shown = ivr("line", "show").output
+    assert "(closed now)" in shown.split("DSL_INFOLINE hours")[1].splitlines()[0]
+    assert "Closure 1: DSL_INFOLINE 2026-11-24 09:00 to 2026-11-24 17:00 (training day): 'The Infoline" in shown
+    assert "(training day)" in audit(engine)[0][1]
     removed = ivr("line", "closure", "remove", "1")
     assert removed.exit_code == 0 and "closure 1: DSL_INFOLINE closed -> removed" in removed.output
     assert [action for action, _ in audit(engine)] == ["line_closure_added", "line_closure_removed"]

@@ -30,11 +30,12 @@ def test_staff_may_not_change_the_line_and_supervisors_may(app):
 def test_a_supervisor_adds_a_closure_and_it_is_listed_and_audited(app, engine):
     client = signed_in_client(app, "supervisor")
     answer = post(client, "/line/closures", {"form": "closure", "service": "DSL_INFOLINE", "from": "2026-11-24T09:00",
-                                             "to": "2026-11-24T17:00", "say": "The Infoline is closed for training."})
+                                             "to": "2026-11-24T17:00", "say": "The Infoline is closed for training.",
+                                             "reason": "annual training"})
     assert answer.status_code == 303
     shown = page(client.get("/line"))
-    assert table_rows(shown, "closures")[0][:4] == ["the DSL Infoline", "24 Nov 2026 09:00", "24 Nov 2026 17:00",
-                                                    "The Infoline is closed for training."]
+    assert table_rows(shown, "closures")[0][:5] == ["the DSL Infoline", "24 Nov 2026 09:00", "24 Nov 2026 17:00",
+                                                    "The Infoline is closed for training.", "annual training"]
     with Session(engine) as session:
         event = session.exec(select(AuditEvent).where(AuditEvent.action == "line_closure_added")).one()
     assert event.actor == "supervisor-user" and "none -> DSL_INFOLINE closed" in event.detail

@@ -34,6 +34,7 @@ def upgrade() -> None:
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('service', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
     sa.Column('say', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('starts_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('ends_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
