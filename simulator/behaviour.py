@@ -28,9 +28,10 @@ def default_menu_weights(profile: CallerProfile, prompt: str) -> dict:
 
 
 def is_menu(prompt: str) -> bool:
-    """The greeting menu: the rules keep 999 in its first sentence and "stay on the line" in option 1, in every
-    published version and trial variant."""
-    return "999" in prompt and "stay on the line" in prompt.casefold()
+    """The greeting menu: by the default 999 line, or (reworded) by the 999 and "stay on the line" the rules keep
+    in every published version and trial variant."""
+    text = prompt.casefold()
+    return "hang up and call 999" in text or ("999" in text and "stay on the line" in text)
 
 
 @dataclass(frozen=True)
