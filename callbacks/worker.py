@@ -20,6 +20,8 @@ from db.models import Callback
 from db.outbox import claim_checks, claim_due, known_sids, release, save_change
 from db.suppressions import save_suppression
 from db.workers import save_heartbeat
+from ivr.config import Settings
+from ivr.line_settings import line_at, settings_for
 from routing.hours import LONDON
 
 log = logging.getLogger("callbacks.worker")
@@ -44,7 +46,7 @@ class Worker:
     def __init__(self, app, *, batch: int = BATCH, lease: timedelta = outbox.LEASE,
                  rest_timeout: float = sender.REST_TIMEOUT_S):
         self.app = app
-        self.settings = app.config["SETTINGS"]
+        self.base_settings = app.config["SETTINGS"]
         self.engine = app.extensions["db_engine"]
         self.batch = batch
         self.lease = lease
@@ -54,9 +56,9 @@ class Worker:
         self.problem: str | None = None  # why Twilio refuses to send for us, while it does
         self._run = threading.local()  # per send run: the two jobs (texts, alerts) run at once in their own threads
         self._client = None
-        if not self.settings.public_base_url:
+        if not self.base_settings.public_base_url:
             raise ValueError("PUBLIC_BASE_URL is required: Twilio calls the worker's callbacks back on it")
-        base = urlsplit(self.settings.public_base_url)
+        base = urlsplit(self.base_settings.public_base_url)
         self._urls = app.url_map.bind(base.netloc, url_scheme=base.scheme)
 
     @property
@@ -71,6 +73,12 @@ class Worker:
     def now(self):
         """The app's clock (frozen in tests)."""
         return self.app.config["CLOCK"]()
+
+    @property
+    def settings(self) -> Settings:
+        """The worker's settings with the line's hours, closures and numbers, as the calls use them: each use reads
+        the revision (one primary-key read), so a supervisor's change reaches the worker at once."""
+        return settings_for(self.base_settings, line_at(self.app, self.now()).state)
 
     @property
     def client(self):

@@ -11,7 +11,7 @@ import trials
 from callbacks import webhooks
 from messages import webhooks as call_back_webhooks
 from db import session
-from ivr import health, logs, security, voice
+from ivr import health, line_settings, logs, security, voice
 from ivr.clock import utc_clock
 from ivr.config import Settings, load_settings
 
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, environ: dict | None = None) ->
         log.warning("TWILIO_SIGNATURE_CHECK is off: Twilio webhooks are not verified (development only)")
 
     session.init_app(app)
+    line_settings.init_app(app)
     app.register_blueprint(voice.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(call_back_webhooks.bp)

@@ -186,10 +186,15 @@ class Settings:
     duty_numbers: tuple[str, ...] = ()
     edt_duty_numbers: tuple[str, ...] = ()
     alert_escalate_after: int = 300  # seconds an alert waits for a press before the next number is rung
+    mash_closures: tuple = ()  # (from, to) of MASH's dated closures, from the line's settings (ivr/line_settings.py)
+
+    def mash_open(self, now) -> bool:
+        """Whether MASH answers now: within its hours and not closed (else urgent calls go to EDT)."""
+        return self.opening_hours.is_open(now) and not any(start <= now < end for start, end in self.mash_closures)
 
     def duty_numbers_at(self, now) -> tuple[str, ...]:
-        """The duty numbers an urgent alert rings now: the EDT list out of hours, if there is one."""
-        if self.opening_hours.is_open(now) or not self.edt_duty_numbers:
+        """The duty numbers an urgent alert rings now: the EDT list when MASH is closed, if there is one."""
+        if self.mash_open(now) or not self.edt_duty_numbers:
             return self.duty_numbers
         return self.edt_duty_numbers
 

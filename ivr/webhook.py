@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 import logging
 
-from flask import Response, current_app, g, request
+from flask import Response, g, request
 from twilio.twiml.voice_response import Gather, Say, VoiceResponse
 
 from ivr.config import Settings
+from ivr.line_settings import current_line
 from routing.menu import MENU_TIMEOUT_S
 from routing.spoken import spoken_parts
 
@@ -16,8 +17,8 @@ log = logging.getLogger("ivr.webhook")
 
 
 def settings() -> Settings:
-    """The line's Settings (voice, numbers, hours), as this app was built with them."""
-    return current_app.config["SETTINGS"]
+    """The app's Settings with the line's numbers and MASH's hours at this request's revision (ivr/line_settings.py)."""
+    return current_line().settings
 
 
 def twiml_response(resp: VoiceResponse) -> Response:

@@ -3,12 +3,11 @@ menu's published versions (issue 17)."""
 from __future__ import annotations
 
 import staff  # the package, not its names: `staff` may still be importing when the app factory imports this
-from line import state, views
+from line import views
 
 
 def init_app(app) -> None:
-    """The per-process cache of the line's settings, and the supervisor pages with their navigation links."""
-    state.init_app(app)
+    """The supervisor pages and their navigation links (the settings' cache is ivr/line_settings.py)."""
     app.register_blueprint(views.bp)
     staff.add_nav_item(app, "Line", "line.settings", "supervisor")
     staff.add_nav_item(app, "Menu", "line.versions", "supervisor")

@@ -10,7 +10,7 @@ from db.line import (get_line_config, get_menu_version, get_notice, save_line_co
 from db.models import LineConfig, LineNotice, MenuVersion
 from db.trials import get_trials
 from ivr.config import ConfigError, normalise_uk_number
-from line.state import load_state
+from ivr.line_settings import load_state
 from routing.hours import LONDON, OpeningHours, OpeningHoursError
 from routing.line import LINES, SERVICES_WITH_HOURS, LineState
 from routing.menu import Wording, make_wording, wording_from

@@ -8,7 +8,7 @@ from db.session import get_session
 from ivr.clock import app_now
 from line.changes import (ANNOUNCEMENT, CLOSURE, LineRefused, add_announcement, add_closure, publish,
                           remove_notice, save_draft, set_emergency, set_hours, set_number)
-from line.state import line_cache, load_state
+from ivr.line_settings import line_cache, load_state
 from routing.hours import LONDON, london_moment
 from routing.line import LINES, SERVICES_WITH_HOURS, transcript
 from routing.menu import WORDING_FIELDS, wording_from

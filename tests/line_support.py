@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from db.session import session_scope
 from line.changes import publish, save_draft
-from line.state import load_state
+from ivr.line_settings import load_state
 
 
 def change_line(app, change, *args, actor: str = "supervisor-user"):

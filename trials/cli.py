@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 from db.session import get_engine, session_scope
 from db.trials import get_trial_by_name, get_trials
 from ivr.clock import app_now
-from line.state import line_cache, load_state
+from ivr.line_settings import line_cache, load_state
 from trials.analysis import DEFAULT_EFFECT, DEFAULT_EFFECT_SECONDS, to_csv
 from trials.definition import TrialDefinitionError, load_definition_text
 from trials.report import last_day, date_words, plain_text, results_for, shares_text, trial_status

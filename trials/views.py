@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from db.session import get_session
 from db.trials import get_trial, get_trials
 from ivr.clock import app_now
-from line.state import current_line
+from ivr.line_settings import current_line
 from routing.menu import VARIABLE_FIELDS
 from staff.auth import current_user, login_required
 from staff.errors import error_pages

@@ -14,7 +14,7 @@ from db.models import Route
 from ivr.voice import twiml
 from ivr.voice.record import mark_failsafe
 from ivr.webhook import discard_session
-from line.state import Line, line_cache
+from ivr.line_settings import Line, line_cache
 from routing.phone import caller_number
 
 log = logging.getLogger("ivr.voice")

@@ -15,8 +15,8 @@ from db.models import Call, Route
 from db.session import get_write_session
 from ivr.voice import twiml
 from ivr.voice.record import TERMINAL_STATUSES, set_route
-from ivr.config import Settings
-from line.state import current_line
+from ivr.webhook import settings
+from ivr.line_settings import current_line
 from routing import prompts
 from routing.prompts import SERVICE_NAMES
 from routing.line import LineState
@@ -29,11 +29,6 @@ def now():
     if "now" not in g:
         g.now = current_app.config["CLOCK"]()
     return g.now
-
-
-def settings() -> Settings:
-    """The app's settings with the line's numbers and hours at this request's revision (see line.state)."""
-    return current_line().settings
 
 
 def line_state() -> LineState:

@@ -1,6 +1,6 @@
 """A published wording is heard on the next call under 2 gunicorn workers with no restart; rollback restores it.
 
-Real processes: gunicorn with two workers, each caching the line's settings per revision (line/state.py), and
+Real processes: gunicorn with two workers, each caching the line's settings per revision (ivr/line_settings.py), and
 `ivr menu publish` / `ivr menu rollback` as the supervisor runs them, in their own processes. Every call after a
 change, whichever worker answers it, must hear the change: a worker that kept its cached wording would fail.
 """

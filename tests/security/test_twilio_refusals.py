@@ -25,7 +25,7 @@ def queue_text(engine, to: str = MOBILE, key: str = "t1") -> None:
 
 def worker_with_token(app, token: str) -> Worker:
     worker = Worker(app)
-    worker.settings = dataclasses.replace(worker.settings, twilio_auth_token=token)
+    worker.base_settings = dataclasses.replace(worker.base_settings, twilio_auth_token=token)
     return worker
 
 
@@ -49,7 +49,7 @@ def test_once_twilio_accepts_the_credentials_again_the_held_callbacks_go_and_hea
     queue_text(engine)
     worker = worker_with_token(app, "a-rotated-token")
     worker.send_due()
-    worker.settings = app.config["SETTINGS"]
+    worker.base_settings = app.config["SETTINGS"]
     worker._client = None  # the right token, as after a restart with the new one
     clock.now = IN_HOURS + Worker.__init__.__globals__["CREDENTIALS_HOLD"]
     assert worker.send_due() == 1 and live.stand_in.wait_idle(30)

@@ -1,5 +1,8 @@
-"""The line's settings for each call: the revision checked cheaply on every webhook, the whole state reloaded only
-when it moved, and the last good state (or the environment's) whenever the database cannot be read."""
+"""The line's settings for every webhook and the worker: the revision checked cheaply each time, the whole state
+reloaded only when it moved, and the last good state (or the environment's) whenever the database cannot be read.
+
+Supervisors change them through the `line` package; this module only reads them, below every feature that
+needs them (the live call, the outbound calls' webhooks, the worker)."""
 from __future__ import annotations
 
 import logging
@@ -50,7 +53,9 @@ def load_state(session: Session, defaults: LineState, now: datetime) -> LineStat
 
 def settings_for(settings: Settings, state: LineState) -> Settings:
     """The app's settings with the line's numbers and MASH's hours, so every step of a call uses the same ones."""
-    return replace(settings, opening_hours=state.hours[Route.MASH], mash_number=state.numbers[Route.MASH],
+    mash_closures = tuple((c.starts_at, c.ends_at) for c in state.closures if c.service == Route.MASH)
+    return replace(settings, opening_hours=state.hours[Route.MASH], mash_closures=mash_closures,
+                   mash_number=state.numbers[Route.MASH],
                    dsl_infoline_number=state.numbers[Route.DSL_INFOLINE],
                    early_help_number=state.numbers[Route.EARLY_HELP], edt_number=state.numbers[Route.EDT])
 
@@ -106,6 +111,12 @@ def init_app(app) -> None:
 def line_cache() -> LineCache:
     """This app's cache."""
     return current_app.extensions["line_cache"]
+
+
+def line_at(app, now: datetime) -> Line:
+    """The line now outside a request (the worker), read in a session of its own."""
+    with Session(app.extensions["db_engine"]) as session:
+        return app.extensions["line_cache"].current(session, now)
 
 
 def current_line() -> Line:
