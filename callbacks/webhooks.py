@@ -16,13 +16,14 @@ from db.alerts import is_alert_open
 from db.models import Call, Callback, Contact
 from db.outbox import get_callback_by_sid, save_change
 from db.session import get_write_session
-from ivr import webhook
+from ivr import line_settings, webhook
 from ivr.clock import app_now
 from ivr.twilio_auth import twilio_signed
 from ivr.webhook import quiet_webhook, settings
 from routing import prompts
 
 bp = Blueprint("outbound", __name__, url_prefix="/voice")
+bp.before_request(line_settings.read_first)
 log = logging.getLogger("callbacks.voice")
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
+from db import write_gate
 from db.models import LineConfig, LineNotice, MenuVersion
 
 # Built once: every webhook of a live call asks it, and almost always the answer has not moved.
@@ -17,10 +20,24 @@ def get_line_revision(session: Session) -> int:
     return session.connection().execute(REVISION).scalar() or 0
 
 
-def get_line_config(session: Session, for_update: bool = False) -> LineConfig | None:
-    """The settings row, locked for a change when asked (PostgreSQL; SQLite's writes are serial anyway)."""
-    query = select(LineConfig).where(LineConfig.id == 1)
-    return session.exec(query.with_for_update() if for_update else query).first()
+def get_line_config(session: Session) -> LineConfig | None:
+    """The settings row (None before the first change)."""
+    return session.exec(select(LineConfig).where(LineConfig.id == 1)).first()
+
+
+def lock_line_config(session: Session, seed: LineConfig) -> LineConfig:
+    """The settings row, locked until this change commits, so changes queue and each moves the revision by one:
+    SQLite's write lock, or the row's lock on PostgreSQL. The first change inserts `seed`; a first change made at
+    the same moment finds it instead."""
+    connection = session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite and not connection.connection.dbapi_connection.in_transaction:
+        write_gate.begin_immediate(connection)
+    insert = sqlite_insert if sqlite else postgresql_insert
+    values = {column.name: getattr(seed, column.name) for column in LineConfig.__table__.columns}
+    connection.execute(insert(LineConfig.__table__).values(values).on_conflict_do_nothing(index_elements=["id"]))
+    locked = select(LineConfig).where(LineConfig.id == 1).with_for_update().execution_options(populate_existing=True)
+    return session.exec(locked).one()
 
 
 def save_line_config(session: Session, config: LineConfig, actor: str, now: datetime) -> LineConfig:

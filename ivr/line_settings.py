@@ -119,6 +119,12 @@ def line_at(app, now: datetime) -> Line:
         return app.extensions["line_cache"].current(session, now)
 
 
+def read_first() -> None:
+    """A blueprint's before_request: read the line before the webhook writes anything, so a failed read (which
+    rolls the session back) never takes a write with it."""
+    current_line()
+
+
 def current_line() -> Line:
     """The line for this request, read once so every decision of a webhook agrees."""
     if "line" not in g:

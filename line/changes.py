@@ -5,19 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 
 from db.audit import save_audit_event
-from db.line import (get_line_config, get_menu_version, get_notice, save_line_config, save_menu_version,
-                     save_notice)
+from db.line import get_menu_version, get_notice, lock_line_config, save_line_config, save_menu_version, save_notice
 from db.models import LineConfig, LineNotice, MenuVersion
 from db.trials import get_trials
 from ivr.config import ConfigError, normalise_uk_number
 from ivr.line_settings import load_state
 from routing.hours import LONDON, OpeningHours, OpeningHoursError
 from routing.line import LINES, SERVICES_WITH_HOURS, LineState
-from routing.menu import Wording, make_wording, wording_from
-from routing.menu_rules import broken, check_emergency, check_lengths, check_notice, check_wording
+from routing.menu import DEFAULT_WORDING, Wording, wording_from
+from routing.menu_rules import broken, check_emergency, check_line, check_notice, check_wording
 from routing.vocabulary import Route
 
 CLOSURE, ANNOUNCEMENT = "closure", "announcement"
+DEFAULT_VERSION = 0  # the poster's default wording, which plays until a version is published
 RULE_EDT_ANSWERS = "the Emergency Duty Team answers whenever MASH is closed"
 
 
@@ -35,12 +35,28 @@ def _refuse_if(errors: list[str]) -> None:
 
 
 def _config(session, defaults: LineState, now: datetime) -> LineConfig:
-    """The settings row, locked for this change; the first change writes the defaults it started from."""
-    config = get_line_config(session, for_update=True)
-    if config is None:
-        config = LineConfig(id=1, hours={s: h.spec for s, h in defaults.hours.items()},
-                            numbers=dict(defaults.numbers), updated_at=now, updated_by="defaults")
-    return config
+    """The settings row, locked for this change before anything is checked, so two changes at once queue; the first
+    change writes the defaults it started from."""
+    return lock_line_config(session, LineConfig(id=1, hours={s: h.spec for s, h in defaults.hours.items()},
+                                                numbers=dict(defaults.numbers), updated_at=now, updated_by="defaults"))
+
+
+def spoken_notices(state: LineState) -> tuple[str, ...]:
+    """Every sentence that may be spoken after option 1, now or to come: announcements and MASH's closures."""
+    return tuple(n.say for n in (*state.announcements, *(c for c in state.closures if c.service == Route.MASH)))
+
+
+def _trial_variants(session, now: datetime) -> dict[str, dict]:
+    """Each running or future trial's variants, labelled for a refusal."""
+    return {f"trial {trial.name} variant {name}": overrides for trial in get_trials(session)
+            if min(trial.ends_at, trial.stopped_at or trial.ends_at) > now for name, overrides in trial.variants.items()}
+
+
+def _line_problems(session, state: LineState, now: datetime, wording: Wording | None = None,
+                   notice: str | None = None) -> list[str]:
+    """The whole line's rules with one thing changed: the wording, every trial variant of it, with each notice."""
+    notices = spoken_notices(state) + ((notice,) if notice else ())
+    return check_line(wording or state.wording, notices, _trial_variants(session, now))
 
 
 def _save(session, config: LineConfig, actor: str, now: datetime, action: str, detail: str) -> str:
@@ -88,11 +104,13 @@ def set_number(session, defaults: LineState, route: str, number: str, actor: str
 
 def set_emergency(session, defaults: LineState, on: bool, say: str | None, actor: str, now: datetime) -> str:
     """Turn emergency mode on (every key reaches MASH, EDT out of hours, after its sentence) or off."""
-    state = load_state(session, defaults, now)
     config = _config(session, defaults, now)
+    state = load_state(session, defaults, now)
     sentence = " ".join((say or config.emergency_say or state.emergency_say).split())
     if on:
         _refuse_if(check_emergency(state.wording, sentence))
+    if config.emergency == on and (not on or sentence == config.emergency_say):
+        raise LineRefused([f"emergency mode is already {'on, with that sentence' if on else 'off'}"])
     before = f"on ({config.emergency_say or state.emergency_say})" if config.emergency else "off"
     config.emergency, config.emergency_say = on, sentence
     after = f"on ({sentence})" if on else "off"
@@ -114,9 +132,9 @@ def add_closure(session, defaults: LineState, service: str, starts_at: datetime,
         raise LineRefused([broken(RULE_EDT_ANSWERS, "it cannot be closed: urgent calls out of hours go there")])
     service, say = _service(service), " ".join((say or "").split())
     _refuse_if(_window(starts_at, ends_at, now) + check_notice(say, "closure sentence"))
-    if service == Route.MASH:  # spoken after option 1, in the announcement's place
-        _refuse_if(check_lengths(load_state(session, defaults, now).wording, (say,), "MASH's closure sentence"))
     config = _config(session, defaults, now)
+    if service == Route.MASH:  # spoken after option 1, in the announcement's place
+        _refuse_if(_line_problems(session, load_state(session, defaults, now), now, notice=say))
     reason = " ".join((reason or "").split())[:200] or None
     notice = save_notice(session, LineNotice(kind=CLOSURE, service=service, say=say, reason=reason,
                                              starts_at=starts_at, ends_at=ends_at, created_by=actor, created_at=now))
@@ -129,10 +147,9 @@ def add_announcement(session, defaults: LineState, say: str, starts_at: datetime
                      now: datetime) -> LineNotice:
     """An announcement spoken after option 1 from `starts_at` until `ends_at`, if the menu stays short enough."""
     say = " ".join((say or "").split())
-    state = load_state(session, defaults, now)
-    _refuse_if(_window(starts_at, ends_at, now) + check_notice(say, "announcement")
-               or check_lengths(state.wording, (say,), "the announcement"))
+    _refuse_if(_window(starts_at, ends_at, now) + check_notice(say, "announcement"))
     config = _config(session, defaults, now)
+    _refuse_if(_line_problems(session, load_state(session, defaults, now), now, notice=say))
     notice = save_notice(session, LineNotice(kind=ANNOUNCEMENT, say=say, starts_at=starts_at, ends_at=ends_at,
                                              created_by=actor, created_at=now))
     _save(session, config, actor, now, "line_announcement_added", f"announcement {notice.id}: none -> "
@@ -142,25 +159,13 @@ def add_announcement(session, defaults: LineState, say: str, starts_at: datetime
 
 def remove_notice(session, defaults: LineState, kind: str, notice_id: int, actor: str, now: datetime) -> str:
     """End a closure or an announcement now (kept, marked removed, for the record)."""
+    config = _config(session, defaults, now)
     notice = get_notice(session, notice_id, kind)
     if notice is None or notice.removed_at is not None:
         raise LineRefused([f"no {kind} {notice_id} in force (see `ivr line show`)"])
-    config = _config(session, defaults, now)
     notice.removed_at, notice.removed_by = now, actor
     what = f"{notice.service} closed" if kind == CLOSURE else repr(notice.say)
     return _save(session, config, actor, now, f"line_{kind}_removed", f"{kind} {notice.id}: {what} -> removed")
-
-
-def _trial_problems(session, wording: Wording, now: datetime) -> list[str]:
-    """Rules a running or future trial's variants would break on top of `wording`."""
-    problems = []
-    for trial in get_trials(session):
-        if min(trial.ends_at, trial.stopped_at or trial.ends_at) <= now:
-            continue
-        for variant, overrides in trial.variants.items():
-            for problem in check_wording(make_wording(overrides, wording)):
-                problems.append(f"trial {trial.name} variant {variant}: {problem}")
-    return problems
 
 
 def save_draft(session, texts: dict, note: str | None, actor: str, now: datetime, base: Wording) -> MenuVersion:
@@ -178,24 +183,27 @@ def save_draft(session, texts: dict, note: str | None, actor: str, now: datetime
 
 def publish(session, defaults: LineState, version_number: int, actor: str, now: datetime,
             rollback: bool = False) -> str:
-    """Play a version from the next call (a rollback restores an earlier one), if it keeps every rule."""
-    version = get_menu_version(session, version_number)
-    if version is None:
-        raise LineRefused([f"no menu version {version_number} (see `ivr menu versions`)"])
-    state = load_state(session, defaults, now)
-    if state.menu_version == version.version:
-        raise LineRefused([f"menu version {version.version} is already published"])
-    if rollback and not version.published_at:
-        raise LineRefused([f"menu version {version.version} was never published; publish it instead"])
-    wording = wording_from(version.texts)
-    problems = check_wording(wording) or (check_emergency(wording, state.emergency_say) if state.emergency else [])
-    spoken = [*state.announcements, *(c for c in state.closures if c.service == Route.MASH)]
-    for notice in spoken:
-        problems = problems or check_lengths(wording, (notice.say,), f"the sentence {notice.say!r}")
-    _refuse_if(problems or _trial_problems(session, wording, now))
+    """Play a version from the next call (a rollback restores an earlier one, version 0 the poster's default
+    wording), if the whole line then keeps every rule."""
     config = _config(session, defaults, now)
-    config.menu_version, version.published_at = version.version, now
-    session.add(version)
+    state = load_state(session, defaults, now)
+    version = None if version_number == DEFAULT_VERSION else get_menu_version(session, version_number)
+    if version is None and version_number != DEFAULT_VERSION:
+        raise LineRefused([f"no menu version {version_number} (see `ivr menu versions`)"])
+    if (state.menu_version or DEFAULT_VERSION) == version_number:
+        raise LineRefused([f"menu version {version_number} is already published"])
+    if rollback is False and version is None:
+        raise LineRefused(["version 0 is the default wording: restore it with rollback 0"])
+    if rollback and version is not None and not version.published_at:
+        raise LineRefused([f"menu version {version_number} was never published; publish it instead"])
+    wording = wording_from(version.texts) if version else DEFAULT_WORDING
+    _refuse_if(_line_problems(session, state, now, wording=wording)
+               or (check_emergency(wording, state.emergency_say) if state.emergency else []))
+    config.menu_version = version.version if version else None
+    if version is not None:
+        version.published_at = now
+        session.add(version)
     before = f"version {state.menu_version}" if state.menu_version else "the default wording"
+    after = f"version {version_number}" if version else "the default wording (version 0)"
     action = "menu_rolled_back" if rollback else "menu_published"
-    return _save(session, config, actor, now, action, f"menu: {before} -> version {version.version}")
+    return _save(session, config, actor, now, action, f"menu: {before} -> {after}")

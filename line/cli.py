@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from db.line import get_menu_versions
 from db.session import get_engine, session_scope
 from ivr.clock import app_now
-from line.changes import (ANNOUNCEMENT, CLOSURE, LineRefused, add_announcement, add_closure, publish,
+from line.changes import (ANNOUNCEMENT, CLOSURE, DEFAULT_VERSION, LineRefused, add_announcement, add_closure, publish,
                           remove_notice, save_draft, set_emergency, set_hours, set_number)
 from ivr.line_settings import line_cache, load_state
 from routing.hours import LONDON, london_moment
@@ -21,11 +21,17 @@ from routing.line import LINES, SERVICES_WITH_HOURS
 CLI_ACTOR = "cli"
 
 
+def _refused(errors: list[str]) -> None:
+    for error in errors:
+        click.echo(f"Refused: {error}", err=True)
+    raise SystemExit(1)
+
+
 def _moment(raw: str, option: str, is_end: bool = False):
     try:
         return london_moment(raw, is_end)
     except ValueError:
-        raise click.UsageError(f"{option}: {raw!r} is not an ISO date or date and time, e.g. 2026-12-24T13:00") from None
+        _refused([f"{option}: {raw!r} is not an ISO date or date and time, e.g. 2026-12-24T13:00"])
 
 
 def _change(work) -> None:
@@ -34,9 +40,7 @@ def _change(work) -> None:
         with session_scope(get_engine()) as session:
             message = work(session, line_cache().defaults.state, app_now())
     except LineRefused as exc:
-        for error in exc.errors:
-            click.echo(f"Refused: {error}", err=True)
-        raise SystemExit(1) from None
+        _refused(exc.errors)
     click.echo(message)
 
 
@@ -74,7 +78,7 @@ def show_command():
 
 
 @line_group.command("hours")
-@click.argument("service", type=click.Choice(SERVICES_WITH_HOURS, case_sensitive=False))
+@click.argument("service")
 @click.argument("spec")
 @with_appcontext
 def hours_command(service: str, spec: str):
@@ -83,7 +87,7 @@ def hours_command(service: str, spec: str):
 
 
 @line_group.command("number")
-@click.argument("service", type=click.Choice(LINES, case_sensitive=False))
+@click.argument("service")
 @click.argument("number")
 @with_appcontext
 def number_command(service: str, number: str):
@@ -175,8 +179,8 @@ def versions_command():
                   else f"published {_london(version.published_at)}" if version.published_at else "draft")
         click.echo(f"{version.version}  {status}  by {version.created_by} {_london(version.created_at)}"
                    + (f"  {version.note}" if version.note else ""))
-    if playing is None:
-        click.echo("The default wording (the council's poster) plays: no version is published.")
+    click.echo(f"{DEFAULT_VERSION}  {'published (playing)' if playing is None else 'the default wording'}  "
+               "the council's poster (restore it with `ivr menu rollback 0`)")
 
 
 @menu_group.command("publish")
@@ -203,6 +207,6 @@ def publish_command(file: Path):
 @click.argument("version", type=int)
 @with_appcontext
 def rollback_command(version: int):
-    """Play an earlier published version again, from the next call."""
+    """Play an earlier published version again, from the next call (0: the poster's default wording)."""
     _change(lambda session, defaults, now: "Rolled back: " + publish(session, defaults, version, CLI_ACTOR, now,
                                                                      rollback=True))

@@ -4,14 +4,15 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from db.line import get_menu_version, get_menu_versions
+from db.models import MenuVersion
 from db.session import get_session
 from ivr.clock import app_now
-from line.changes import (ANNOUNCEMENT, CLOSURE, LineRefused, add_announcement, add_closure, publish,
+from line.changes import (ANNOUNCEMENT, CLOSURE, DEFAULT_VERSION, LineRefused, add_announcement, add_closure, publish,
                           remove_notice, save_draft, set_emergency, set_hours, set_number)
 from ivr.line_settings import line_cache, load_state
 from routing.hours import LONDON, london_moment
 from routing.line import LINES, SERVICES_WITH_HOURS, transcript
-from routing.menu import WORDING_FIELDS, wording_from
+from routing.menu import DEFAULT_WORDING, WORDING_FIELDS, wording_from
 from routing.menu_rules import MENU_LIMIT_S, TO_OPTION1_LIMIT_S
 from routing.prompts import SERVICE_NAMES
 from staff.auth import current_user, login_required
@@ -149,7 +150,8 @@ def new_version():
     base = state.wording
     if request.args.get("from", "").isdigit():
         source = get_menu_version(get_session(), int(request.args["from"]))
-        base = wording_from(source.texts) if source else base
+        base = DEFAULT_WORDING if int(request.args["from"]) == DEFAULT_VERSION else (
+            wording_from(source.texts) if source else base)
     if request.method == "GET":
         return render_template("line/new.html", texts=base.texts(), note="", errors=[], **HELPERS)
     texts = {field: request.form.get(field, "") for field in WORDING_FIELDS}
@@ -166,6 +168,10 @@ def new_version():
 
 
 def _version_or_404(version: int):
+    """A stored version, or version 0: the poster's default wording, never stored."""
+    if version == DEFAULT_VERSION:
+        return MenuVersion(version=DEFAULT_VERSION, texts=DEFAULT_WORDING.texts(), note="the council's poster",
+                           created_by="the default wording")
     found = get_menu_version(get_session(), version)
     if found is None:
         abort(404, description="No such menu version.")

@@ -11,7 +11,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from db.session import get_write_session
 from db.users import get_user
-from ivr import webhook
+from ivr import line_settings, webhook
 from ivr.clock import app_now
 from ivr.twilio_auth import twilio_signed
 from ivr.webhook import discard_session, quiet_webhook, settings
@@ -20,6 +20,7 @@ from routing import prompts
 from routing.prompts import SERVICE_NAMES
 
 bp = Blueprint("call_back", __name__, url_prefix="/voice")
+bp.before_request(line_settings.read_first)
 log = logging.getLogger("messages.call_back")
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 import re
 
-from routing.menu import (SILENT_CALLER_LIMIT_S, WORDING_FIELDS, WORDS_PER_MINUTE, Wording, silent_wait_seconds,
-                          speech_measure)
+from routing.menu import (SILENT_CALLER_LIMIT_S, WORDING_FIELDS, WORDS_PER_MINUTE, Wording, make_wording,
+                          silent_wait_seconds, speech_measure)
 
 MAX_TEXT_CHARS = 200
 OPTION1_MAX_WORDS = 25
@@ -144,3 +144,17 @@ def check_wording(wording: Wording, notices: tuple[str, ...] = ()) -> list[str]:
         if seconds > TO_OPTION1_LIMIT_S:
             problems.append(broken(RULE_TO_OPTION1, f"the 999 line and {field} take {seconds:g} s to reach 'press 1'"))
     return problems or check_lengths(wording, notices)
+
+
+def check_line(wording: Wording, notices: tuple[str, ...] = (), variants: dict[str, dict] | None = None) -> list[str]:
+    """Every rule broken by the wording, by each trial variant of it (labelled by its key), and by each with any
+    one notice spoken after option 1 (an announcement, MASH's closure): the whole line, checked as one."""
+    problems = []
+    for label, overrides in [("", None), *(variants or {}).items()]:
+        candidate = wording if overrides is None else make_wording(overrides, wording)
+        found = check_wording(candidate)
+        for notice in notices:
+            found = found or check_lengths(candidate, (notice,), f"the sentence {notice!r}")
+        problems.extend(f"{label}: {problem}" if label else problem for problem in found)
+    return problems
+

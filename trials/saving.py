@@ -7,18 +7,17 @@ from sqlmodel import Session
 
 from db.models import Trial
 from db.trials import get_trials, save_new_trial, save_trial_stopped
-from routing.menu import Wording, make_wording
-from routing.menu_rules import check_wording
+from routing.menu import Wording
+from routing.menu_rules import check_line
 from trials.definition import TrialDefinition, TrialDefinitionError, check_schedule
 
 
 def save_trial(session: Session, definition: TrialDefinition, now: datetime, actor: str,
-               published: Wording) -> Trial:
+               published: Wording, notices: tuple[str, ...] = ()) -> Trial:
     """Store a checked trial (audited); refuse one that overlaps another, is over, reuses a name, or whose variants
-    break a rule on top of the `published` wording they change."""
+    break a rule on top of the `published` wording they change, alone or with any `notices` after option 1."""
     check_schedule(definition, get_trials(session), now)
-    problems = [f"variants.{name}: {problem}" for name, overrides in definition.variants.items()
-                for problem in check_wording(make_wording(overrides, published))]
+    problems = check_line(published, notices, {f"variants.{name}": o for name, o in definition.variants.items()})
     if problems:
         raise TrialDefinitionError(problems)
     trial = save_new_trial(session, {"name": definition.name, "variants": definition.variants,

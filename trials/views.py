@@ -8,6 +8,7 @@ from db.session import get_session
 from db.trials import get_trial, get_trials
 from ivr.clock import app_now
 from ivr.line_settings import current_line
+from line.changes import spoken_notices
 from routing.menu import VARIABLE_FIELDS
 from staff.auth import current_user, login_required
 from staff.errors import error_pages
@@ -79,7 +80,9 @@ def new():
     if definition is not None:
         session = get_session()
         try:
-            trial = save_trial(session, definition, app_now(), current_user().username, _published())
+            state = current_line().state
+            trial = save_trial(session, definition, app_now(), current_user().username, state.wording,
+                               spoken_notices(state))
             session.commit()
         except TrialDefinitionError as exc:
             session.rollback()

@@ -175,8 +175,9 @@ def status():
     call_sid = request.form.get("CallSid")
     if not call_sid:
         return ("", 204)
+    in_hours = is_open_now()  # the line's settings are read before the write lock, as in every step
     session = get_write_session()
-    call = get_or_create_call(session, call_sid, is_open_now(), now())
+    call = get_or_create_call(session, call_sid, in_hours, now())
     save_step(session, call, "status", step_key(), now(), None,
               request.form.get("CallStatus"))
     end_call(call, request.form.get("CallStatus"), request.form.get("CallDuration"), now())

@@ -162,15 +162,34 @@ def test_rollback_refuses_a_version_that_is_playing_or_unknown(ivr, tmp_path):
     assert unknown.exit_code == 1 and "no menu version 9" in unknown.output
 
 
-def test_versions_says_the_default_wording_plays_before_any_is_published(ivr):
-    assert "The default wording (the council's poster) plays" in ivr("menu", "versions").output
-    assert DEFAULT_WORDING.option1.startswith("For urgent or ongoing concerns")
+def test_versions_lists_the_default_wording_as_version_0_playing_before_any_is_published(ivr):
+    assert ivr("menu", "versions").output.startswith("0  published (playing)  the council's poster")
 
 
-def test_a_mash_closure_sentence_too_long_for_the_menu_is_refused(ivr, engine):
-    long = ("MASH is closed this afternoon while every one of our social workers attends a briefing about the new "
-            "arrangements for the county")
-    result = ivr("line", "closure", "add", "--service", "MASH", "--from", "2026-11-24", "--to", "2026-11-24",
-                 "--say", long)
-    assert result.exit_code == 1 and "with MASH's closure sentence" in result.output
+def test_rollback_0_restores_the_posters_default_wording(ivr, app, tmp_path):
+    assert ivr("menu", "publish", write_menu(tmp_path, {"option2": SAFE_OPTION2})).exit_code == 0
+    back = ivr("menu", "rollback", "0")
+    assert back.exit_code == 0, back.output
+    assert back.output.strip() == "Rolled back: menu: version 1 -> the default wording (version 0)"
+    assert ivr("menu", "versions").output.splitlines()[-1].startswith("0  published (playing)")
+    assert "menu: the default wording" in ivr("line", "show").output
+    assert DEFAULT_WORDING.option2 != SAFE_OPTION2
+
+
+@pytest.mark.parametrize("args, problem", [
+    (("line", "hours", "EDT", "Mon-Fri 09:00-17:00"), "service: 'EDT' is not one of MASH, DSL_INFOLINE, EARLY_HELP"),
+    (("line", "number", "POLICE", "01926 410000"), "service: 'POLICE' is not one of"),
+    (("line", "announce", "--say", "Busy today.", "--from", "soon", "--to", "2026-11-25"),
+     "--from: 'soon' is not an ISO date"),
+])
+def test_a_bad_service_or_time_is_refused_with_exit_code_1(ivr, engine, args, problem):
+    result = ivr(*args)
+    assert result.exit_code == 1 and problem in result.output
     assert revision(engine) == 0
+
+
+def test_turning_emergency_mode_on_twice_is_refused_as_no_change(ivr, engine):
+    assert ivr("line", "emergency", "on").exit_code == 0
+    again = ivr("line", "emergency", "on")
+    assert again.exit_code == 1 and "already on" in again.output
+    assert revision(engine) == 1

@@ -111,3 +111,15 @@ def test_a_preview_at_a_time_that_is_not_one_is_a_clear_error(app):
     answer = client.get("/menu/1?at=tomorrow")
     assert answer.status_code == 400 and "at: give a date and time" in answer.get_data(as_text=True)
     assert client.get("/menu/7").status_code == 404
+
+
+def test_the_posters_wording_is_version_0_and_can_be_restored_from_its_preview(app):
+    client = signed_in_client(app, "supervisor")
+    draft(client, option2=NEW_OPTION2)
+    post(client, "/menu/1/publish", {}, form_page="/menu/1")
+    listed = page(client.get("/menu"))
+    assert table_rows(listed, "versions")[-1][:2] == ["Version 0", "The default wording"]
+    preview = page(client.get("/menu/0?at=2026-11-24T10:00"))
+    assert DEFAULT_WORDING.option2 in preview.xpath("//ol[@id='transcript']/li/text()")
+    assert post(client, "/menu/0/rollback", {}, form_page="/menu/0").status_code == 303
+    assert page(client.get("/menu")).xpath("string(//*[@id='playing'])").startswith("the default wording")
