@@ -11,6 +11,7 @@ from contacts.overdue import first_promise, overdue_by
 from contacts.states import ContactError, save_status
 from db.contacts import get_contact_listing, get_contacts_past_promise
 from db.session import session_scope
+from ivr.line_settings import line_at
 from routing.hours import LONDON
 from routing.vocabulary import OUTCOMES, SERVICE_OUTCOMES, STATUSES
 
@@ -72,7 +73,7 @@ def set_status_command(reference: str, status: str, outcome: str | None, reason_
         with session_scope(app.extensions["db_engine"]) as session:
             contact = save_status(session, reference, status, outcome=outcome, reason_code=reason_code, note=note,
                                   actor=who,
-                                  settings=app.config["SETTINGS"], now=app.config["CLOCK"]())
+                                  settings=line_at(app, app.config["CLOCK"]()).settings, now=app.config["CLOCK"]())
             summary = f"{contact.reference} is now {contact.status}" + (f" ({contact.outcome})" if contact.outcome
                                                                       and contact.status == "decided" else "")
     except ContactError as exc:

@@ -71,15 +71,37 @@ class Line:
 class LineCache:
     """One per process (app): the last good revision of the line, shared by every request thread."""
 
-    def __init__(self, settings: Settings):
-        self.base = settings
-        self.defaults = Line(defaults_from(settings), settings)
-        self.good: Line | None = None
+    RELOAD_TRIES = 3  # a change committed mid-load is read again, so one revision's parts are never mixed
+
+    def __init__(self, app):
+        self.app = app
+        self.default_state = defaults_from(app.config["SETTINGS"])
+        self.good_state: LineState | None = None
+        self._lines: dict[tuple[int, int], tuple[Settings, Line]] = {}
         self._lock = threading.Lock()
+
+    def line(self, state: LineState) -> Line:
+        """A revision with the app's settings as they are now (`ivr run` replaces them after the app is built)."""
+        base = self.app.config["SETTINGS"]
+        key = (id(base), id(state))
+        held = self._lines.get(key)
+        if held is not None and held[0] is base and held[1].state is state:
+            return held[1]
+        line = Line(state, settings_for(base, state))
+        with self._lock:
+            if len(self._lines) > 8:
+                self._lines.clear()
+            self._lines[key] = (base, line)
+        return line
+
+    @property
+    def defaults(self) -> Line:
+        """The environment's line: what a new database starts with."""
+        return self.line(self.default_state)
 
     def last_good(self) -> Line:
         """The last revision read, or the environment's, with no database touched (the fail-safe's)."""
-        return self.good or self.defaults
+        return self.line(self.good_state or self.default_state)
 
     def current(self, session: Session, now: datetime) -> Line:
         """The line now: one revision read; a reload only when it moved; the last good one if either fails.
@@ -87,25 +109,28 @@ class LineCache:
         It reads in the request's own session, ahead of the webhook's writes, so a step stays one transaction."""
         try:
             revision = get_line_revision(session)
-            good = self.good
-            if good is not None and good.state.revision == revision:
-                return good
-            state = load_state(session, self.defaults.state, now) if revision else self.defaults.state
-            line = Line(state, settings_for(self.base, state))
+            good = self.good_state
+            if good is not None and good.revision == revision:
+                return self.line(good)
+            state = self.default_state
+            for _ in range(self.RELOAD_TRIES if revision else 0):
+                state = load_state(session, self.default_state, now)
+                if get_line_revision(session) == state.revision:
+                    break
         except Exception as exc:
             session.rollback()  # PostgreSQL refuses the rest of a failed transaction; nothing was written yet
             log.error("line settings unreadable; the last good revision plays", exc_info=True,
                       extra={"event": "line_settings_unreadable", "error": type(exc).__name__})
             return self.last_good()
         with self._lock:
-            if self.good is None or self.good.state.revision <= line.state.revision:
-                self.good = line
-        return line
+            if self.good_state is None or self.good_state.revision <= state.revision:
+                self.good_state = state
+        return self.line(state)
 
 
 def init_app(app) -> None:
     """Give the app its cache of the line's settings."""
-    app.extensions["line_cache"] = LineCache(app.config["SETTINGS"])
+    app.extensions["line_cache"] = LineCache(app)
 
 
 def line_cache() -> LineCache:

@@ -41,6 +41,13 @@ def _config(session, defaults: LineState, now: datetime) -> LineConfig:
                                                 numbers=dict(defaults.numbers), updated_at=now, updated_by="defaults"))
 
 
+def locked_state(session, defaults: LineState, now: datetime) -> LineState:
+    """The line as it is, with the settings row locked until this transaction commits: for a change checked
+    against it elsewhere (a trial, a published file), so nothing saved at the same moment escapes the check."""
+    _config(session, defaults, now)
+    return load_state(session, defaults, now)
+
+
 def spoken_notices(state: LineState) -> tuple[str, ...]:
     """Every sentence that may be spoken after option 1, now or to come: announcements and MASH's closures."""
     return tuple(n.say for n in (*state.announcements, *(c for c in state.closures if c.service == Route.MASH)))
@@ -106,7 +113,8 @@ def set_emergency(session, defaults: LineState, on: bool, say: str | None, actor
     """Turn emergency mode on (every key reaches MASH, EDT out of hours, after its sentence) or off."""
     config = _config(session, defaults, now)
     state = load_state(session, defaults, now)
-    sentence = " ".join((say or config.emergency_say or state.emergency_say).split())
+    # Turning it off keeps the sentence for next time: a new one is given, and checked, with `on`.
+    sentence = " ".join(((say if on else None) or config.emergency_say or state.emergency_say).split())
     if on:
         _refuse_if(check_emergency(state.wording, sentence))
     if config.emergency == on and (not on or sentence == config.emergency_say):

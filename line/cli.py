@@ -12,9 +12,9 @@ from flask.cli import with_appcontext
 from db.line import get_menu_versions
 from db.session import get_engine, session_scope
 from ivr.clock import app_now
-from line.changes import (ANNOUNCEMENT, CLOSURE, DEFAULT_VERSION, LineRefused, add_announcement, add_closure, publish,
-                          remove_notice, save_draft, set_emergency, set_hours, set_number)
 from ivr.line_settings import line_cache, load_state
+from line.changes import (ANNOUNCEMENT, CLOSURE, DEFAULT_VERSION, LineRefused, add_announcement, add_closure,
+                          locked_state, publish, remove_notice, save_draft, set_emergency, set_hours, set_number)
 from routing.hours import LONDON, london_moment
 from routing.line import LINES, SERVICES_WITH_HOURS
 
@@ -158,6 +158,8 @@ def announcement_remove_command(announcement_id: int):
 @with_appcontext
 def emergency_command(state: str, say: str | None):
     """Emergency mode: every key reaches MASH (EDT out of hours), for when a service's phones are down."""
+    if state == "off" and say:
+        _refused(["--say goes with `on`: turning emergency mode off keeps its sentence for next time"])
     _change(lambda session, defaults, now: "Changed " + set_emergency(session, defaults, state == "on", say,
                                                                       CLI_ACTOR, now))
 
@@ -197,7 +199,7 @@ def publish_command(file: Path):
     note = texts.pop("note", None) or f"from {file.name}"
 
     def work(session, defaults, now):
-        base = load_state(session, defaults, now).wording
+        base = locked_state(session, defaults, now).wording  # locked first: the playing wording cannot move under it
         version = save_draft(session, texts, note, CLI_ACTOR, now, base)
         return f"Published version {version.version}: " + publish(session, defaults, version.version, CLI_ACTOR, now)
     _change(work)

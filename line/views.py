@@ -7,9 +7,9 @@ from db.line import get_menu_version, get_menu_versions
 from db.models import MenuVersion
 from db.session import get_session
 from ivr.clock import app_now
+from ivr.line_settings import line_cache, load_state
 from line.changes import (ANNOUNCEMENT, CLOSURE, DEFAULT_VERSION, LineRefused, add_announcement, add_closure, publish,
                           remove_notice, save_draft, set_emergency, set_hours, set_number)
-from ivr.line_settings import line_cache, load_state
 from routing.hours import LONDON, london_moment
 from routing.line import LINES, SERVICES_WITH_HOURS, transcript
 from routing.menu import DEFAULT_WORDING, WORDING_FIELDS, wording_from
@@ -101,7 +101,7 @@ def closures():
     form = request.form
 
     def change(s, d, actor, now):
-        closure = add_closure(s, d, form.get("service", ""), _moment("from"), _moment("to"), form.get("say", ""),
+        closure = add_closure(s, d, form.get("service", ""), _moment("from"), _moment("to", True), form.get("say", ""),
                               actor, now, form.get("reason"))
         return f"Closure {closure.id} added."
     return _apply(change)
@@ -121,7 +121,7 @@ def announcements():
     form = request.form
 
     def change(s, d, actor, now):
-        notice = add_announcement(s, d, form.get("say", ""), _moment("from"), _moment("to"), actor, now)
+        notice = add_announcement(s, d, form.get("say", ""), _moment("from"), _moment("to", True), actor, now)
         return f"Announcement {notice.id} added."
     return _apply(change)
 

@@ -16,6 +16,7 @@ from db.models import Call, School
 from db.reasons import get_reason, get_reasons
 from db.session import get_session
 from db.stats import get_mash_calls
+from ivr.line_settings import current_line
 from messages.inbox import may_hear
 from routing.hours import london_date
 from routing.recording import recording_audio_url
@@ -109,7 +110,7 @@ def contact(reference: str):
         saved = save_status(get_session(), reference, form["status"], outcome=form["outcome"] or None,
                     reason_code=form["reason_code"] or None, note=form["note"] or None,
                     actor=current_user().username,
-                    settings=current_app.config["SETTINGS"], now=current_app.config["CLOCK"]())
+                    settings=current_line().settings, now=current_app.config["CLOCK"]())
     except ContactError as exc:
         return _contact_page(reference, error=str(exc), form=form, status=400)
     flash(f"Contact {saved.reference} is now {STATUS_LABELS.get(saved.status, saved.status)}.")

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from db.session import session_scope
-from line.changes import publish, save_draft
-from ivr.line_settings import load_state
+from line.changes import locked_state, publish, save_draft
 
 
 def change_line(app, change, *args, actor: str = "supervisor-user"):
@@ -17,6 +16,6 @@ def publish_wording(app, actor: str = "supervisor-user", **texts) -> int:
     """Save a draft of the playing wording with these sentences changed, and publish it; returns its version."""
     with app.app_context(), session_scope(app.extensions["db_engine"]) as session:
         defaults, now = app.extensions["line_cache"].defaults.state, app.config["CLOCK"]()
-        version = save_draft(session, texts, None, actor, now, load_state(session, defaults, now).wording)
+        version = save_draft(session, texts, None, actor, now, locked_state(session, defaults, now).wording)
         publish(session, defaults, version.version, actor, now)
         return version.version

@@ -9,8 +9,8 @@ from flask.cli import with_appcontext
 from db.session import get_engine, session_scope
 from db.trials import get_trial_by_name, get_trials
 from ivr.clock import app_now
-from ivr.line_settings import line_cache, load_state
-from line.changes import spoken_notices
+from ivr.line_settings import line_cache
+from line.changes import locked_state, spoken_notices
 from trials.analysis import DEFAULT_EFFECT, DEFAULT_EFFECT_SECONDS, to_csv
 from trials.definition import TrialDefinitionError, load_definition_text
 from trials.report import last_day, date_words, plain_text, results_for, shares_text, trial_status
@@ -39,7 +39,7 @@ def create_command(file: Path):
     try:
         definition = load_definition_text(file.read_text(encoding="utf-8"))
         with session_scope(get_engine()) as session:
-            state = load_state(session, line_cache().defaults.state, app_now())
+            state = locked_state(session, line_cache().defaults.state, app_now())
             trial = save_trial(session, definition, app_now(), CLI_ACTOR, state.wording, spoken_notices(state))
             summary = f"{trial.name}: {date_words(trial.starts_at)} to {last_day(trial)}, {shares_text(trial)}"
     except (TrialDefinitionError, UnicodeDecodeError) as exc:

@@ -7,8 +7,8 @@ from flask_wtf import FlaskForm
 from db.session import get_session
 from db.trials import get_trial, get_trials
 from ivr.clock import app_now
-from ivr.line_settings import current_line
-from line.changes import spoken_notices
+from ivr.line_settings import current_line, line_cache
+from line.changes import locked_state, spoken_notices
 from routing.menu import VARIABLE_FIELDS
 from staff.auth import current_user, login_required
 from staff.errors import error_pages
@@ -80,7 +80,7 @@ def new():
     if definition is not None:
         session = get_session()
         try:
-            state = current_line().state
+            state = locked_state(session, line_cache().defaults.state, app_now())
             trial = save_trial(session, definition, app_now(), current_user().username, state.wording,
                                spoken_notices(state))
             session.commit()

@@ -8,6 +8,8 @@ from sqlmodel import Session, select
 from db.models import AuditEvent, LineConfig, LineNotice, MenuVersion
 from line.cli import line_group, menu_group
 from routing.menu import DEFAULT_WORDING
+from tests.call_support import start
+from tests.twilio_client import said
 
 SAFE_OPTION2 = "Want advice from a colleague? Press 2 for the DSL Infoline."
 
@@ -166,14 +168,24 @@ def test_versions_lists_the_default_wording_as_version_0_playing_before_any_is_p
     assert ivr("menu", "versions").output.startswith("0  published (playing)  the council's poster")
 
 
-def test_rollback_0_restores_the_posters_default_wording(ivr, app, tmp_path):
+def test_rollback_0_restores_the_posters_default_wording(ivr, twilio, tmp_path):
     assert ivr("menu", "publish", write_menu(tmp_path, {"option2": SAFE_OPTION2})).exit_code == 0
+    assert SAFE_OPTION2 in said(start(twilio, CallSid="CA" + "2" * 32))
     back = ivr("menu", "rollback", "0")
     assert back.exit_code == 0, back.output
     assert back.output.strip() == "Rolled back: menu: version 1 -> the default wording (version 0)"
     assert ivr("menu", "versions").output.splitlines()[-1].startswith("0  published (playing)")
-    assert "menu: the default wording" in ivr("line", "show").output
-    assert DEFAULT_WORDING.option2 != SAFE_OPTION2
+    heard = said(start(twilio, CallSid="CA" + "3" * 32))
+    assert DEFAULT_WORDING.option2 in heard and SAFE_OPTION2 not in heard
+
+
+def test_turning_emergency_mode_off_keeps_its_sentence_and_refuses_a_new_one(ivr):
+    assert ivr("line", "emergency", "on", "--say", "The Infoline phones are down today.").exit_code == 0
+    refused = ivr("line", "emergency", "off", "--say", "Something else.")
+    assert refused.exit_code == 1 and "--say goes with `on`" in refused.output
+    assert ivr("line", "emergency", "off").exit_code == 0
+    again = ivr("line", "emergency", "on")
+    assert again.exit_code == 0 and "-> on (The Infoline phones are down today.)" in again.output
 
 
 @pytest.mark.parametrize("args, problem", [

@@ -6,6 +6,7 @@ from sqlmodel import Session, select
 from db.models import AuditEvent, LineNotice
 from routing.menu import DEFAULT_WORDING
 from tests.staff_support import form_token, page, signed_in_client, table_rows
+from tests.trial_support import make_trial
 
 NEW_OPTION2 = "Want advice from a colleague? Press 2 for the DSL Infoline."
 
@@ -123,3 +124,24 @@ def test_the_posters_wording_is_version_0_and_can_be_restored_from_its_preview(a
     assert DEFAULT_WORDING.option2 in preview.xpath("//ol[@id='transcript']/li/text()")
     assert post(client, "/menu/0/rollback", {}, form_page="/menu/0").status_code == 303
     assert page(client.get("/menu")).xpath("string(//*[@id='playing'])").startswith("the default wording")
+
+
+def test_an_announcement_a_running_trial_makes_too_long_is_refused_on_the_page_naming_the_trial(app, engine, clock):
+    make_trial(engine, clock.now)  # its "norms" variant lengthens option 2 and the closing line
+    client = signed_in_client(app, "supervisor")
+    answer = post(client, "/line/announcements", {"form": "announcement", "from": "2026-11-24T09:00",
+                                                  "to": "2026-11-24T17:00",
+                                                  "say": "We are receiving a high number of calls today, sorry."})
+    assert answer.status_code == 400
+    alert = page(answer).xpath("string(//*[@role='alert'])")
+    assert "trial social-norms variant norms: rule 'a caller who presses nothing reaches MASH within 45 s'" in alert
+    assert page(answer).xpath("//input[@id='announcement-say']/@value") == [
+        "We are receiving a high number of calls today, sorry."]
+
+
+def test_a_date_only_end_on_the_page_means_the_whole_day_as_in_the_cli(app):
+    client = signed_in_client(app, "supervisor")
+    post(client, "/line/closures", {"form": "closure", "service": "EARLY_HELP", "from": "2026-11-24",
+                                    "to": "2026-11-24", "say": "Early Help is closed today."})
+    assert table_rows(page(client.get("/line")), "closures")[0][2] == "25 Nov 2026 00:00"
+
