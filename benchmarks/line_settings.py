@@ -29,7 +29,7 @@ from twilio.request_validator import RequestValidator
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.webhooks import free_port, procfile_web_args  # noqa: E402
+from benchmarks.webhooks import free_port, procfile_web_args, wait_healthy  # noqa: E402
 
 TOKEN = "benchmark-auth-token"
 PUBLIC = "https://ivr.bench.test"
@@ -83,16 +83,8 @@ def serve(tree: Path, env: dict, log_path: Path) -> tuple[subprocess.Popen, str]
     log = open(log_path, "wb")
     proc = subprocess.Popen(procfile_web_args("ivr.wsgi:app", 1, port), cwd=tree, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            if requests.get(base + "/health", timeout=1).status_code == 200:
-                return proc, base
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise SystemExit(f"gunicorn in {tree} did not start; see {log_path}")
+    wait_healthy(proc, base, f"in {tree}", log_path)
+    return proc, base
 
 
 def timed_calls(base: str, validator, first: int, count: int, expect: bytes) -> list[float]:

@@ -18,19 +18,17 @@ import os
 import secrets
 import subprocess
 import sys
-import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-import requests
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.webhooks import drive, free_port  # noqa: E402
+from benchmarks.webhooks import drive, free_port, wait_healthy  # noqa: E402
 from db.models import Call  # noqa: E402
 from ivr.config import load_settings  # noqa: E402
 from simulator.traffic import run_traffic  # noqa: E402
@@ -69,16 +67,8 @@ def serve(app_spec: str, env: dict, workers: int, threads: int, log_path: Path) 
          "--backlog", "2048", "--no-control-socket", "--bind", f"127.0.0.1:{port}", app_spec],
         cwd=ROOT, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            if requests.get(base + "/health", timeout=1).status_code == 200:
-                return proc, base
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise SystemExit(f"gunicorn for {app_spec} did not start; see {log_path}")
+    wait_healthy(proc, base, f"for {app_spec}", log_path)
+    return proc, base
 
 
 def logged_failures(log_path: Path) -> int:

@@ -38,6 +38,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_healthy(proc: subprocess.Popen, base: str, what: str, log_path: Path, seconds: float = 30) -> None:
+    """Wait for a server's /health; stop it and exit naming its log if it never answers."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            if requests.get(base + "/health", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise SystemExit(f"gunicorn {what} did not start; see {log_path}")
+
+
 def procfile_web_args(app_spec: str, workers: int, port: int) -> list[str]:
     """The Procfile's `web:` command with its variables filled in, bound to loopback, serving app_spec."""
     line = next(l for l in (ROOT / "Procfile").read_text().splitlines() if l.startswith("web:"))

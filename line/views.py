@@ -67,22 +67,25 @@ def settings():
     return _line_page()
 
 
+def _service_setting(change, field: str):
+    """One service's setting from the form (its `service` and `field`), changed by `change`."""
+    form = request.form
+    return _apply(lambda s, d, actor, now: "Changed " + change(s, d, form.get("service", ""), form.get(field, ""),
+                                                               actor, now))
+
+
 @bp.post("/line/hours")
 @login_required(role="supervisor")
 def hours():
     """Change one service's weekly hours."""
-    form = request.form
-    return _apply(lambda s, d, actor, now: "Changed " + set_hours(s, d, form.get("service", ""),
-                                                                  form.get("hours", ""), actor, now))
+    return _service_setting(set_hours, "hours")
 
 
 @bp.post("/line/numbers")
 @login_required(role="supervisor")
 def numbers():
     """Change the number a service's calls are put through to."""
-    form = request.form
-    return _apply(lambda s, d, actor, now: "Changed " + set_number(s, d, form.get("service", ""),
-                                                                   form.get("number", ""), actor, now))
+    return _service_setting(set_number, "number")
 
 
 @bp.post("/line/emergency")
