@@ -138,8 +138,9 @@ def test_a_silent_duty_number_is_told_the_next_number_will_be_called(twilio, app
     live.stand_in.script(FIRST, "human-silent")
     leave_urgent_message(twilio)
     send(app, live)
-    [call] = live.stand_in.log()["calls"]
-    assert "Not accepted. We will call the next number." in " ".join(call["said"])
+    # The same run may already ring the next number (it is due at once), so look at the first call only.
+    first = live.stand_in.log()["calls"][0]
+    assert first["to"] == FIRST and "Not accepted. We will call the next number." in " ".join(first["said"])
 
 
 def test_closing_the_message_stops_the_alert(twilio, app, engine, live, clock):
