@@ -6,7 +6,7 @@ defaults a new database starts with.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
 from typing import Mapping
@@ -52,7 +52,6 @@ class LineState:
     emergency_say: str = prompts.EMERGENCY
     wording: Wording = DEFAULT_WORDING
     menu_version: int | None = None  # the published version; None: the poster's default wording
-    errors: tuple[str, ...] = field(default=(), compare=False)  # why this is a fallback, if it is one
 
     def __post_init__(self) -> None:
         """Freeze the mappings, as the state is shared by every request of a process."""

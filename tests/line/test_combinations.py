@@ -11,8 +11,10 @@ from sqlmodel import Session
 
 from db.models import LineConfig
 from line.changes import LineRefused, add_announcement, add_closure, set_hours
+from tests.call_support import start
 from tests.line_support import change_line, publish_wording
 from tests.trial_support import make_trial, trial_data
+from tests.twilio_client import said
 from trials.cli import trials_group
 
 SILENT_RULE = "rule 'a caller who presses nothing reaches MASH within 45 s'"
@@ -27,9 +29,9 @@ def test_an_announcement_that_a_running_trials_variant_makes_too_long_is_refused
     assert refused.value.errors[0].startswith(f"trial social-norms variant norms: {SILENT_RULE}")
 
 
-def test_the_same_announcement_is_accepted_with_no_trial(app, clock):
-    notice = change_line(app, add_announcement, ANNOUNCEMENT, clock.now, clock.now + timedelta(hours=4))
-    assert notice.id is not None
+def test_the_same_announcement_is_accepted_with_no_trial_and_heard_on_the_next_call(app, twilio, clock):
+    change_line(app, add_announcement, ANNOUNCEMENT, clock.now, clock.now + timedelta(hours=4))
+    assert ANNOUNCEMENT in said(start(twilio))
 
 
 def test_a_closure_of_mash_is_checked_with_the_running_trial_too(app, engine, clock):
