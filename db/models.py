@@ -34,6 +34,28 @@ class SchoolPhone(SQLModel, table=True):
     label: str = "switchboard"
 
 
+class Dsl(SQLModel, table=True):
+    """A school's Designated Safeguarding Lead from the DSL register, with the date of their DSL training."""
+
+    # A re-import finds the DSL again by school and name.
+    __table_args__ = (UniqueConstraint("urn", "name", name="uq_dsl_urn_name"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    urn: int = Field(foreign_key="school.urn", index=True)
+    name: str = Field(max_length=100)
+    trained_on: Optional[date] = None  # the date of their DSL training; None: not trained
+    updated_at: datetime
+
+
+class DslPhone(SQLModel, table=True):
+    """A phone number of a DSL; one number may belong to several DSLs."""
+
+    __table_args__ = (UniqueConstraint("dsl_id", "number", name="uq_dslphone_dsl_number"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    dsl_id: int = Field(foreign_key="dsl.id", index=True)
+    number: str = Field(index=True, max_length=20)  # E.164
+    source: str = Field(default="import", max_length=20)  # "import" or "hand": a re-import keeps hand-added ones
+
+
 class Call(SQLModel, table=True):
     """One inbound call to the MASH number, keyed by Twilio's CallSid."""
 
@@ -57,6 +79,8 @@ class Call(SQLModel, table=True):
     call_status: Optional[str] = None  # Twilio CallStatus from the status callback
     school_urn: Optional[int] = Field(default=None, foreign_key="school.urn")
     school_match: Optional[str] = None
+    # The registered DSL whose number called (only when exactly one DSL has it): the report's per-DSL measures.
+    dsl_id: Optional[int] = Field(default=None, foreign_key="dsl.id", index=True)
     no_input_count: int = 0
     invalid_count: int = 0
     recording_url: Optional[str] = None
@@ -340,6 +364,8 @@ class Trial(SQLModel, table=True):
     variants: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     allocation: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     control: str = "control"
+    # What is allocated: each caller, or each school (callers of an unknown school fall back to by caller).
+    unit: str = Field(default="caller", sa_column_kwargs={"server_default": "caller"}, max_length=20)
     starts_at: datetime
     ends_at: datetime
     stopped_at: Optional[datetime] = None
@@ -386,3 +412,17 @@ class MenuVersion(SQLModel, table=True):
     created_by: str = Field(max_length=128)
     created_at: datetime
     published_at: Optional[datetime] = None  # the last time it was published
+
+
+class Verdict(SQLModel, table=True):
+    """A DSL's answer to "did this answer your question?" after a voice status callback or option 4's status."""
+
+    # One question per callback call or per inbound call, however often Twilio repeats a webhook.
+    __table_args__ = (UniqueConstraint("source", "source_id", name="uq_verdict_source"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source: str = Field(max_length=20)  # "callback" (source_id: Callback.id) or "status_check" (source_id: Call.id)
+    source_id: int
+    contact_id: Optional[int] = Field(default=None, foreign_key="contact.id", index=True)
+    asked_at: datetime = Field(index=True)
+    answer: Optional[str] = Field(default=None, max_length=20)  # "answered" (pressed 1), "needs_more" (2), None
+    answered_at: Optional[datetime] = None
