@@ -21,6 +21,8 @@ FOLLOW_UP_DAYS = 14
 FOLLOW_UP_ROUTES = (Route.MASH, Route.STATUS_CHECK)
 FOLLOW_UP_SERVICES = Route.URGENT_LINES  # the rate is of MASH's own contacts, as it was before services had them
 OPEN_ENDING_STATUSES = ("decided", "closed")
+# The outbox kinds that tell a DSL what became of a contact (the reference text only confirms it was made).
+STATUS_CALLBACK_KINDS = ("decision", "still_assessing", "closed")
 
 
 def new_reference() -> str:
@@ -188,32 +190,52 @@ def _follow_up_calls(session: Session, start: datetime, end: datetime) -> tuple[
     return by_school, by_caller
 
 
-def _called_between(calls: list, after: datetime, before: datetime, own_call_id: int | None) -> bool:
-    """Whether any call (sorted by time) started strictly after `after` and before `before`."""
+def _first_call_between(calls: list, after: datetime, before: datetime, own_call_id: int | None) -> datetime | None:
+    """When the first call (of calls sorted by time) started strictly after `after` and before `before`."""
     index = bisect.bisect_right(calls, (after, float("inf")))
-    return any(call_id != own_call_id for started_at, call_id in calls[index:] if started_at < before)
+    return next((started_at for started_at, call_id in calls[index:] if started_at < before and call_id != own_call_id),
+                None)
+
+
+def _status_callbacks_delivered(session: Session, start: datetime, end: datetime) -> dict[int, datetime]:
+    """When a status update (not the reference text) was first sent, and delivered, for each contact in the range."""
+    rows = session.exec(
+        select(Callback.contact_id, func.min(Callback.claimed_at))
+        .join(Contact, Contact.id == Callback.contact_id)
+        .where(Contact.created_at >= start, Contact.created_at < end, Contact.service.in_(FOLLOW_UP_SERVICES),
+               Callback.state == "delivered", Callback.kind.in_(STATUS_CALLBACK_KINDS),
+               Callback.claimed_at.is_not(None))
+        .group_by(Callback.contact_id))
+    return dict(rows.all())
 
 
 def get_follow_up_rate(session: Session, start: datetime, end: datetime) -> dict:
     """Share of contacts made in [start, end) followed within 14 days, while still open, by a call
-    from the same school or the same caller number to MASH or to option 4 (see README)."""
+    from the same school or the same caller number to MASH or to option 4 (see README); split by whether a
+    status update had been delivered before the first such call (or, with none, before the window ended)."""
     contacts = session.exec(select(Contact.id, Contact.call_id, Contact.created_at, Contact.school_urn,
                                    Contact.caller).where(Contact.created_at >= start, Contact.created_at < end,
                                                          Contact.service.in_(FOLLOW_UP_SERVICES))).all()
     open_until = _open_until(session, start, end)
+    delivered = _status_callbacks_delivered(session, start, end)
     by_school, by_caller = _follow_up_calls(session, start, end)
-    followed = 0
+    followed = after_contacts = after_followed = 0
     for contact_id, call_id, created_at, urn, caller in contacts:
         window_end = created_at + timedelta(days=FOLLOW_UP_DAYS)
         closed = open_until.get(contact_id)
         before = min(window_end, closed) if closed is not None else window_end
         candidates = [by_school.get(urn, []) if urn is not None else [],
                       by_caller.get(caller, []) if caller and caller != WITHHELD else []]
-        if any(_called_between(calls, created_at, before, call_id) for calls in candidates):
-            followed += 1
+        firsts = [t for calls in candidates if (t := _first_call_between(calls, created_at, before, call_id))]
+        first = min(firsts) if firsts else None
+        followed += first is not None
+        update = delivered.get(contact_id)
+        if update is not None and update < (first or before):
+            after_contacts, after_followed = after_contacts + 1, after_followed + (first is not None)
     total = len(contacts)
     return {"contacts": total, "followed_up": followed, "rate": (followed / total) if total else 0.0,
-            "window_days": FOLLOW_UP_DAYS}
+            "window_days": FOLLOW_UP_DAYS, "after_callback_contacts": after_contacts,
+            "after_callback_followed": after_followed}
 
 
 def get_promise_kept(session: Session, start: datetime, end: datetime) -> dict[str, tuple[int, int]]:

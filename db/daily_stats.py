@@ -50,11 +50,16 @@ class Counts:
     schools: list = field(default_factory=list)  # (in_hours, urn, calls, {route: calls}, urgent)
 
 
-def _utc_hour(dialect: str):
-    """The UTC hour a call started in, as text 'YYYY-MM-DD HH' (the London hour is worked out from it)."""
+def utc_hour(dialect: str, column=Call.started_at):
+    """The UTC hour of a time column (a call's start by default), as text 'YYYY-MM-DD HH' (for the London hour)."""
     if dialect == "postgresql":
-        return func.to_char(func.timezone("UTC", Call.started_at), "YYYY-MM-DD HH24")
-    return func.strftime("%Y-%m-%d %H", Call.started_at)
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24")
+    return func.strftime("%Y-%m-%d %H", column)
+
+
+def london_hour(utc_hour_text: str) -> datetime:
+    """The London time of an hour given as utc_hour's text."""
+    return datetime.strptime(utc_hour_text, "%Y-%m-%d %H").replace(tzinfo=timezone.utc).astimezone(LONDON)
 
 
 def _seconds_to_route(dialect: str):
@@ -72,13 +77,13 @@ def _count(flag) -> object:
 
 
 def _count_routes(session: Session, where: list, dialect: str, counts: Counts) -> None:
-    hour, route = _utc_hour(dialect), func.coalesce(Call.route, "")
+    hour, route = utc_hour(dialect), func.coalesce(Call.route, "")
     service, transfer = func.coalesce(Call.service, Call.route, ""), func.coalesce(Call.transfer_status, "")
-    for utc_hour, in_hours, r, sv, tr, *measures in session.exec(
+    for hour_text, in_hours, r, sv, tr, *measures in session.exec(
             select(hour, Call.in_hours, route, service, transfer, func.count(), _count(Call.no_input_count > 0),
                    _count(Call.invalid_count > 0), func.count(Call.school_urn))
             .where(*where).group_by(hour, Call.in_hours, route, service, transfer)):
-        local = datetime.strptime(utc_hour, "%Y-%m-%d %H").replace(tzinfo=timezone.utc).astimezone(LONDON)
+        local = london_hour(hour_text)
         row = counts.routes[(local.date(), in_hours, r, sv, tr)]
         for index, value in enumerate(measures):
             row[index] += int(value)

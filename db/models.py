@@ -297,6 +297,9 @@ class StatDay(SQLModel, table=True):
     # The follow-up rate of the day's contacts, kept once their 14-day windows have all ended.
     follow_up_contacts: Optional[int] = None
     follow_up_followed: Optional[int] = None
+    # Of those, the contacts a status update reached before any follow-up, and how many were followed up after it.
+    after_callback_contacts: Optional[int] = None
+    after_callback_followed: Optional[int] = None
 
 
 class DailyRouteStat(SQLModel, table=True):

@@ -15,6 +15,7 @@ from db.daily_stats import (DAILY_TABLES, ROUTES, SETTLE_AFTER, URGENT, count_ca
                             first_live_day, get_built_days, save_settled_stats)
 from db.models import Call, Callback, CallStep, Contact, School, StatDay
 from routing.hours import london_date
+from routing.statistics import wilson_interval
 
 
 @dataclass
@@ -111,22 +112,36 @@ def get_follow_up(session: Session, first: date, last: date, now: datetime) -> d
     `pending_contacts`. Each day's figure comes from db.contacts.get_follow_up_rate, kept on its StatDay."""
     final = min(last, last_final_follow_up_day(now))
     save_settled_stats(session, first, final, now)
-    contacts = followed = 0
+    sums = dict.fromkeys(("contacts", "followed", "after", "after_followed"), 0)
     missing = False
     for stat in session.exec(select(StatDay).where(StatDay.day >= first, StatDay.day <= final)).all():
-        if stat.follow_up_contacts is None:
+        if stat.follow_up_contacts is None or stat.after_callback_contacts is None:
             rate = get_follow_up_rate(session, *day_bounds(stat.day, stat.day))
-            stat.follow_up_contacts, stat.follow_up_followed, missing = rate["contacts"], rate["followed_up"], True
-        contacts, followed = contacts + stat.follow_up_contacts, followed + stat.follow_up_followed
+            stat.follow_up_contacts, stat.follow_up_followed = rate["contacts"], rate["followed_up"]
+            stat.after_callback_contacts = rate["after_callback_contacts"]
+            stat.after_callback_followed, missing = rate["after_callback_followed"], True
+        for key, value in zip(sums, (stat.follow_up_contacts, stat.follow_up_followed, stat.after_callback_contacts,
+                                     stat.after_callback_followed)):
+            sums[key] += value
     if missing:
         session.commit()
     pending_from, pending_end = day_bounds(max(first, final + timedelta(days=1)), last)
     pending = session.exec(select(func.count()).select_from(Contact).where(
         Contact.created_at >= pending_from, Contact.created_at < pending_end,
         Contact.service.in_(FOLLOW_UP_SERVICES))).one()
+    contacts, followed = sums["contacts"], sums["followed"]
     return {"contacts": contacts, "followed_up": followed, "rate": followed / contacts if contacts else 0.0,
             "window_days": FOLLOW_UP_DAYS, "from": first.isoformat(),
-            "to": final.isoformat() if final >= first else None, "pending_contacts": pending}
+            "to": final.isoformat() if final >= first else None, "pending_contacts": pending,
+            "after_callback": follow_up_group(sums["after"], sums["after_followed"]),
+            "without_callback": follow_up_group(contacts - sums["after"], followed - sums["after_followed"])}
+
+
+def follow_up_group(contacts: int, followed: int) -> dict:
+    """A share followed up, with its 95% Wilson interval (None bounds when there are no contacts)."""
+    low, high = wilson_interval(followed, contacts)
+    return {"contacts": contacts, "followed_up": followed, "rate": followed / contacts if contacts else 0.0,
+            "ci_low": low, "ci_high": high}
 
 
 def get_schools(session: Session, urns: Iterable[int]) -> dict[int, tuple[str, int | None]]:

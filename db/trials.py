@@ -52,7 +52,8 @@ def save_new_trial(session: Session, values: dict, now: datetime, actor: str) ->
     except IntegrityError:
         session.rollback()
         return None
-    save_audit_event(session, actor, "trial_created", f"trial {trial.name}: {', '.join(trial.variants)}", at=now)
+    save_audit_event(session, actor, "trial_created",
+                     f"trial {trial.name}: {', '.join(trial.variants)}, by {trial.unit}", at=now)
     return trial
 
 
@@ -67,7 +68,7 @@ def get_trial_calls(session: Session, trial: Trial) -> list:
     """The calls of a trial with what the analysis needs, and the outcome of any MASH contact they opened."""
     rows = session.exec(
         select(Call.variant, Call.service, Call.route, Call.no_input_count, Call.invalid_count,
-               Call.started_at, Call.routed_at, Call.caller, Contact.outcome)
+               Call.started_at, Call.routed_at, Call.caller, Contact.outcome, Call.school_urn)
         .outerjoin(Contact, Contact.call_id == Call.id)
         .where(Call.trial_id == trial.id)
     )

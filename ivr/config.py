@@ -17,6 +17,7 @@ DEFAULT_SECRET_KEY = "dev-only-change-me"
 DEFAULT_HOURS = "Mon-Thu 08:30-17:30; Fri 08:30-17:00"
 TWILIO_API_DEFAULT = "https://api.twilio.com"
 DEFAULT_FORWARDED_ALLOW_IPS = ("127.0.0.1", "::1")  # gunicorn's own default: a proxy on the same host
+DEFAULT_UNIT_COST_GBP = 265.50  # the report's cost of one MASH contact, for the needless contacts' estimate
 DEFAULT_PROMISE_TARGET = 0.9  # the share of decisions made by the promised time that MASH aims for
 
 
@@ -100,6 +101,20 @@ def _share(env: dict, name: str, default: float) -> float:
     return value
 
 
+def _money(env: dict, name: str, default: float) -> float:
+    """An amount in pounds above 0, such as 265.50 (a pound sign and commas are allowed)."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw.lstrip("£").replace(",", ""))
+    except ValueError:
+        raise ConfigError(f"{name}: {raw!r} is not an amount in pounds (write one such as 265.50)") from None
+    if not 0 < value < 1_000_000 or value != value:
+        raise ConfigError(f"{name}: must be above 0 and under 1,000,000 pounds, got {raw}")
+    return round(value, 2)
+
+
 def _https_origin(env: dict, name: str) -> str | None:
     raw = (env.get(name) or "").strip().rstrip("/")
     if not raw:
@@ -177,6 +192,7 @@ class Settings:
     retention_days: int = 400
     decision_promise_working_days: int = 1
     promise_target: float = DEFAULT_PROMISE_TARGET  # drawn on the dashboard's promise-kept chart
+    unit_cost_gbp: float = DEFAULT_UNIT_COST_GBP  # times the needless contacts: the dashboard's estimated cost
     callback_target_hours: int = 2  # a busy line's caller is called back within this many working hours
     proxy_fix_hops: int = 1  # proxies in front of the app whose X-Forwarded-* headers are trusted
     # Addresses whose X-Forwarded-* headers are believed (gunicorn reads the same variable); "*" trusts any.
@@ -272,6 +288,7 @@ def load_settings(environ: dict | None = None, instance_path: str = "instance") 
         retention_days=_int(env, "RETENTION_DAYS", Settings.retention_days, minimum=1),
         proxy_fix_hops=_int(env, "PROXY_FIX_HOPS", Settings.proxy_fix_hops, minimum=0),
         promise_target=_share(env, "PROMISE_TARGET", Settings.promise_target),
+        unit_cost_gbp=_money(env, "UNIT_COST_GBP", Settings.unit_cost_gbp),
         callback_target_hours=_int(env, "CALLBACK_TARGET", Settings.callback_target_hours, minimum=1),
         forwarded_allow_ips=_networks(env, "FORWARDED_ALLOW_IPS"),
         duty_numbers=_duty_numbers(env, "DUTY_NUMBERS"),

@@ -62,7 +62,8 @@ def stats():
         period = parse_period(request.args, london_date(now))
     except PeriodError as exc:
         return jsonify({"error": f"{exc}."}), 400
-    report = gather_report(db, period, now, current_app.config["SETTINGS"].promise_target)
+    settings = current_app.config["SETTINGS"]
+    report = gather_report(db, period, now, settings.promise_target, settings.unit_cost_gbp)
     if stored.last_used_at is None or now - stored.last_used_at > LAST_USED_EVERY:
         stored.last_used_at = now
         db.commit()

@@ -26,8 +26,9 @@ def _period():
 
 
 def _report(period) -> dict:
-    return gather_report(get_session(), period, current_app.config["CLOCK"](),
-                         current_app.config["SETTINGS"].promise_target)
+    settings = current_app.config["SETTINGS"]
+    return gather_report(get_session(), period, current_app.config["CLOCK"](), settings.promise_target,
+                         settings.unit_cost_gbp)
 
 
 @bp.get("/dashboard")

@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Callable
 
 from markupsafe import Markup
 
@@ -13,80 +10,29 @@ from db.contacts import get_promise_kept
 from db.daily_stats import day_bounds
 from db.messages import get_callback_request_times, get_message_actions
 from db.models import Route
-from db.stats import get_callback_states, get_figures, get_follow_up, get_overflowed_call_count, get_schools
-from ivr.config import DEFAULT_PROMISE_TARGET
-from routing.hours import london_date
+from db.stats import get_callback_states, get_figures, get_overflowed_call_count, get_schools
 from routing.transfer import ANSWERED, OVERFLOW_KEY
 from routing.vocabulary import MESSAGE_STATE_LABELS, MESSAGE_STATES
 from staff.charts import Chart
 from staff.stats import (CALLBACK_LABELS, DIVERTED, ROUTE_LABELS, ROUTES, SERVICES, TOP_SCHOOLS, TRANSFER_LABELS,
-                         WEEKDAYS, Period, daily_rows, hour_grid, median_from_counts, rate, route_totals,
-                         school_table)
+                         WEEKDAYS, daily_rows, hour_grid, median_from_counts, rate, route_totals, school_table)
+from staff.outcome_figures import OUTCOME_FIGURES
+from staff.reads import Figure, Reads, follow_up, shared
 from staff.tables import Table
 
 
-class Reads:
-    """A period's database reads for one report: each runs once, however many figures use it."""
-
-    def __init__(self, session, period: Period, now: datetime, promise_target: float = DEFAULT_PROMISE_TARGET):
-        self.session, self.period, self.now = session, period, now
-        self.promise_target = promise_target  # the PROMISE_TARGET setting, drawn on the promise-kept chart
-        self.today: date = london_date(now)
-        self._done: dict = {}
-
-    def query(self, function: Callable, *args):
-        """function(session, *args), a query function from db/."""
-        key = (function, args)
-        if key not in self._done:
-            self._done[key] = function(self.session, *args)
-        return self._done[key]
-
-    def once(self, function: Callable):
-        """function(self): a sum over rows that several figures share."""
-        if function not in self._done:
-            self._done[function] = function(self)
-        return self._done[function]
-
-
-@dataclass(frozen=True)
-class Figure:
-    """One dashboard figure: the table `key` (its id and CSV name) captioned `label`, under `section`."""
-
-    key: str
-    label: str
-    section: str
-    data: Callable[[Reads], dict]  # its part of the report: the /api/stats keys it fills
-    columns: tuple[tuple[str, str], ...]  # (heading, kind); kind int, pct, seconds or text
-    rows: Callable[[dict], list[list]]  # the table's rows, from the whole report
-    chart: Chart | None = None
-    scroll: str = ""  # the CSS class of a box the table scrolls in (long or wide tables)
-
-    def table(self, report: dict) -> Table:
-        """The figure's table for a report: on the page and in its CSV alike."""
-        return Table(self.key, self.label, list(self.columns), self.rows(report))
-
-    def draw(self, table: Table) -> Markup | None:
-        """The figure's chart, drawn from its table's rows."""
-        return self.chart.draw(self.key, self.label, table.rows) if self.chart else None
-
-
-def _shared(function: Callable[[Reads], object]) -> Callable[[Reads], object]:
-    """A sum several figures use, worked out once per report."""
-    return lambda reads: reads.once(function)
-
-
-@_shared
+@shared
 def _counts(reads: Reads):
     period = reads.period
     return reads.query(get_figures, period.start, period.end, period.in_hours, reads.now)
 
 
-@_shared
+@shared
 def _totals(reads: Reads):
     return route_totals(_counts(reads).routes)
 
 
-@_shared
+@shared
 def _schools(reads: Reads) -> list[dict]:
     rows = _counts(reads).schools
     return school_table(rows, reads.query(get_schools, tuple(sorted({row[0] for row in rows}))))
@@ -107,14 +53,14 @@ def _destinations(reads: Reads) -> dict:
 
 def _key_figures(reads: Reads) -> dict:
     # Follow-ups cover all hours: a contact's follow-up call may come in or out of hours.
-    totals, period = _totals(reads), reads.period
+    totals = _totals(reads)
     abandoned = totals.by_route[Route.ABANDONED]
     return {
         "abandonment": {"abandoned": abandoned, "calls": totals.calls, "rate": rate(abandoned, totals.calls)},
         "no_input": {"calls": totals.no_input, "rate": rate(totals.no_input, totals.calls)},
         "invalid_key": {"calls": totals.invalid, "rate": rate(totals.invalid, totals.calls)},
         "median_seconds_to_route": median_from_counts(Counter({int(s): int(n) for s, n in _counts(reads).times})),
-        "follow_up": dict(reads.query(get_follow_up, period.start, period.end, reads.now)),
+        "follow_up": follow_up(reads),
     }
 
 
@@ -310,6 +256,7 @@ FIGURES: tuple[Figure, ...] = (
            lambda report: [[s["name"], s["urn"], s["pupils"], s["calls"], *(s["by_route"][r] for r in ROUTES),
                             s["mash_contacts"], s["mash_per_100_pupils"]] for s in report["by_school"]],
            scroll="scroll"),
+    *OUTCOME_FIGURES,
 )
 
 

@@ -50,6 +50,10 @@ def cell_text(value, kind: str) -> str:
         return duration(value)
     if kind == "int":
         return f"{int(value):,}"
+    if kind == "ratio":
+        return f"{value:,.2f}"
+    if kind == "gbp":
+        return f"£{value:,.2f}"
     return str(value)
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Table:
-    """A titled table; each column is (heading, kind) with kind int, pct, seconds or text."""
+    """A titled table; each column is (heading, kind) with kind int, pct, seconds, ratio, gbp or text."""
 
     name: str
     title: str
@@ -20,4 +20,6 @@ def cell_value(value, kind: str):
         return ""
     if kind == "pct":
         return round(value * 100, 1)
+    if kind in ("ratio", "gbp"):
+        return round(value, 2)
     return value

@@ -1,4 +1,4 @@
-"""Which variant a call hears: by allocation shares, sticky per caller within a trial (pure)."""
+"""Which variant a call hears: by allocation shares, sticky per caller (or per school) within a trial (pure)."""
 from __future__ import annotations
 
 import hashlib
@@ -29,14 +29,22 @@ def caller_draw(trial_id: int, caller: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
+def school_draw(trial_id: int, urn: int) -> float:
+    """A uniform number in [0, 1) fixed by (trial, school): every caller of a school hears the same variant."""
+    digest = hashlib.sha256(f"mash-ivr-trial-school:{trial_id}:{urn}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
 def is_known_caller(caller: str | None) -> bool:
     """Whether the caller ID can recognise a repeat call."""
     return bool(caller) and caller != WITHHELD
 
 
 def choose_variant(trial_id: int, allocation: dict[str, float], caller: str | None,
-                   rng: random.Random | None = None) -> str:
-    """A call's variant: sticky by caller number, a fresh random draw for a withheld caller."""
+                   rng: random.Random | None = None, school_urn: int | None = None) -> str:
+    """A call's variant: by school when one is given, else sticky by caller number, else a fresh random draw."""
+    if school_urn is not None:
+        return pick_variant(allocation, school_draw(trial_id, school_urn))
     if is_known_caller(caller):
         return pick_variant(allocation, caller_draw(trial_id, caller))
     return pick_variant(allocation, (rng or _SYSTEM_RANDOM).random())

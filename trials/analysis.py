@@ -13,6 +13,7 @@ from scipy import stats
 
 from db.models import Route
 from trials.allocation import is_known_caller
+from trials.clusters import ClusterResults, cluster_analysis
 
 ALPHA = 0.05
 POWER = 0.80
@@ -39,6 +40,7 @@ class TrialCall:
     routed_at: datetime | None = None
     caller: str | None = None
     outcome: str | None = None  # the MASH contact's outcome, if the call opened one
+    school_urn: int | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,8 @@ class TrialResults:
     effect: float
     effect_seconds: float
     rows: list[ResultRow]
+    unit: str = "caller"
+    clusters: ClusterResults | None = None  # for a trial allocated by school
 
 
 def wilson_interval(k: int, n: int, confidence: float = 1 - ALPHA) -> tuple[float | None, float | None]:
@@ -202,8 +206,8 @@ def _time_rows(groups: dict[str, list], control: str, effect_seconds: float) -> 
 
 
 def analyse(calls: Iterable, variants: list[str], control: str, effect: float = DEFAULT_EFFECT,
-            effect_seconds: float = DEFAULT_EFFECT_SECONDS) -> TrialResults:
-    """Every measure for every variant, the control first, as the results table."""
+            effect_seconds: float = DEFAULT_EFFECT_SECONDS, unit: str = "caller") -> TrialResults:
+    """Every measure for every variant, the control first, as the results table (school trials: clustered too)."""
     if control not in variants:
         raise ValueError(f"the control {control!r} is not a variant")
     if not 0 < effect < 1:
@@ -216,8 +220,10 @@ def analyse(calls: Iterable, variants: list[str], control: str, effect: float = 
     rows = [row for m in PROPORTIONS for row in _proportion_rows(m, groups, control, effect)]
     rows += _time_rows(groups, control, effect_seconds)
     callers = {v: distinct_callers(cs) for v, cs in groups.items()}
+    # Callers of one school hear one variant and act alike, so only the school-level spread is honest there.
+    clusters = cluster_analysis(groups, control, PROPORTIONS) if unit == "school" else None
     return TrialResults(control, order, {v: len(cs) for v, cs in groups.items()}, callers, effect,
-                        effect_seconds, rows)
+                        effect_seconds, rows, unit, clusters)
 
 
 def distinct_callers(calls: list) -> int:
@@ -228,6 +234,10 @@ def distinct_callers(calls: list) -> int:
 
 CSV_COLUMNS = ("measure", "label", "variant", "control", "unit", "n", "count", "value", "ci_low", "ci_high",
                "difference", "p_value", "test", "needed_per_variant", "reached")
+CLUSTER_COLUMNS = ("measure", "label", "variant", "control", "schools_or_calls", "n", "count", "value",
+                   "cluster_ci_low", "cluster_ci_high", "design_effect", "difference", "difference_ci_low",
+                   "difference_ci_high", "p_value", "test")
+SCHOOL_COLUMNS = ("measure", "school_urn", "variant", "calls", "successes", "rate")
 
 
 def _cell(value):
@@ -249,4 +259,19 @@ def to_csv(results: TrialResults) -> str:
         writer.writerow([_cell(v) for v in (r.measure, r.label, r.variant, r.is_control, r.unit, r.n, r.count,
                                             r.value, r.ci_low, r.ci_high, r.difference, r.p_value, r.test,
                                             r.needed, r.reached)])
+    if results.clusters is not None:
+        _write_clusters(writer, results.clusters)
     return out.getvalue()
+
+
+def _write_clusters(writer, clusters: ClusterResults) -> None:
+    """A school trial's CSV goes on with the clustered table and the per-school rates, each after a blank row."""
+    writer.writerows([[], [f"clustered by school: {clusters.method}"], CLUSTER_COLUMNS])
+    for r in clusters.rows:
+        writer.writerow([_cell(v) for v in (r.measure, r.label, r.variant, r.is_control, r.clusters, r.n, r.count,
+                                            r.value, r.ci_low, r.ci_high, r.design_effect, r.difference,
+                                            r.diff_low, r.diff_high, r.p_value, r.test)])
+    writer.writerows([[], ["per-school rates (school_urn blank: school not known, each call its own cluster)"],
+                      SCHOOL_COLUMNS])
+    for s in clusters.schools:
+        writer.writerow([_cell(v) for v in (s.measure, s.urn, s.variant, s.calls, s.successes, s.rate)])

@@ -23,7 +23,10 @@ def assign_trial_variant(session, call, now: datetime) -> None:
         trial = get_active_trial(session, now)
         if trial is None:
             return
-        variant = choose_variant(trial.id, trial.allocation, call.caller)
+        # identify_by_caller_id has already run, so a registered number's school is known here; an unknown
+        # school falls back to allocation by caller.
+        urn = call.school_urn if trial.unit == "school" else None
+        variant = choose_variant(trial.id, trial.allocation, call.caller, school_urn=urn)
         make_wording(trial.variants[variant])  # never assign a wording that cannot be played
         call.trial_id, call.variant = trial.id, variant
     except Exception as exc:

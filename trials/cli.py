@@ -13,7 +13,7 @@ from ivr.line_settings import line_cache
 from line.changes import locked_state, spoken_notices
 from trials.analysis import DEFAULT_EFFECT, DEFAULT_EFFECT_SECONDS, to_csv
 from trials.definition import TrialDefinitionError, load_definition_text
-from trials.report import last_day, date_words, plain_text, results_for, shares_text, trial_status
+from trials.report import last_day, date_words, plain_text, results_for, shares_text, trial_status, unit_text
 from trials.saving import save_trial, save_trial_stop
 
 CLI_ACTOR = "cli"
@@ -41,7 +41,8 @@ def create_command(file: Path):
         with session_scope(get_engine()) as session:
             state = locked_state(session, line_cache().defaults.state, app_now())
             trial = save_trial(session, definition, app_now(), CLI_ACTOR, state.wording, spoken_notices(state))
-            summary = f"{trial.name}: {date_words(trial.starts_at)} to {last_day(trial)}, {shares_text(trial)}"
+            summary = (f"{trial.name}: {date_words(trial.starts_at)} to {last_day(trial)}, {shares_text(trial)}, "
+                       f"allocating {unit_text(trial)}")
     except (TrialDefinitionError, UnicodeDecodeError) as exc:
         errors = getattr(exc, "errors", [str(exc)])
         raise click.ClickException("\n".join(f"{file}: {error}" for error in errors)) from None
@@ -57,7 +58,7 @@ def list_command():
         trials = get_trials(session)
         for trial in trials:
             click.echo(f"{trial.name}  {trial_status(trial, now)}  {date_words(trial.starts_at)} to {last_day(trial)}"
-                       f"  shares: {shares_text(trial)} (control: {trial.control})")
+                       f"  shares: {shares_text(trial)} (control: {trial.control})  unit: {trial.unit}")
     if not trials:
         click.echo("No trials yet. Create one with `ivr trials create FILE.yaml`.")
 

@@ -12,7 +12,10 @@ from routing.menu import VARIABLE_FIELDS, Wording, make_wording
 from routing.menu_rules import check_sentence, check_silent_caller
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-TOP_LEVEL_KEYS = {"name", "control", "start", "end", "allocation", "variants"}
+TOP_LEVEL_KEYS = {"name", "control", "start", "end", "allocation", "variants", "unit"}
+UNITS = ("caller", "school")  # what is allocated to a variant: each caller, or each school (its callers alike)
+
+
 class TrialDefinitionError(ValueError):
     """A trial definition is wrong; each message names the field."""
 
@@ -31,6 +34,7 @@ class TrialDefinition:
     control: str
     starts_at: datetime
     ends_at: datetime
+    unit: str = "caller"
 
     def wording(self, variant: str) -> Wording:
         """The full menu wording of one variant."""
@@ -110,6 +114,15 @@ def _parse_allocation(raw, variants: dict, errors: list[str]) -> dict[str, float
     return {name: shares[name] / total for name in variants if name in shares} if total else {}
 
 
+def _parse_unit(raw, errors: list[str]) -> str:
+    if raw is None or raw == "":
+        return "caller"
+    if raw not in UNITS:
+        errors.append(f"unit: must be caller or school, got {raw!r}")
+        return "caller"
+    return raw
+
+
 def parse_when(raw, field: str, is_end: bool, errors: list[str]) -> datetime | None:
     """A date (a whole day in London; an end date is inclusive) or a date and time, as aware UTC."""
     if raw is None:
@@ -138,13 +151,14 @@ def parse_definition(data) -> TrialDefinition:
     control = str(data.get("control") or "control")
     if variants and control not in variants:
         errors.append(f"control: {control!r} is not one of the variants ({', '.join(variants)})")
+    unit = _parse_unit(data.get("unit"), errors)
     starts_at = parse_when(data.get("start"), "start", False, errors)
     ends_at = parse_when(data.get("end"), "end", True, errors)
     if starts_at and ends_at and ends_at <= starts_at:
         errors.append("end: must be after start")
     if errors:
         raise TrialDefinitionError(errors)
-    return TrialDefinition(name, variants, allocation, control, starts_at, ends_at)
+    return TrialDefinition(name, variants, allocation, control, starts_at, ends_at, unit)
 
 
 def load_definition_text(text: str) -> TrialDefinition:

@@ -14,7 +14,8 @@ COLUMNS = ("Measure", "Variant", "N", "Share (95% CI)", "Difference vs control",
 def results_for(session, trial, effect: float = DEFAULT_EFFECT,
                 effect_seconds: float = DEFAULT_EFFECT_SECONDS) -> TrialResults:
     """Analyse a stored trial's calls."""
-    return analyse(get_trial_calls(session, trial), list(trial.variants), trial.control, effect, effect_seconds)
+    return analyse(get_trial_calls(session, trial), list(trial.variants), trial.control, effect, effect_seconds,
+                   trial.unit)
 
 
 def shares_text(trial) -> str:
@@ -80,8 +81,63 @@ def table(results: TrialResults) -> list[dict]:
         "" if r.needed is None else str(r.needed), reached_text(r)))) for r in results.rows]
 
 
+def _aligned(columns: tuple[str, ...], body: list[dict]) -> str:
+    rows = [dict(zip(columns, columns))] + body
+    widths = {c: max(len(r[c]) for r in rows) for c in columns}
+    return "\n".join("  ".join(r[c].ljust(widths[c]) for c in columns).rstrip() for r in rows)
+
+
 def plain_text(results: TrialResults) -> str:
-    """The table for a terminal."""
-    rows = [dict(zip(COLUMNS, COLUMNS))] + table(results)
-    widths = {c: max(len(r[c]) for r in rows) for c in COLUMNS}
-    return "\n".join("  ".join(r[c].ljust(widths[c]) for c in COLUMNS).rstrip() for r in rows)
+    """The table for a terminal; a school trial's clustered table and per-school rates follow it."""
+    text = _aligned(COLUMNS, table(results))
+    if results.clusters is not None:
+        text += (f"\n\nClustered by school ({results.clusters.method}):\n"
+                 f"{_aligned(CLUSTER_COLUMNS, cluster_table(results))}\n\nPer-school rates:\n"
+                 f"{_aligned(SCHOOL_COLUMNS, school_table(results))}")
+    return text
+
+
+CLUSTER_COLUMNS = ("Measure", "Variant", "Clusters", "N", "Share (95% cluster CI)", "Design effect",
+                   "Difference vs control (95% cluster CI)", "p-value")
+SCHOOL_COLUMNS = ("Measure", "School", "Variant", "Calls", "Successes", "Rate")
+UNIT_WORDS = {"caller": "each caller", "school": "each school (callers of an unknown school: by caller)"}
+
+
+def unit_text(trial) -> str:
+    """What the trial allocates, as people read it."""
+    return UNIT_WORDS.get(trial.unit, trial.unit)
+
+
+def _share(value, low, high) -> str:
+    if value is None:
+        return "no calls"
+    return f"{value:.1%}" + ("" if low is None else f" ({low:.1%} to {high:.1%})")
+
+
+def _difference(row) -> str:
+    if row.is_control:
+        return "control"
+    if row.difference is None:
+        return ""
+    ci = "" if row.diff_low is None else f" ({row.diff_low * 100:+.1f} to {row.diff_high * 100:+.1f})"
+    return f"{row.difference * 100:+.1f} points{ci}"
+
+
+def cluster_table(results: TrialResults) -> list[dict]:
+    """A school trial's clustered results as rows of text, keyed by CLUSTER_COLUMNS; none for a caller trial."""
+    if results.clusters is None:
+        return []
+    return [dict(zip(CLUSTER_COLUMNS, (
+        r.label, r.variant, str(r.clusters), str(r.n), _share(r.value, r.ci_low, r.ci_high),
+        "" if r.design_effect is None else f"{r.design_effect:.2f}", _difference(r), p_text(r.p_value))))
+        for r in results.clusters.rows]
+
+
+def school_table(results: TrialResults) -> list[dict]:
+    """Each school's rate per measure and variant, keyed by SCHOOL_COLUMNS; none for a caller trial."""
+    if results.clusters is None:
+        return []
+    labels = {r.measure: r.label for r in results.clusters.rows}
+    return [dict(zip(SCHOOL_COLUMNS, (
+        labels[s.measure], "not known" if s.urn is None else str(s.urn), s.variant, str(s.calls),
+        str(s.successes), "" if s.rate is None else f"{s.rate:.1%}"))) for s in results.clusters.schools]

@@ -22,7 +22,8 @@ def save_trial(session: Session, definition: TrialDefinition, now: datetime, act
         raise TrialDefinitionError(problems)
     trial = save_new_trial(session, {"name": definition.name, "variants": definition.variants,
                                      "allocation": definition.allocation, "control": definition.control,
-                                     "starts_at": definition.starts_at, "ends_at": definition.ends_at}, now, actor)
+                                     "starts_at": definition.starts_at, "ends_at": definition.ends_at,
+                                     "unit": definition.unit}, now, actor)
     if trial is None:
         raise TrialDefinitionError([f"name: a trial called {definition.name!r} already exists"])
     return trial

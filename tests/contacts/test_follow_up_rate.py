@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session
 
 from db.contacts import get_follow_up_rate
-from db.models import Call, Contact, ContactEvent, Route, School
+from db.models import Call, Callback, Contact, ContactEvent, Route, School
 from routing.phone import WITHHELD
 
 START = datetime(2026, 11, 2, tzinfo=timezone.utc)
@@ -57,14 +57,16 @@ def world(engine):
 
 
 def test_with_no_contacts_the_rate_is_zero_not_an_error(world):
-    assert world.rate() == {"contacts": 0, "followed_up": 0, "rate": 0.0, "window_days": 14}
+    assert world.rate() == {"contacts": 0, "followed_up": 0, "rate": 0.0, "window_days": 14,
+                            "after_callback_contacts": 0, "after_callback_followed": 0}
 
 
 def test_a_second_mash_call_from_the_same_school_within_14_days_is_a_follow_up(world):
     opened = START + DAY
     world.contact(opened)
     world.call(opened + 3 * DAY, caller=OTHER_DSL)  # another member of staff at the same school
-    assert world.rate() == {"contacts": 1, "followed_up": 1, "rate": 1.0, "window_days": 14}
+    assert world.rate() == {"contacts": 1, "followed_up": 1, "rate": 1.0, "window_days": 14,
+                            "after_callback_contacts": 0, "after_callback_followed": 0}
 
 
 def test_a_status_check_from_the_same_number_counts_even_when_the_school_was_not_identified(world):
@@ -92,7 +94,8 @@ def test_calls_that_are_not_follow_ups_are_not_counted(world, gap, route, urn, c
     opened = START + 3 * DAY
     world.contact(opened)
     world.call(opened + gap, route=route, urn=urn, caller=caller)
-    assert world.rate() == {"contacts": 1, "followed_up": 0, "rate": 0.0, "window_days": 14}
+    assert world.rate() == {"contacts": 1, "followed_up": 0, "rate": 0.0, "window_days": 14,
+                            "after_callback_contacts": 0, "after_callback_followed": 0}
 
 
 def test_a_call_after_the_decision_is_not_chasing_an_open_contact(world):
@@ -132,3 +135,36 @@ def test_an_infoline_contact_is_not_counted_the_rate_is_of_mash_s_contacts(world
     world.session.commit()
     world.call(opened + 3 * DAY)
     assert world.rate()["contacts"] == 0
+
+
+def _update(world, contact, sent_at, state="delivered", kind="decision"):
+    world.session.add(Callback(contact_id=contact.id, kind=kind, channel="sms", to_number=DSL, body="", due_at=sent_at,
+                               state=state, claimed_at=sent_at, created_at=sent_at, updated_at=sent_at))
+    world.session.commit()
+
+
+def test_a_contact_whose_update_arrived_before_any_chasing_call_counts_as_after_a_callback(world):
+    quiet = world.contact(START + DAY)
+    _update(world, quiet, START + 2 * DAY)
+    chased_later = world.contact(START + DAY, urn=OTHER_SCHOOL, caller=OTHER_DSL)
+    _update(world, chased_later, START + 2 * DAY)
+    world.call(START + 3 * DAY, urn=OTHER_SCHOOL, caller=OTHER_DSL)  # chased after hearing the update
+    rate = world.rate()
+    assert (rate["after_callback_contacts"], rate["after_callback_followed"]) == (2, 1)
+    assert (rate["contacts"], rate["followed_up"]) == (2, 1)
+
+
+def test_a_call_that_chased_before_the_update_arrived_counts_without_a_callback(world):
+    contact = world.contact(START + DAY)
+    world.call(START + DAY + timedelta(hours=3))  # the chasing call came first
+    _update(world, contact, START + 2 * DAY)
+    rate = world.rate()
+    assert (rate["after_callback_contacts"], rate["after_callback_followed"]) == (0, 0)
+    assert rate["followed_up"] == 1
+
+
+@pytest.mark.parametrize("state, kind", [("failed", "decision"), ("sent", "decision"), ("delivered", "reference")])
+def test_an_update_never_delivered_or_only_the_reference_text_is_not_a_callback(world, state, kind):
+    contact = world.contact(START + DAY)
+    _update(world, contact, START + 2 * DAY, state=state, kind=kind)
+    assert world.rate()["after_callback_contacts"] == 0

@@ -15,7 +15,7 @@ def test_a_supervisor_reads_the_dashboard_and_changes_the_date_range(tab, server
     assert tab.locator("#figure-calls").inner_text() == "10"
     assert tab.locator("#figure-diversion").inner_text() == "37.5%"
     assert tab.locator("#table-top_schools tbody tr").first.locator("td").first.inner_text() == "Brook Academy"
-    assert tab.locator("svg.chart").count() == 8
+    assert tab.locator("svg.chart").count() == 10
     ARTIFACTS.mkdir(exist_ok=True)
     tab.screenshot(path=str(ARTIFACTS / f"dashboard-{database_url.split(':')[0]}.png"), full_page=True)
 

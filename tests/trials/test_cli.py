@@ -34,7 +34,7 @@ def test_create_stores_the_example_trial(ivr, engine):
     result = ivr("create", str(EXAMPLE))
     assert result.exit_code == 0, result.output
     assert result.output.strip() == ("Created trial intrinsic-motivation: 4 Jan 2027 to 26 Mar 2027, "
-                                     "control 50%, keep-lines-clear 50%")
+                                     "control 50%, keep-lines-clear 50%, allocating each caller")
     with Session(engine) as session:
         trial = session.exec(select(Trial)).one()
         audit = session.exec(select(AuditEvent)).one()
@@ -64,7 +64,16 @@ def test_list_shows_each_trial_with_its_status(ivr, tmp_path):
     ivr("create", str(EXAMPLE))
     lines = ivr("list").output.splitlines()
     assert lines[0].startswith("intrinsic-motivation  scheduled  4 Jan 2027 to 26 Mar 2027")
-    assert lines[1] == "social-norms  running  23 Nov 2026 to 30 Nov 2026  shares: control 50%, norms 50% (control: control)"
+    assert lines[1] == ("social-norms  running  23 Nov 2026 to 30 Nov 2026  shares: control 50%, norms 50% "
+                        "(control: control)  unit: caller")
+
+
+def test_create_and_list_show_a_trial_allocated_by_school(ivr, tmp_path, engine):
+    result = ivr("create", write(tmp_path, trial_data(unit="school")))
+    assert result.exit_code == 0 and "allocating each school" in result.output, result.output
+    assert ivr("list").output.splitlines()[0].endswith("unit: school")
+    with Session(engine) as session:
+        assert session.exec(select(Trial)).one().unit == "school"
 
 
 def test_stop_ends_a_running_trial_at_once(ivr, tmp_path, twilio):

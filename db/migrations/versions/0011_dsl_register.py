@@ -55,6 +55,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('unit', sqlmodel.sql.sqltypes.AutoString(length=20), server_default='caller',
                                       nullable=False))
 
+    with op.batch_alter_table('statday', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('after_callback_contacts', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('after_callback_followed', sa.Integer(), nullable=True))
+
     op.create_table('verdict',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
@@ -77,6 +81,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_verdict_contact_id'))
         batch_op.drop_index(batch_op.f('ix_verdict_asked_at'))
     op.drop_table('verdict')
+    with op.batch_alter_table('statday', schema=None) as batch_op:
+        batch_op.drop_column('after_callback_followed')
+        batch_op.drop_column('after_callback_contacts')
     with op.batch_alter_table('trial', schema=None) as batch_op:
         batch_op.drop_column('unit')
     op.drop_index(op.f('ix_call_dsl_id'), table_name='call')
