@@ -12,6 +12,7 @@ from typing import Callable, Iterable
 from scipy import stats
 
 from db.models import Route
+from routing.statistics import two_proportion_test, wilson_interval  # noqa: F401  (the trials' own API)
 from trials.allocation import is_known_caller
 from trials.clusters import ClusterResults, cluster_analysis
 
@@ -106,25 +107,6 @@ class TrialResults:
     rows: list[ResultRow]
     unit: str = "caller"
     clusters: ClusterResults | None = None  # for a trial allocated by school
-
-
-def wilson_interval(k: int, n: int, confidence: float = 1 - ALPHA) -> tuple[float | None, float | None]:
-    """The Wilson score interval for k successes in n."""
-    if n <= 0:
-        return None, None
-    ci = stats.binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
-    return float(ci.low), float(ci.high)
-
-
-def two_proportion_test(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]:
-    """Difference p2 - p1 and the two-sided p-value of the pooled two-proportion z-test."""
-    p1, p2 = k1 / n1, k2 / n2
-    pooled = (k1 + k2) / (n1 + n2)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    if se == 0:
-        return p2 - p1, 1.0  # both groups all-yes or all-no: no evidence of a difference
-    z = (p2 - p1) / se
-    return p2 - p1, float(2 * stats.norm.sf(abs(z)))
 
 
 def sample_size_two_proportions(p1: float, p2: float, alpha: float = ALPHA, power: float = POWER) -> int:

@@ -15,13 +15,14 @@ from staff.errors import error_pages
 from trials.analysis import DEFAULT_EFFECT, DEFAULT_EFFECT_SECONDS, to_csv
 from trials.definition import TrialDefinitionError
 from trials.forms import FIELD_LABELS, check_form, new_trial_form
-from trials.report import COLUMNS, last_day, date_words, results_for, shares_text, table, trial_status
+from trials.report import (CLUSTER_COLUMNS, COLUMNS, SCHOOL_COLUMNS, cluster_table, date_words, last_day, results_for,
+                           school_table, shares_text, table, trial_status, unit_text)
 from trials.saving import save_trial, save_trial_stop
 
 bp = Blueprint("trials", __name__, url_prefix="/trials", template_folder="templates", static_folder="static")
 error_pages(bp)
 HELPERS = dict(date_words=date_words, last_day=last_day, shares_text=shares_text, trial_status=trial_status,
-               field_labels=FIELD_LABELS, variable_fields=VARIABLE_FIELDS)
+               unit_text=unit_text, field_labels=FIELD_LABELS, variable_fields=VARIABLE_FIELDS)
 
 
 def _published():
@@ -101,7 +102,8 @@ def show(trial_id: int):
     effect, effect_seconds = _effects()
     results = results_for(get_session(), trial, effect / 100, effect_seconds)
     return render_template("trials/show.html", trial=trial, results=results, rows=table(results), columns=COLUMNS,
-                           effect=effect, effect_seconds=effect_seconds, now=app_now(), stop_form=FlaskForm(),
+                           cluster_rows=cluster_table(results), cluster_columns=CLUSTER_COLUMNS,
+                           school_rows=school_table(results), school_columns=SCHOOL_COLUMNS, effect=effect, effect_seconds=effect_seconds, now=app_now(), stop_form=FlaskForm(),
                            **HELPERS)
 
 
