@@ -109,7 +109,7 @@ def dsl_training(rows: list, trained_on: Mapping[int, date | None], by: date) ->
     for dsl, outcome, n in rows:
         by_dsl[dsl][outcome] += n
     trained = sorted(d for d, when in trained_on.items() if when is not None and when <= by)
-    untrained = sorted(d for d in trained_on if d not in set(trained))
+    untrained = sorted(set(trained_on) - set(trained))
     groups = {"trained": _group(trained, by_dsl), "untrained": _group(untrained, by_dsl)}
     comparable = not any(g["too_few_to_compare"] for g in groups.values())
     difference = p_value = None

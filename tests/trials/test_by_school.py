@@ -14,7 +14,7 @@ from tests.trial_support import make_trial, trial_data
 from tests.twilio_client import call_params
 from trials.allocation import choose_variant
 from trials.analysis import TrialCall, analyse, to_csv
-from trials.clusters import cluster_difference, cluster_interval, ratio_estimate
+from trials.clusters import CLUSTER_METHOD, cluster_difference, cluster_interval, ratio_estimate
 from trials.definition import TrialDefinitionError, parse_definition
 
 SHARES = {"control": 0.5, "norms": 0.5}
@@ -101,7 +101,7 @@ def test_a_school_trial_s_csv_gives_each_school_s_rate():
              for i, (urn, route) in enumerate([(1, "MASH"), (1, "DSL_INFOLINE"), (2, "MASH"), (2, "MASH"),
                                                (3, "DSL_INFOLINE"), (4, "DSL_INFOLINE")])]
     results = analyse(calls, ["control", "norms"], "control", unit="school")
-    assert results.clusters is not None
+    assert results.clusters.method == CLUSTER_METHOD
     text = to_csv(results)
     assert "school_urn" in text
     schools = {(r.urn, r.variant): (r.calls, r.successes) for r in results.clusters.schools if r.measure == "diversion"}
