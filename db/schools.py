@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam
-from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from db.models import School, SchoolPhone
@@ -55,16 +53,6 @@ def get_schools_by_number(session: Session, e164: str) -> list[School]:
     query = (select(School).join(SchoolPhone, SchoolPhone.urn == School.urn)
              .where(SchoolPhone.number == e164).order_by(School.urn))
     return list(session.exec(query))
-
-
-# Built once: caller identification runs on every new call.
-URNS_BY_NUMBER = (sa_select(SchoolPhone.urn).where(SchoolPhone.number == bindparam("number"))
-                  .order_by(SchoolPhone.urn))
-
-
-def get_school_urns_by_number(session: Session, e164: str) -> list[int]:
-    """The URNs of every school that has this E.164 number (federations share one)."""
-    return list(session.connection().execute(URNS_BY_NUMBER, {"number": e164}).scalars())
 
 
 def get_schools(session: Session, la_code: str | None = None) -> list[School]:

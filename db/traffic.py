@@ -8,6 +8,7 @@ from sqlmodel import Session, func, select
 
 from db.calls import get_call_by_sid, get_steps
 from db.models import Call, Callback, Contact, ContactEvent
+from db.dsls import get_dsl_phones, get_dsls
 from db.schools import get_school_phones, get_schools
 
 Shift = Callable[[datetime | None], datetime | None]
@@ -19,10 +20,15 @@ def count_calls(session: Session) -> int:
 
 
 def get_traffic_schools(session: Session) -> list[tuple[int, str | None, int | None, list[str]]]:
-    """(URN, phase, pupils, numbers) for every registered school."""
+    """(URN, phase, pupils, numbers) for every registered school; its DSLs' numbers are among its numbers."""
     schools = get_schools(session)
     phones = get_school_phones(session, [s.urn for s in schools])
-    return [(s.urn, s.phase, s.pupils, [p.number for p in phones.get(s.urn, [])]) for s in schools]
+    numbers = {urn: [p.number for p in rows] for urn, rows in phones.items()}
+    school_of = {d.id: d.urn for d in get_dsls(session)}
+    for dsl_id, rows in get_dsl_phones(session, list(school_of)).items():
+        urn = school_of[dsl_id]
+        numbers.setdefault(urn, []).extend(p.number for p in rows if p.number not in numbers.get(urn, []))
+    return [(s.urn, s.phase, s.pupils, numbers.get(s.urn, [])) for s in schools]
 
 
 def get_reference_for_call_sid(session: Session, call_sid: str) -> str | None:

@@ -1,4 +1,4 @@
-"""`ivr demo seed`: schools, demo accounts and a month of calls for the quick start (never in production)."""
+"""`ivr demo seed`: schools, DSLs, demo accounts and a month of calls for the quick start (never in production)."""
 from __future__ import annotations
 
 import random
@@ -14,6 +14,7 @@ from db.reasons import DEFAULT_REASONS
 from db.session import session_scope
 from db.traffic import count_calls
 from db.users import get_user_by_name
+from dsls import DEMO_DSLS_CSV, import_dsls
 from routing.vocabulary import Route, outcomes_for
 from schools import DEMO_SCHOOLS_CSV, import_schools
 from simulator.server import serve
@@ -42,6 +43,13 @@ def seed_schools(engine, now) -> str:
     """Load the shipped Warwickshire schools once."""
     with session_scope(engine) as session:
         report = import_schools(session, DEMO_SCHOOLS_CSV, now=now)
+    return report.summary()
+
+
+def seed_dsls(engine, now) -> str:
+    """Load the demo DSLs (made-up people on Ofcom's drama numbers), so calls can be put down to a DSL."""
+    with session_scope(engine) as session:
+        report = import_dsls(session, DEMO_DSLS_CSV, now=now)
     return report.summary()
 
 
@@ -105,7 +113,7 @@ def seed_decisions(engine, settings, now, seed: int) -> int:
 @click.option("--seed", default=2026, show_default=True, type=int, help="Random seed, for repeatable demo data.")
 @with_appcontext
 def seed_command(calls: int, days: int, seed: int):
-    """Load schools, demo accounts and calls; safe to run again (adds only what is missing)."""
+    """Load schools, DSLs, demo accounts and calls; safe to run again (adds only what is missing)."""
     app = current_app._get_current_object()
     settings = app.config["SETTINGS"]
     if settings.env == "production":
@@ -115,6 +123,7 @@ def seed_command(calls: int, days: int, seed: int):
     with session_scope(engine) as session:
         existing_calls = count_calls(session)
     click.echo("Schools: " + seed_schools(engine, now))
+    click.echo("DSLs: " + seed_dsls(engine, now))
     for name in seed_accounts(engine, now):
         click.echo(f"Demo account created: {name}")
     if existing_calls:

@@ -21,6 +21,7 @@ class Identification:
 
     urn: int | None
     method: str
+    dsl_id: int | None = None  # the DSL, when the number is exactly one DSL's
 
 
 @dataclass(frozen=True)
@@ -32,11 +33,17 @@ class UrnStep:
     reason: str | None = None  # a prompts.URN_REPROMPTS key for retries and give-ups
 
 
-def identify_from_matches(caller: str | None, urns: Iterable[int]) -> Identification:
-    """A school only when the caller ID matches exactly one; otherwise why not."""
+def identify_from_matches(caller: str | None, urns: Iterable[int],
+                          dsls: Iterable[tuple[int, int]] = ()) -> Identification:
+    """A school only when the caller ID matches exactly one (a DSL's own number gives theirs); otherwise why not."""
     if not caller or caller == WITHHELD:
         return Identification(None, SchoolMatch.WITHHELD)
-    unique = sorted(set(urns))
+    people = sorted(set(dsls))
+    if len(people) == 1:
+        # A number registered to one DSL is theirs, more exactly than a school's switchboard.
+        dsl_id, urn = people[0]
+        return Identification(urn, SchoolMatch.CALLER_ID, dsl_id)
+    unique = sorted(set(urns) or {urn for _, urn in people})
     if len(unique) == 1:
         return Identification(unique[0], SchoolMatch.CALLER_ID)
     return Identification(None, SchoolMatch.AMBIGUOUS if unique else SchoolMatch.UNIDENTIFIED)

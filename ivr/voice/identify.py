@@ -5,7 +5,8 @@ from flask import request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
 from db.models import SchoolMatch
-from db.schools import get_school, get_school_urns_by_number
+from db.dsls import get_caller_matches
+from db.schools import get_school
 from ivr.twilio_auth import twilio_signed
 from ivr.voice import twiml
 from ivr.voice.blueprint import bp
@@ -24,9 +25,9 @@ URN_TIMEOUT_S = 8
 def identify_by_caller_id(session, call) -> None:
     """Match the caller ID against the register and record the result; never asks the caller anything."""
     caller = call.caller
-    urns = [] if not caller or caller == WITHHELD else get_school_urns_by_number(session, caller)
-    found = identify_from_matches(caller, urns)
-    call.school_urn, call.school_match = found.urn, found.method
+    urns, dsls = ([], []) if not caller or caller == WITHHELD else get_caller_matches(session, caller)
+    found = identify_from_matches(caller, urns, dsls)
+    call.school_urn, call.school_match, call.dsl_id = found.urn, found.method, found.dsl_id
 
 
 def identify_or_connect(ctx: StepContext, service: str) -> VoiceResponse:

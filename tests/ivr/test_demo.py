@@ -1,10 +1,13 @@
-"""The demo data's decisions: when demo staff decided, so the promise figure shows kept and missed promises."""
+"""The demo data: demo staff's decisions show kept and missed promises, and demo calls come from demo DSLs."""
 from __future__ import annotations
 
 import random
 from datetime import timedelta
 
-from ivr.demo import decision_time
+from sqlmodel import Session, select
+
+from db.models import Call, Dsl
+from ivr.demo import decision_time, demo_group
 from tests.conftest import IN_HOURS
 
 OPENED = IN_HOURS - timedelta(days=5)
@@ -23,3 +26,15 @@ def test_a_demo_decision_is_never_later_than_now():
     rng = random.Random(1)
     opened = IN_HOURS - timedelta(hours=2)
     assert all(decision_time(rng, opened, opened + timedelta(days=1), IN_HOURS) <= IN_HOURS for _ in range(50))
+
+
+def test_the_demo_seed_loads_the_dsl_register_and_puts_some_demo_calls_down_to_a_dsl(app, engine):
+    result = app.test_cli_runner().invoke(demo_group, ["seed", "--calls", "120", "--days", "3"])
+    assert result.exit_code == 0, result.output
+    assert "DSLs: 80 added, 0 updated, 0 unchanged, 0 rejected" in result.output
+    with Session(engine) as session:
+        calls = list(session.exec(select(Call)))
+        dsls = {d.id: d.urn for d in session.exec(select(Dsl))}
+    attributed = [c for c in calls if c.dsl_id is not None]
+    assert attributed, "no demo call came from a DSL's number"
+    assert all(c.school_urn == dsls[c.dsl_id] for c in attributed)
