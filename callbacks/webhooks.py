@@ -16,11 +16,13 @@ from db.alerts import is_alert_open
 from db.models import Call, Callback, Contact
 from db.outbox import get_callback_by_sid, save_change
 from db.session import get_write_session
+from db.verdicts import ANSWERED, CALLBACK, NEEDS_MORE, save_verdict_answer, save_verdict_asked
 from ivr import line_settings, webhook
 from ivr.clock import app_now
 from ivr.twilio_auth import twilio_signed
 from ivr.webhook import quiet_webhook, settings
 from routing import prompts
+from routing.menu import urgent_route
 
 bp = Blueprint("outbound", __name__, url_prefix="/voice")
 bp.before_request(line_settings.read_first)
@@ -67,21 +69,48 @@ def outbound_call(view):
 
 
 def _full_message(callback: Callback) -> VoiceResponse:
-    """The whole message, with a chance to hear it again."""
+    """The whole message, then the DSL's verdict (1 answered, 2 put through) or 3 to hear it again."""
     resp = VoiceResponse()
     webhook.say(resp, settings(), callback.body)
-    g = webhook.gather(settings(), url_for("outbound.callback_twiml", callback_id=callback.id, repeat=1))
-    webhook.say(g, settings(), prompts.HEAR_AGAIN)
+    g = webhook.gather(settings(), url_for("outbound.callback_twiml", callback_id=callback.id, step="verdict"))
+    webhook.say(g, settings(), f"{prompts.VERDICT} {prompts.HEAR_AGAIN}")
     resp.append(g)
     webhook.say(resp, settings(), prompts.GOODBYE)
     resp.hangup()
     return resp
 
 
-def _mark(session, callback: Callback, how: str) -> None:
+def _verdict(session, callback: Callback, digits: str) -> VoiceResponse:
+    """1: the update answered them; 2: put through to MASH (EDT when MASH is closed); 3: the message again."""
+    if digits == "3":
+        return _full_message(callback)
+    if digits not in ("1", "2"):
+        return webhook.goodbye(settings(), prompts.GOODBYE)
+    save_verdict_answer(session, CALLBACK, callback.id, ANSWERED if digits == "1" else NEEDS_MORE, app_now())
+    session.commit()
+    if digits == "1":
+        return webhook.goodbye(settings(), prompts.VERDICT_THANKS)
+    line = settings()
+    route = urgent_route(line.mash_open(app_now()))
+    number = line.number_for(route)
+    name = prompts.SERVICE_NAMES[route]
+    return webhook.put_through(line, number, prompts.PUTTING_YOU_THROUGH.format(service=name),
+                               prompts.NO_ONE_ANSWERED.format(service=name, number=messages.spoken_digits(
+                                   messages.national(number))))
+
+
+def _mark(session, callback: Callback, how: str) -> bool:
     """Record that the update reached the DSL this way (what makes the callback count as delivered)."""
-    save_change(session, callback.id, outbox.heard(how, request.form.get("CallSid"), _number_arg("attempt"),
+    return save_change(session, callback.id, outbox.heard(how, request.form.get("CallSid"), _number_arg("attempt"),
                                                            app_now()))
+
+
+def _heard_by_person(session, callback: Callback) -> None:
+    """A person pressed for the update: it is delivered, and they are about to be asked their verdict (one commit)."""
+    save_verdict_asked(session, CALLBACK, callback.id, callback.contact_id, app_now())
+    if not _mark(session, callback, outbox.HEARD_BY_PERSON):  # already heard (a repeat): rolled back, so ask again
+        save_verdict_asked(session, CALLBACK, callback.id, callback.contact_id, app_now())
+        session.commit()
 
 
 def _left_reference(session, callback: Callback, contact: Contact) -> VoiceResponse:
@@ -108,20 +137,23 @@ def _offer_update(callback: Callback, contact: Contact) -> VoiceResponse:
 @twilio_signed
 @outbound_call
 def callback_twiml(callback_id: int):
-    """What the DSL hears: press 1 for the full update; a machine, or no key, is left the reference only."""
+    """What the DSL hears: press 1 for the full update and then their verdict; a machine, or no key, is left the
+    reference only."""
     session = get_write_session()
     callback = session.get(Callback, callback_id)
     contact = session.get(Contact, callback.contact_id) if callback is not None else None
     if contact is None or callback.channel != "voice":
         raise LookupError(f"no voice callback {callback_id}")
     answered_by = (request.form.get("AnsweredBy") or "").lower()
-    pressed = bool((request.form.get("Digits") or "").strip())
-    if request.args.get("repeat"):
-        return _full_message(callback) if pressed else webhook.goodbye(settings(), prompts.GOODBYE)
+    digits = (request.form.get("Digits") or "").strip()
+    if request.args.get("repeat"):  # a call already in progress when the verdict came in: its old "press 1 again"
+        return _full_message(callback) if digits else webhook.goodbye(settings(), prompts.GOODBYE)
+    if request.args.get("step") == "verdict":
+        return _verdict(session, callback, digits)
     if request.args.get("step") == "update":
-        if not pressed:
+        if not digits:
             return _left_reference(session, callback, contact)
-        _mark(session, callback, outbox.HEARD_BY_PERSON)
+        _heard_by_person(session, callback)
         return _full_message(callback)
     if answered_by == "fax":
         return webhook.hangup()

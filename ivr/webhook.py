@@ -71,6 +71,16 @@ def goodbye(settings: Settings, text: str) -> VoiceResponse:
     return resp
 
 
+def put_through(settings: Settings, number: str, before: str, after: str) -> VoiceResponse:
+    """Say `before` and dial `number`; if no one answers, `after` is said (never silence) and the call ends."""
+    resp = VoiceResponse()
+    say(resp, settings, before)
+    resp.dial(timeout=settings.dial_timeout, answer_on_bridge=True).number(number)
+    say(resp, settings, after)
+    resp.hangup()
+    return resp
+
+
 def hangup() -> VoiceResponse:
     """End the call without a word: the caller has already gone (Twilio asked for an action after hang-up)."""
     resp = VoiceResponse()

@@ -86,7 +86,10 @@ ASK_REFERENCE = "Please enter the 6-digit contact reference, then press hash."
 NO_REFERENCE_HEARD = "Sorry, I did not hear a reference."
 REFERENCE_NOT_FOUND = "Sorry, that reference was not found."
 NOT_FOUND_MENU = "That reference was not found."
-STATUS_THEN_URGENT = "{status} If your concern is urgent, press 1 for {urgent}. Otherwise, you can hang up."
+# The DSL's verdict, after a status is read (option 4) or a status callback is heard: 2 puts them through.
+VERDICT = "If this answered your question, press 1. If you still need to speak to someone, press 2."
+VERDICT_URGENT = "If your concern is urgent, press 2 for {urgent}."
+STATUS_THEN_URGENT = "{status} " + VERDICT + " " + VERDICT_URGENT
 
 # ---- After a transfer, when the service hung up first: the caller's reference (routing/references.py) ----
 REFERENCE_IS = "Your reference is {reference}."
@@ -110,8 +113,7 @@ MANY_OPEN_CONTACTS = "You have more than {count} open contacts."
 OPEN_CONTACT_DECISION = "{reference}: {status}, decision expected by {when}."
 OPEN_CONTACT_LATE = "{reference}: {status}, a decision is taking longer than we hoped."
 OPEN_CONTACT_SERVICE = "{reference}: with {service}, {status}."
-OPEN_CONTACTS_NEXT = ("To ask about another reference, press 2. If your concern is urgent, press 1 for {urgent}. "
-                      "Otherwise, you can hang up.")
+OPEN_CONTACTS_NEXT = VERDICT + " " + VERDICT_URGENT + " To ask about another reference, press 3."
 
 # ---- "Call back": what the member of staff hears on their own phone before the caller is dialled ----
 CALL_BACK_PRESS_1 = "This is a call back to a caller who asked {service} to ring them. Press 1 to be connected."
@@ -121,8 +123,11 @@ CALL_BACK_ENDED = "The call has ended. Its outcome is on the message. Goodbye."
 CALL_BACK_FAILED = "Sorry, the call back could not be made. Please try again from the message page. Goodbye."
 
 # ---- A voice callback to a DSL (its news is callbacks/messages.py) ----
-HEAR_AGAIN = "To hear this again, press 1."
+HEAR_AGAIN = "To hear this again, press 3."
 GOODBYE = "Goodbye."
+VERDICT_THANKS = "Thank you. Goodbye."
+PUTTING_YOU_THROUGH = "Putting you through to {service}."
+NO_ONE_ANSWERED = "No one could answer just now. Please ring {service} on {number}. Goodbye."
 CALLBACK_TROUBLE = "This is {sender} with an update on your contact. Please ring {number}."
 
 

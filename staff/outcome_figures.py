@@ -4,6 +4,7 @@ from __future__ import annotations
 from db.daily_stats import day_bounds
 from db.outcomes import get_dsl_training_dates, get_outcomes_by_dsl, get_outcomes_by_school, get_outcomes_by_time
 from db.stats import get_schools
+from db.verdicts import get_verdict_counts
 from routing.vocabulary import OUTCOME_LABELS
 from staff.charts import Chart
 from staff.outcomes import UNDECIDED, dsl_training, outcome_figures, outcomes_by_time
@@ -84,6 +85,12 @@ def _follow_up_rows(report: dict) -> list[list]:
                              ("No status update first", follow_up["without_callback"]))]
 
 
+def _verdict_rows(report: dict) -> list[list]:
+    verdict = report["callback_verdict"]
+    unanswered = verdict["asked"] - verdict["answered_yes"] - verdict["needs_more"]
+    return [[verdict["asked"], verdict["answered_yes"], verdict["needs_more"], unanswered, verdict["rate"]]]
+
+
 OUTCOME_FIGURES: tuple[Figure, ...] = (
     Figure("outcomes", "MASH and EDT contacts by outcome (made in the period)", SECTION,
            lambda reads: {"outcomes": _by_school(reads)["outcomes"]}, (("Outcome", "text"), ("Contacts", "int"),
@@ -122,4 +129,8 @@ OUTCOME_FIGURES: tuple[Figure, ...] = (
     Figure("follow_up_callbacks", "Follow-up calls after a status update, and without one (95% intervals)", SECTION,
            lambda reads: {"follow_up": follow_up(reads)}, (("Contacts (at least 14 days old)", "text"), ("Contacts", "int"), ("Followed up", "int"),
                               ("Rate", "pct"), ("From", "pct"), ("To", "pct")), _follow_up_rows),
+    Figure("callback_verdict", "Did the status answer the DSL's question? (after a status update call, or option 4)",
+           SECTION, lambda reads: {"callback_verdict": reads.query(get_verdict_counts, *_bounds(reads))},
+           (("Asked", "int"), ("Answered: pressed 1", "int"), ("Still needed someone: pressed 2", "int"),
+            ("No key", "int"), ("Answered share", "pct")), _verdict_rows),
 )

@@ -1,4 +1,4 @@
-"""Menu option 4: a caller enters a contact reference and hears its status, then may reach MASH."""
+"""Menu option 4: a caller enters a contact reference and hears its status, then gives their verdict or reaches MASH."""
 from __future__ import annotations
 
 from flask import request, url_for
@@ -6,6 +6,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from callbacks import messages
 from db.contacts import get_contact_by_reference, get_open_contacts_of
+from db.verdicts import ANSWERED, NEEDS_MORE, STATUS_CHECK, save_verdict_answer, save_verdict_asked
 from ivr.twilio_auth import twilio_signed
 from ivr.voice import twiml
 from ivr.voice.blueprint import bp
@@ -33,7 +34,7 @@ def ask_reference(attempt: int = 1, before: str | None = None) -> VoiceResponse:
 
 
 def status_and_offer(text: str, in_hours: bool, offer: str = prompts.STATUS_THEN_URGENT) -> VoiceResponse:
-    """Read a status, then offer MASH (EDT out of hours) for a concern that has become urgent."""
+    """Read a status, then ask whether it answered the question: 2 reaches MASH (EDT out of hours)."""
     resp = VoiceResponse()
     action = url_for("voice.status_check_next")
     line = SERVICE_NAMES[urgent_route(in_hours)]
@@ -49,6 +50,8 @@ def start_status_check(ctx: StepContext, in_hours: bool) -> VoiceResponse:
     call = ctx.call
     mine = get_open_contacts_of(ctx.session, call.caller, call.school_urn, now() - OPEN_WITHIN, OPEN_STATUSES,
                                 limit=MAX_READ_OUT + 1)
+    if 0 < len(mine) <= MAX_READ_OUT:  # the verdict is asked once per call, about the one contact if only one
+        save_verdict_asked(ctx.session, STATUS_CHECK, call.id, mine[0].id if len(mine) == 1 else None, now())
     ctx.commit()
     if not mine:
         return ask_reference()
@@ -69,6 +72,8 @@ def status_check():
     session, call = ctx.session, ctx.call
     in_hours = is_open_now()
     contact = get_contact_by_reference(session, digits) if len(digits) == REFERENCE_DIGITS else None
+    if contact is not None:
+        save_verdict_asked(session, STATUS_CHECK, call.id, contact.id, now())
     ctx.commit()
     if contact is not None:
         allowed = messages.may_hear_outcome(call.caller, call.school_urn, contact.caller, contact.school_urn)
@@ -85,12 +90,15 @@ def status_check():
 @twilio_signed
 @live_call
 def status_check_next():
-    """After hearing a status: 1 connects to MASH (EDT out of hours), 2 asks for a reference; else ends kindly."""
+    """After hearing a status: 1 it answered them, 2 connects to MASH (EDT out of hours), 3 asks for another
+    reference; anything else ends kindly."""
     digits = (request.form.get("Digits") or "").strip()
     ctx = call_step("status_check_next", digits)
-    if digits == "1":
+    if digits in ("1", "2"):
+        save_verdict_answer(ctx.session, STATUS_CHECK, ctx.call.id, ANSWERED if digits == "1" else NEEDS_MORE, now())
+    if digits == "2":
         return connect(ctx, urgent_route(is_open_now()))
     ctx.commit()
-    if digits == "2":
+    if digits == "3":
         return ask_reference()
-    return twiml.goodbye(settings(), prompts.THANKS_GOODBYE)
+    return twiml.goodbye(settings(), prompts.VERDICT_THANKS if digits == "1" else prompts.THANKS_GOODBYE)

@@ -54,7 +54,8 @@ def test_a_decision_rings_the_school_and_a_person_hears_the_outcome_from_our_sig
     heard = " ".join(call["said"])
     assert f"contact reference {' '.join(contact.reference)}" in heard
     assert "passed to Early Help" in heard and "Early Help will contact the family" in heard
-    assert "To hear this again, press 1." in heard
+    assert ("If this answered your question, press 1. If you still need to speak to someone, press 2. "
+            "To hear this again, press 3.") in heard
     callback = only_callback(engine, contact)
     assert (callback.state, callback.attempts) == ("delivered", 1)
     assert callback.last_status == "completed (human), heard: a person pressed for the update"
@@ -146,14 +147,22 @@ def test_when_twilio_cannot_be_reached_the_callback_is_tried_again_later(app, en
     assert only_callback(engine, contact).state == "delivered"
 
 
-def test_pressing_1_after_a_voice_callback_repeats_it(app, engine, twilio, live, contact):
+def test_pressing_3_after_a_voice_callback_repeats_it_and_silence_says_goodbye(app, engine, twilio, live, contact):
     decide(app, engine, contact, "social_care_assessment")
     callback = only_callback(engine, contact)
-    params = call_params(Direction="outbound-api", Digits="1")
-    again = twilio.twiml(f"/voice/callback/{callback.id}?repeat=1", params)
-    assert callback.body in said(again) and "To hear this again, press 1." in said(again)
+    params = call_params(Direction="outbound-api", Digits="3")
+    again = twilio.twiml(f"/voice/callback/{callback.id}?step=verdict", params)
+    assert callback.body in said(again) and "To hear this again, press 3." in said(again)
     params.pop("Digits")
-    assert said(twilio.twiml(f"/voice/callback/{callback.id}?repeat=1", params)) == "Goodbye."
+    assert said(twilio.twiml(f"/voice/callback/{callback.id}?step=verdict", params)) == "Goodbye."
+
+
+def test_a_call_in_progress_when_the_verdict_came_in_can_still_press_1_to_hear_it_again(app, engine, twilio, live,
+                                                                                       contact):
+    decide(app, engine, contact, "social_care_assessment")
+    callback = only_callback(engine, contact)
+    again = twilio.twiml(f"/voice/callback/{callback.id}?repeat=1", call_params(Direction="outbound-api", Digits="1"))
+    assert callback.body in said(again)
 
 
 def test_a_callback_twiml_request_for_an_unknown_callback_still_gives_the_number_to_ring(twilio, live):

@@ -8,7 +8,7 @@ from itertools import count
 import pytest
 from scipy import stats
 
-from db.models import Call, Contact, Dsl, Route, School
+from db.models import Call, Contact, Dsl, Route, School, Verdict
 from db.session import session_scope
 from routing.statistics import two_proportion_test, wilson_interval
 from staff.cli import tokens_group
@@ -160,3 +160,18 @@ def test_the_api_and_the_dashboard_show_the_measures_with_the_unit_cost_set(cont
     assert table_rows(doc, "table-estimated_cost") == [["5", "£300.00", "£1,500.00"]]
     assert table_rows(doc, "table-needless_contacts")[0][:4] == ["1", "Abbey Primary School", "100001", "3"]
     assert table_rows(doc, "table-contact_to_referral_ratio")[0] == ["All schools", "", "10", "4", "2.50"]
+
+
+def test_callback_verdicts_count_each_question_asked_in_the_period_and_its_first_answer(engine, app):
+    asked = [(TUESDAY, "answered"), (TUESDAY, "answered"), (FRIDAY, "needs_more"), (SATURDAY, None),
+             (datetime(2026, 11, 8, 12, tzinfo=timezone.utc), "answered")]  # before the period: left out
+    with session_scope(engine) as session:
+        session.add_all([Verdict(source="callback", source_id=i, asked_at=when, answer=answer)
+                         for i, (when, answer) in enumerate(asked)])
+    assert _report(engine)["callback_verdict"] == {"asked": 4, "answered_yes": 2, "needs_more": 1, "rate": 0.5}
+    doc = page(signed_in_client(app, "supervisor").get(f"/dashboard?from={PERIOD.start}&to={PERIOD.end}"))
+    assert table_rows(doc, "table-callback_verdict") == [["4", "2", "1", "1", "50.0%"]]
+
+
+def test_no_verdict_asked_gives_no_rate(engine):
+    assert _report(engine)["callback_verdict"] == {"asked": 0, "answered_yes": 0, "needs_more": 0, "rate": None}

@@ -1,7 +1,8 @@
-"""Menu option 4: a DSL types a reference, hears where the contact stands, and may still press 1 for MASH."""
+"""Menu option 4: a DSL types a reference, hears where the contact stands, says whether that answered them, and
+may still press 2 for MASH."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlmodel import Session
@@ -9,6 +10,7 @@ from sqlmodel import Session
 from contacts.states import save_status
 from db.calls import get_call_by_sid
 from db.models import Route
+from db.verdicts import get_verdict_counts
 from tests.call_support import press, start
 from tests.callback_support import SWITCHBOARD, add_contact, add_school
 from tests.conftest import IN_HOURS, OUT_OF_HOURS, TEST_ENV
@@ -45,7 +47,8 @@ def test_a_known_reference_is_read_back_with_its_status_and_the_expected_decisio
     assert f"Contact reference {spoken_reference} is received." in said(doc)
     # Said as "five thirty P M on Wednesday the twenty-fifth of November" (see tests/test_spoken_numbers.py).
     assert "We expect a decision by 5 30 pm on Wednesday the 25 of November." in said(doc)
-    assert "press 1 for MASH" in said(doc)
+    assert ("If this answered your question, press 1. If you still need to speak to someone, press 2. "
+            "If your concern is urgent, press 2 for MASH.") in said(doc)
 
 
 def test_a_decided_contact_gives_the_outcome_in_plain_words_but_never_the_written_reason(app, twilio, engine,
@@ -59,17 +62,29 @@ def test_a_decided_contact_gives_the_outcome_in_plain_words_but_never_the_writte
     assert "Parent spoken to" not in said(doc)
 
 
-def test_after_hearing_the_status_pressing_1_connects_to_mash(twilio, engine, contact):
-    doc = press(twilio, press(twilio, option_4(twilio), contact.reference), "1")
+def verdicts(engine) -> dict:
+    with Session(engine) as session:
+        return get_verdict_counts(session, IN_HOURS - timedelta(days=1), OUT_OF_HOURS + timedelta(days=1))
+
+
+def test_after_hearing_the_status_pressing_2_connects_to_mash_and_counts_as_needing_more(twilio, engine, contact):
+    doc = press(twilio, press(twilio, option_4(twilio), contact.reference), "2")
     assert dialled(doc) == [TEST_ENV["MASH_NUMBER"]]
     assert route_of(engine) == Route.MASH
+    assert verdicts(engine) == {"asked": 1, "answered_yes": 0, "needs_more": 1, "rate": 0.0}
 
 
-def test_out_of_hours_pressing_1_after_the_status_reaches_the_emergency_duty_team(twilio, clock, contact):
+def test_pressing_1_after_the_status_thanks_the_caller_and_counts_as_answered(twilio, engine, contact):
+    doc = press(twilio, press(twilio, option_4(twilio), contact.reference), "1")
+    assert said(doc) == "Thank you. Goodbye." and doc.find("Hangup") is not None
+    assert verdicts(engine) == {"asked": 1, "answered_yes": 1, "needs_more": 0, "rate": 1.0}
+
+
+def test_out_of_hours_pressing_2_after_the_status_reaches_the_emergency_duty_team(twilio, clock, contact):
     clock.now = OUT_OF_HOURS
     doc = press(twilio, option_4(twilio), contact.reference)
-    assert "press 1 for the Emergency Duty Team" in said(doc)
-    assert dialled(press(twilio, doc, "1")) == [TEST_ENV["EDT_NUMBER"]]
+    assert "press 2 for the Emergency Duty Team" in said(doc)
+    assert dialled(press(twilio, doc, "2")) == [TEST_ENV["EDT_NUMBER"]]
 
 
 def test_silence_after_the_status_ends_the_call_with_a_goodbye(twilio, engine, contact):
@@ -77,6 +92,7 @@ def test_silence_after_the_status_ends_the_call_with_a_goodbye(twilio, engine, c
     assert said(doc) == "Thank you for calling. Goodbye."
     assert doc.find("Hangup") is not None
     assert route_of(engine) == Route.STATUS_CHECK
+    assert verdicts(engine) == {"asked": 1, "answered_yes": 0, "needs_more": 0, "rate": 0.0}
 
 
 def test_an_unknown_reference_is_asked_for_once_more_then_the_menu_returns(twilio, contact):

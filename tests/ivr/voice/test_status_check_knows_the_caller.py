@@ -41,21 +41,22 @@ def test_a_caller_with_one_open_contact_hears_it_with_its_expected_time(twilio, 
     doc = option_4(twilio, DSL_DIRECT)
     assert said(doc).startswith(f"You have 1 open contact. {spaced(contact.reference)}: received, "
                                 "decision expected by 5 30 pm tomorrow, Wednesday.")
-    assert "To ask about another reference, press 2. If your concern is urgent, press 1 for MASH." in said(doc)
+    assert ("If this answered your question, press 1. If you still need to speak to someone, press 2. "
+            "If your concern is urgent, press 2 for MASH. To ask about another reference, press 3.") in said(doc)
 
 
-def test_a_caller_with_two_open_contacts_hears_both_oldest_first_and_may_still_press_1_for_mash(twilio, engine):
+def test_a_caller_with_two_open_contacts_hears_both_oldest_first_and_may_still_press_2_for_mash(twilio, engine):
     newer, older = open_contacts(engine, 2)
     doc = option_4(twilio, DSL_DIRECT)
     text = said(doc)
     assert text.startswith("You have 2 open contacts.")
     assert text.index(spaced(older.reference)) < text.index(spaced(newer.reference))
-    assert dialled(press(twilio, doc, "1", caller=DSL_DIRECT)) == [TEST_ENV["MASH_NUMBER"]]
+    assert dialled(press(twilio, doc, "2", caller=DSL_DIRECT)) == [TEST_ENV["MASH_NUMBER"]]
 
 
-def test_pressing_2_after_the_list_asks_for_another_reference(twilio, engine):
+def test_pressing_3_after_the_list_asks_for_another_reference(twilio, engine):
     open_contacts(engine, 1)
-    doc = press(twilio, option_4(twilio, DSL_DIRECT), "2", caller=DSL_DIRECT)
+    doc = press(twilio, option_4(twilio, DSL_DIRECT), "3", caller=DSL_DIRECT)
     assert doc.find("Gather").get("numDigits") == "6" and "contact reference" in said(doc)
 
 
