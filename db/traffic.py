@@ -57,3 +57,17 @@ def save_backdated_call(session: Session, call_sid: str, shift: Shift) -> bool:
             callback.created_at, callback.updated_at = shift(callback.created_at), shift(callback.updated_at)
             callback.due_at = shift(callback.due_at)
     return True
+
+
+def save_simulated_update(session: Session, call_sid: str, at: datetime) -> bool:
+    """Record that a status update about this call's contact reached the school at `at` (the simulator's built-in
+    effect, standing in for staff, the worker and Twilio); False when the call opened no contact."""
+    call = get_call_by_sid(session, call_sid)
+    contact = session.exec(select(Contact).where(Contact.call_id == call.id)).first() if call is not None else None
+    if contact is None:
+        return False
+    session.add(Callback(contact_id=contact.id, kind="still_assessing", channel="voice", to_number=contact.caller or "",
+                         body="A simulated status update.", due_at=at, state="delivered", attempts=1,
+                         claimed_by="simulator", claimed_at=at, last_status="simulated: heard",
+                         dedupe_key=f"simulated-update:{contact.id}", created_at=at, updated_at=at))
+    return True

@@ -17,6 +17,7 @@ from db.users import get_user_by_name
 from dsls import DEMO_DSLS_CSV, import_dsls
 from routing.vocabulary import Route, outcomes_for
 from schools import DEMO_SCHOOLS_CSV, import_schools
+from simulator.model import TrafficModel
 from simulator.server import serve
 from simulator.traffic import PlannedClock, run_traffic
 from staff.auth import create_user
@@ -31,6 +32,8 @@ DEMO_ACCOUNTS = (
 DEMO_TEAMS = {"demo-staff": Route.LINES}
 # The standard reasons a new database starts with (what demo decisions are sent with).
 DEMO_REASONS = tuple(code for code, _ in DEFAULT_REASONS)
+# Half the demo's school MASH contacts hear a status update a day on, so the follow-up figure has both groups.
+DEMO_TRAFFIC = TrafficModel(status_update_share=0.5)
 PROMISE_KEPT_SHARE = 0.8  # demo staff decide most contacts by the promised time
 
 
@@ -72,7 +75,8 @@ def seed_calls(app, calls: int, days: int, seed: int) -> str:
     app.config.update(CLOCK=clock, SETTINGS=settings)
     with serve(app) as url:
         summary = run_traffic(url, settings.twilio_auth_token, calls, 4, days, now=now,
-                              engine=app.extensions["db_engine"], seed=seed, settings=settings, clock=clock)
+                              engine=app.extensions["db_engine"], seed=seed, settings=settings, clock=clock,
+                              model=DEMO_TRAFFIC)
     return f"{summary.calls} calls through the webhooks, {summary.errors} errors"
 
 

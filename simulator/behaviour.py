@@ -46,7 +46,7 @@ class CallerBehaviour:
     menu_weights: MenuWeights = default_menu_weights
     knows_urn: float = 0.7  # a DSL asked for the URN types it; the others press star
     message_when_unanswered: float = 0.8  # a non-urgent caller whose line did not answer leaves a message
-    mash_after_status: float = 0.3  # a follow-up caller who still presses 1 after hearing the status
+    mash_after_status: float = 0.3  # a follow-up caller who still needs MASH after hearing the status (presses 2)
 
     def __call__(self, profile: CallerProfile, prompt: str, rng: random.Random) -> str | None:
         """Keys for a prompt, or None to stay silent."""
@@ -65,8 +65,9 @@ class CallerBehaviour:
             return "1" if urgent else ("3" if "to be called back by" in text else "2")
         if "reference" in text and "press 1" not in text:
             return f"{profile.reference}#" if profile.reference else "*"
-        if "press 1" in text and profile.intent == FOLLOW_UP:
-            return "1" if rng.random() < self.mash_after_status else None
+        if "if this answered your question" in text and profile.intent == FOLLOW_UP:
+            # The verdict after a status: 2 still needs someone (MASH), 1 it answered them.
+            return "2" if rng.random() < self.mash_after_status else "1"
         return None
 
 

@@ -14,6 +14,7 @@ from db.session import make_engine
 from ivr.config import normalise_database_url
 from simulator.caller import FALLBACK_PATH, TRANSFER_OUTCOMES, ScriptedCaller, SimulatedCall, SimulatorError
 from simulator.interactive import InteractiveCaller
+from simulator.model import TrafficModel
 from simulator.scenario_file import DEFAULT_CALLER
 from simulator.scenarios import Target, recorded_call, run_paths
 from simulator.server import serve
@@ -165,12 +166,16 @@ def _progress_printer(total: int):
 @click.option("--auth-token", default=None, help="Token to sign with [default: TWILIO_AUTH_TOKEN].")
 @click.option("--database-url", default="auto", show_default=True,
               help="With --base-url: the app's database, to read schools and back-date calls ('none': neither).")
+@click.option("--status-updates", "update_share", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="The built-in effect: this share of schools' MASH contacts hear a status update a day later, "
+                   "and are then chased 10% of the time instead of 30%.")
 @with_appcontext
-def traffic_command(calls, concurrency, days, seed, base_url, auth_token, database_url):
+def traffic_command(calls, concurrency, days, seed, base_url, auth_token, database_url, update_share):
     """Fill the database with realistic calls through the real webhooks (model: see the README)."""
     s = settings()
     now = current_app.config["CLOCK"]()
     calls = calls or default_calls(days)
+    model = TrafficModel(status_update_share=update_share)
     progress = _progress_printer(calls)
     click.echo(f"Traffic: {calls} calls over the past {days} days, {concurrency} at a time")
     if base_url is None:
@@ -183,11 +188,11 @@ def traffic_command(calls, concurrency, days, seed, base_url, auth_token, databa
         with serve(app) as url:
             summary = run_traffic(url, s.twilio_auth_token, calls, concurrency, days, now=now,
                                   engine=app.extensions["db_engine"], seed=seed, progress=progress,
-                                  settings=s, clock=clock)
+                                  settings=s, clock=clock, model=model)
     else:
         summary = run_traffic(base_url, auth_token or s.twilio_auth_token, calls, concurrency, days, now=now,
                               engine=database_engine(database_url, base_url), seed=seed, progress=progress,
-                              settings=s)
+                              settings=s, model=model)
     for line in summary.lines():
         click.echo(line)
     sys.exit(1 if summary.errors else 0)

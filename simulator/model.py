@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 
 from routing.hours import LONDON, OpeningHours, is_bank_holiday
@@ -30,6 +30,7 @@ URGENT, ADVICE, EARLY_HELP, FOLLOW_UP = "urgent", "advice", "early_help", "follo
 # Made-up numbers only (Ofcom drama ranges): never a number a callback could reach.
 OWN_PHONE_RANGE = ("+44121496", 0, 999)  # a DSL's own phone, not registered to the school
 OTHER_CALLER_RANGE = ("+44207946", 500, 999)  # police, health, the public
+UPDATE_AFTER = timedelta(days=1)  # when the built-in effect's status update reaches the school
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,10 @@ class TrafficModel:
     school_intents: dict = field(default_factory=lambda: {URGENT: 0.50, ADVICE: 0.36, EARLY_HELP: 0.14})
     other_intents: dict = field(default_factory=lambda: {URGENT: 0.78, ADVICE: 0.04, EARLY_HELP: 0.18})
     follow_up_after_mash: float = 0.30  # a school's MASH call followed by "any news?" within 1-10 days
+    # The built-in effect of status updates: this share of schools' MASH contacts get one a day after the call
+    # (recorded as a delivered "still being assessed" update), and are then chased only this often, from day 2.
+    status_update_share: float = 0.0
+    follow_up_after_update: float = 0.10
     school_caller_id: dict = field(default_factory=lambda: {"registered": 0.75, "own_phone": 0.17, "withheld": 0.08})
     other_withheld: float = 0.15
     abandon_in_greeting: float = 0.03
@@ -56,7 +61,9 @@ class TrafficModel:
 
     def first_call_school_share(self) -> float:
         """P(a first call is a school's), so that with follow-ups schools make `school_share` of all calls."""
-        g = self.school_intents.get(URGENT, 0.0) * self.follow_up_after_mash
+        chased = ((1 - self.status_update_share) * self.follow_up_after_mash
+                  + self.status_update_share * self.follow_up_after_update)
+        g = self.school_intents.get(URGENT, 0.0) * chased
         return self.school_share / (1 + g * (1 - self.school_share))
 
 
@@ -97,6 +104,7 @@ class PlannedCall:
     profile: CallerProfile
     seed: int
     parent: int | None = None
+    update_at: datetime | None = None  # when a status update reached the school (the built-in effect), if one did
 
 
 @dataclass
@@ -206,10 +214,17 @@ def plan_calls(model: TrafficModel, pop: Population, calls: int, calendar: Calen
         if at is None:
             raise ValueError("no time in the window fits the traffic's opening-hours restriction")
         profile = _profile(pop, model, rng)
-        plan.append(PlannedCall(len(plan), at, profile, rng.getrandbits(32)))
+        first = PlannedCall(len(plan), at, profile, rng.getrandbits(32))
+        chased, min_days = model.follow_up_after_mash, 1
+        if profile.kind == SCHOOL and profile.intent == URGENT and model.status_update_share > 0:
+            update_at = at + UPDATE_AFTER
+            if update_at < calendar.now and rng.random() < model.status_update_share:
+                first = replace(first, update_at=update_at)
+                chased, min_days = model.follow_up_after_update, 2  # a chase comes after the update, or not at all
+        plan.append(first)
         if (profile.kind == SCHOOL and profile.intent == URGENT and len(plan) < calls
-                and rng.random() < model.follow_up_after_mash):
-            later = calendar.after(at, rng)
+                and rng.random() < chased):
+            later = calendar.after(at, rng, min_days=min_days)
             if later is not None:
                 follow = CallerProfile(SCHOOL, FOLLOW_UP, profile.caller_id, profile.school_urn, profile.dsl,
                                        profile.heavy)

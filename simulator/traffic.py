@@ -19,7 +19,7 @@ from flask import has_request_context, request
 from db.calls import get_call_by_sid
 from db.models import Route
 from db.session import session_scope
-from db.traffic import get_reference_for_call_sid, get_traffic_schools, save_backdated_call
+from db.traffic import get_reference_for_call_sid, get_traffic_schools, save_backdated_call, save_simulated_update
 from ivr.config import load_settings
 from simulator.behaviour import Behaviour, CallerBehaviour, ModelCaller
 from simulator.caller import SimulatedCall, SimulatorError, real_clock
@@ -95,6 +95,7 @@ class TrafficSummary:
     school_calls: int = 0
     follow_ups: int = 0
     failsafe_calls: int = 0
+    status_updates: int = 0  # the built-in effect's updates recorded as delivered
     backdated: int = 0
     requests: int = 0
     latency_p50_ms: float = 0.0
@@ -115,6 +116,8 @@ class TrafficSummary:
                f"Routes ({self.route_source}): " + ", ".join(f"{r} {share(n)}" for r, n in self.routes.most_common()),
                f"From schools: {share(self.school_calls)}; follow-up calls: {self.follow_ups}; "
                f"fail-safe answers: {self.failsafe_calls}"]
+        if self.status_updates:
+            out.append(f"Status updates delivered (the built-in effect): {self.status_updates}")
         if self.dsls:
             out.append(f"DSLs with a non-urgent MASH call: {self.dsls_non_urgent_mash} of {self.dsls} "
                        f"({self.dsls_non_urgent_mash / self.dsls:.0%})")
@@ -235,8 +238,11 @@ def run_traffic(base_url: str, auth_token: str, calls: int, concurrency: int, da
                      app_clock)
     started = time.perf_counter()
     outcomes: list[_Outcome] = []
-    # Follow-ups go second, so the calls they follow up have opened their contacts (and references).
-    for batch in ([p for p in plan if p.parent is None], [p for p in plan if p.parent is not None]):
+    # Follow-ups go second, so the calls they follow up have opened their contacts (and references), and
+    # the status updates of the built-in effect have reached those schools.
+    for second, batch in enumerate(([p for p in plan if p.parent is None], [p for p in plan if p.parent is not None])):
+        if second and engine is not None:
+            summary.status_updates = _deliver_updates(engine, outcomes)
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
             for future in as_completed([pool.submit(runner.one, p) for p in batch]):
                 outcomes.append(future.result())
@@ -245,6 +251,16 @@ def run_traffic(base_url: str, auth_token: str, calls: int, concurrency: int, da
     summary.elapsed_s = time.perf_counter() - started
     _summarise(summary, outcomes, runner.latencies, population, engine is not None)
     return summary
+
+
+def _deliver_updates(engine, outcomes: list[_Outcome]) -> int:
+    """Record the planned status updates of the calls made so far (only those that opened a contact)."""
+    delivered = 0
+    with session_scope(engine) as session:
+        for outcome in outcomes:
+            if outcome.planned.update_at is not None and outcome.error is None:
+                delivered += save_simulated_update(session, outcome.call_sid, outcome.planned.update_at)
+    return delivered
 
 
 def _summarise(summary: TrafficSummary, outcomes: list[_Outcome], latencies: list[float], population,
