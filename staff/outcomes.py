@@ -91,7 +91,10 @@ def _group(dsl_ids: list[int], by_dsl: Mapping[int, Counter]) -> dict:
     counts = [tally(by_dsl.get(dsl, Counter())) for dsl in dsl_ids]
     contacts = [c["contacts"] + c["undecided"] for c in counts]
     non_urgent = sum(1 for c in counts if c["needless"])
-    overall = tally(sum((by_dsl.get(dsl, Counter()) for dsl in dsl_ids), Counter()))
+    together = Counter()
+    for dsl in dsl_ids:
+        together.update(by_dsl.get(dsl, {}))  # in place: summing Counters would copy one per DSL
+    overall = tally(together)
     n = len(dsl_ids)
     return {"dsls": n, "too_few_to_compare": n < TOO_FEW,
             "contacts": sum(contacts), "contacts_per_dsl": rate(sum(contacts), n),

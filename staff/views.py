@@ -12,7 +12,7 @@ from contacts.states import ContactError, save_status
 from db.audit import get_audit_events, save_audit_event
 from db.contacts import (get_callbacks_for_contact, get_contact_by_reference, get_contact_events, get_contacts,
                          get_contacts_past_promise)
-from db.models import Call, School
+from db.models import Call, Dsl, School
 from db.reasons import get_reason, get_reasons
 from db.session import get_session
 from db.stats import get_mash_calls
@@ -88,9 +88,10 @@ def _contact_page(reference: str, error: str | None = None, form: dict | None = 
         abort(404, description=f"No contact has the reference {reference[:12]}.")
     call = db.get(Call, contact.call_id) if contact.call_id else None
     school = db.get(School, contact.school_urn) if contact.school_urn else None
+    dsl = db.get(Dsl, call.dsl_id) if call is not None and call.dsl_id else None
     later = STATUSES[STATUSES.index(contact.status) + 1:] if contact.status in STATUSES else STATUSES
     return render_template(
-        "contact.html", contact=contact, call=call, school=school, error=error, form=form or {},
+        "contact.html", contact=contact, call=call, school=school, dsl=dsl, error=error, form=form or {},
         events=get_contact_events(db, contact), callbacks=get_callbacks_for_contact(db, contact),
         statuses=later, status_labels=STATUS_LABELS, outcomes=outcomes_for(contact.service),
         outcome_labels=ALL_OUTCOME_LABELS,

@@ -1,15 +1,19 @@
-"""A call from a registered DSL number is put down to that DSL and to their school, in the one identifying query."""
+"""A call from a registered DSL number is put down to that DSL and to their school, in the one identifying query,
+and staff see who the DSL was."""
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from db.dsls import DslRecord, get_dsls, save_dsl
-from db.models import SchoolMatch
+from db.models import Contact, Dsl, SchoolMatch
 from routing.identify import identify_from_matches
 from schools import DEMO_SCHOOLS_CSV, import_schools
 from tests.call_support import press, recorded_call, start
 from tests.conftest import IN_HOURS, TEST_ENV
+from tests.staff_support import page, signed_in_client
 from tests.twilio_client import dialled
 
 ATHERSTONE, OAKLEY, MYTON = 125484, 149717, 150777
@@ -29,6 +33,11 @@ def dsls(engine) -> dict[str, int]:
             save_dsl(session, DslRecord(row=i + 2, urn=urn, name=name, numbers=numbers, trained_on=None), IN_HOURS)
         session.commit()
         return {d.name: d.id for d in get_dsls(session)}
+
+
+def recorded_contact(engine) -> Contact:
+    with Session(engine) as session:
+        return session.exec(select(Contact)).one()
 
 
 def urgent_call(twilio, caller: str):
@@ -72,3 +81,20 @@ def test_the_decision_gives_a_dsl_only_when_the_number_is_exactly_one_dsl_s(urns
 
 def test_a_withheld_number_is_no_one_s_even_if_a_dsl_could_match():
     assert identify_from_matches("withheld", [], [(7, MYTON)]).dsl_id is None
+
+
+def test_staff_see_the_dsl_and_their_training_on_the_contact_their_call_opened(app, twilio, engine, dsls):
+    with Session(engine) as session:
+        trained = session.get(Dsl, dsls["Sam Patel"])
+        trained.trained_on = date(2025, 9, 1)
+        session.commit()
+    urgent_call(twilio, OWN_MOBILE)
+    reference = recorded_contact(engine).reference
+    doc = page(signed_in_client(app, "staff").get(f"/contacts/{reference}"))
+    assert doc.xpath("string(//*[@id='contact-dsl'])") == "Sam Patel, DSL training 1 September 2025"
+
+
+def test_a_contact_from_a_number_that_is_no_one_dsl_s_names_no_dsl(app, twilio, engine, dsls):
+    urgent_call(twilio, OFFICE)
+    doc = page(signed_in_client(app, "staff").get(f"/contacts/{recorded_contact(engine).reference}"))
+    assert doc.xpath("//*[@id='contact-dsl']") == []
