@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, FieldList, Form, FormField, IntegerField, StringField, TextAreaField
+from wtforms import DateField, FieldList, Form, FormField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 
 from routing.menu import DEFAULT_WORDING, VARIABLE_FIELDS, Wording
@@ -37,6 +38,10 @@ class TrialForm(FlaskForm):
     name = StringField("Trial name")
     start = DateField("First day", validators=[Optional()])
     end = DateField("Last day", validators=[Optional()])
+    # Checked by parse_definition like a file's `unit:`, so a forged value is refused with the same words.
+    unit = RadioField("Who is given a variant", default="caller", validate_choice=False, choices=[
+        SelectChoice("caller", "Each caller (by their number)"),
+        SelectChoice("school", "Each school (every caller from one school hears the same; unknown schools by caller)")])
     variants = FieldList(FormField(VariantForm), min_entries=MAX_VARIANTS, max_entries=MAX_VARIANTS)
 
 
@@ -70,7 +75,7 @@ def definition_data(form: TrialForm, published: Wording = DEFAULT_WORDING) -> di
             allocation[name] = sub.share.data
     control = next(iter(variants), "control")
     return {"name": _clean(form.name.data), "control": control, "start": form.start.data,
-            "end": form.end.data, "allocation": allocation, "variants": variants}
+            "end": form.end.data, "allocation": allocation, "variants": variants, "unit": form.unit.data or "caller"}
 
 
 def form_errors(form: TrialForm) -> list[str]:

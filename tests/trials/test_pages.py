@@ -119,6 +119,23 @@ def test_an_admin_defines_a_trial_with_the_form(engine, sign_in):
     assert audit.actor == "admin1"
 
 
+def test_an_admin_can_give_each_school_one_variant_and_callers_is_the_default(engine, sign_in):
+    client = sign_in()
+    page = client.get("/trials/new").data
+    assert html.fromstring(page).xpath("//input[@name='unit' and @checked]/@value") == ["caller"]
+    data = form_data(page, **{"name": "by-school", "start": "2026-12-01", "end": "2026-12-18", "unit": "school",
+                              "variants-1-name": "plain",
+                              "variants-1-option3": "Need extra support for a family? Press 3 for Early Help."})
+    assert client.post("/trials/new", data=data).status_code == 302
+    forged = form_data(page, **{"name": "forged", "start": "2026-12-01", "end": "2026-12-18", "unit": "class",
+                                "variants-1-name": "plain"})
+    refused = client.post("/trials/new", data=forged)
+    assert refused.status_code == 400
+    assert any(e.startswith("unit:") for e in text_of(refused.data, "//div[@class='error-summary']//li"))
+    with Session(engine) as session:
+        assert [(t.name, t.unit) for t in session.exec(select(Trial))] == [("by-school", "school")]
+
+
 def test_a_form_that_changes_a_key_is_refused_naming_the_field(engine, sign_in):
     client = sign_in()
     data = form_data(client.get("/trials/new").data, **{
