@@ -43,7 +43,7 @@ def body_too_large(exc):
     """A body past the limit is not read: the DSL on our call is told the number to ring; a status callback
     is answered 204 and logged, as any status callback that fails (Twilio does not retry them)."""
     log.warning("webhook body too large; not read", extra={"event": "webhook_too_large", "path": request.path})
-    if request.endpoint == "outbound.callback_twiml":
+    if request.endpoint in CALLBACK_ENDPOINTS:
         return webhook.twiml_response(_ring_us())
     if request.endpoint in ALERT_ENDPOINTS:
         return webhook.twiml_response(_alert_trouble())
@@ -51,6 +51,8 @@ def body_too_large(exc):
 
 
 # ---- The outbound voice callback ----
+
+CALLBACK_ENDPOINTS = ("outbound.callback_twiml", "outbound.callback_dialled")
 
 def outbound_call(view):
     """On any error in an outbound callback, still give the DSL the number to ring, never silence."""
@@ -62,7 +64,7 @@ def outbound_call(view):
         except Exception as exc:
             log.error("callback TwiML failed", exc_info=True, extra={
                 "call_sid": request.form.get("CallSid"), "event": "callback_twiml_failed", "error": type(exc).__name__})
-            result = _ring_us() if request.endpoint == "outbound.callback_twiml" else _alert_trouble()
+            result = _ring_us() if request.endpoint in CALLBACK_ENDPOINTS else _alert_trouble()
         return webhook.twiml_response(result)
 
     return wrapper
@@ -86,30 +88,41 @@ def _verdict(session, callback: Callback, digits: str) -> VoiceResponse:
         return _full_message(callback)
     if digits not in ("1", "2"):
         return webhook.goodbye(settings(), prompts.GOODBYE)
-    save_verdict_answer(session, CALLBACK, callback.id, ANSWERED if digits == "1" else NEEDS_MORE, app_now())
-    session.commit()
     if digits == "1":
+        _save_answer(session, callback, ANSWERED)
         return webhook.goodbye(settings(), prompts.VERDICT_THANKS)
     line = settings()
     route = urgent_route(line.mash_open(app_now()))
-    number = line.number_for(route)
-    name = prompts.SERVICE_NAMES[route]
-    return webhook.put_through(line, number, prompts.PUTTING_YOU_THROUGH.format(service=name),
-                               prompts.NO_ONE_ANSWERED.format(service=name, number=messages.spoken_digits(
-                                   messages.national(number))))
+    resp = webhook.put_through(line, line.number_for(route), prompts.PUTTING_YOU_THROUGH.format(
+        service=prompts.SERVICE_NAMES[route]), url_for("outbound.callback_dialled", callback_id=callback.id))
+    _save_answer(session, callback, NEEDS_MORE)  # after the transfer is built: a failure here must not stop it
+    return resp
 
 
-def _mark(session, callback: Callback, how: str) -> bool:
+def _save_answer(session, callback: Callback, answer: str) -> None:
+    """Record the DSL's answer; a failure is logged, never heard (the DSL still gets what they pressed for)."""
+    try:
+        save_verdict_answer(session, CALLBACK, callback.id, answer, app_now())
+        session.commit()
+    except Exception:
+        webhook.discard_session()
+        log.error("verdict not saved", exc_info=True, extra={"event": "verdict_not_saved",
+                                                              "call_sid": request.form.get("CallSid")})
+
+
+def _mark(session, callback: Callback, how: str, also=None) -> bool:
     """Record that the update reached the DSL this way (what makes the callback count as delivered)."""
     return save_change(session, callback.id, outbox.heard(how, request.form.get("CallSid"), _number_arg("attempt"),
-                                                           app_now()))
+                                                           app_now()), also)
 
 
 def _heard_by_person(session, callback: Callback) -> None:
     """A person pressed for the update: it is delivered, and they are about to be asked their verdict (one commit)."""
-    save_verdict_asked(session, CALLBACK, callback.id, callback.contact_id, app_now())
-    if not _mark(session, callback, outbox.HEARD_BY_PERSON):  # already heard (a repeat): rolled back, so ask again
-        save_verdict_asked(session, CALLBACK, callback.id, callback.contact_id, app_now())
+    def ask(db) -> None:
+        save_verdict_asked(db, CALLBACK, callback.id, callback.contact_id, app_now())
+
+    if not _mark(session, callback, outbox.HEARD_BY_PERSON, also=ask):  # already heard (a repeat): rolled back
+        ask(session)
         session.commit()
 
 
@@ -160,6 +173,18 @@ def callback_twiml(callback_id: int):
     if answered_by.startswith("machine"):
         return _left_reference(session, callback, contact)
     return _offer_update(callback, contact)  # a person, or "unknown" when detection timed out
+
+
+@bp.post("/callback/<int:callback_id>/dialled")
+@twilio_signed
+@outbound_call
+def callback_dialled(callback_id: int):
+    """How the DSL's transfer after pressing 2 ended: a finished conversation ends the call; otherwise they are
+    told the number that reaches MASH (or EDT) through the menu, never left in silence."""
+    if (request.form.get("DialCallStatus") or "").lower() == "completed":
+        return webhook.hangup()
+    return webhook.goodbye(settings(), prompts.NO_ONE_ANSWERED.format(
+        number=messages.spoken_digits(messages.national(settings().twilio_phone_number))))
 
 
 # ---- The urgent alert call to a duty number ----

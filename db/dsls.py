@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Integer, bindparam, cast, func, null, union_all
+from sqlalchemy import Integer, bindparam, cast, null, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
-from db.models import Dsl, DslPhone, School, SchoolPhone
+from db.models import Call, Dsl, DslPhone, School, SchoolPhone
 
 IMPORTED = "import"
 BY_HAND = "hand"
@@ -55,10 +55,15 @@ def get_caller_matches(session: Session, e164: str) -> tuple[list[int], list[tup
     return sorted(schools), sorted(people)
 
 
+def _same_name(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
 def find_dsl(session: Session, urn: int, name: str) -> Dsl | None:
     """The school's DSL of this name, whatever its case or spacing."""
-    query = select(Dsl).where(Dsl.urn == urn, func.lower(Dsl.name) == " ".join(name.split()).lower())
-    return session.exec(query).first()
+    # Compared in Python: SQLite's lower() folds only ASCII, so "ÉLODIE" would not find "Élodie" there.
+    wanted = _same_name(name)
+    return next((d for d in session.exec(select(Dsl).where(Dsl.urn == urn)) if _same_name(d.name) == wanted), None)
 
 
 def get_dsls(session: Session, urn: int | None = None) -> list[Dsl]:
@@ -125,6 +130,17 @@ def _sync_numbers(session: Session, dsl_id: int, phones: list[DslPhone], wanted:
             session.add(DslPhone(dsl_id=dsl_id, number=number, source=IMPORTED))
             changed = True
     return changed
+
+
+def delete_dsl(session: Session, dsl: Dsl) -> bool:
+    """Take a DSL off the register: their numbers go; the record goes too unless calls were put down to them
+    (then it stays, without numbers, for those calls). True if the record went."""
+    for phone in get_dsl_phones(session, [dsl.id]).get(dsl.id, []):
+        session.delete(phone)
+    if session.exec(select(Call.id).where(Call.dsl_id == dsl.id).limit(1)).first() is not None:
+        return False
+    session.delete(dsl)
+    return True
 
 
 def save_dsl(session: Session, record: DslRecord, now: datetime) -> str:

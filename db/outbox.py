@@ -103,13 +103,17 @@ def release(engine: Engine, ids: list[int], worker_id: str, now: datetime) -> No
                              attempts=Callback.attempts - 1, updated_at=now))
 
 
-def save_change(session: Session, callback_id: int, decide: Callable[[Callback], dict | None]) -> bool:
-    """Apply decide(row)'s new values only if the row has not moved on meanwhile (compare-and-set), then commit.
+def save_change(session: Session, callback_id: int, decide: Callable[[Callback], dict | None],
+                also: Callable[[Session], None] | None = None) -> bool:
+    """Apply decide(row)'s new values only if the row has not moved on meanwhile (compare-and-set), then commit;
+    `also(session)` runs in the same transaction, again on each try.
 
     A status callback and the worker that sent the message can race on one row; a plain
     read-modify-write would let the later writer undo the earlier one on either database.
     """
     for _ in range(CAS_TRIES):
+        if also is not None:
+            also(session)
         row = session.get(Callback, callback_id, populate_existing=True)
         values = decide(row) if row is not None else None
         if values is None:

@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from db.dsls import get_known_urns, save_dsl
 from dsls.importer import DslFormatError, DslReport, Rejected, read_dsls
+from routing.hours import london_date
 
 __all__ = ["DEMO_DSLS_CSV", "DslFormatError", "DslReport", "import_dsls"]
 
@@ -17,7 +18,7 @@ DEMO_DSLS_CSV = Path(__file__).resolve().parent.parent / "data" / "demo_dsls.csv
 
 def import_dsls(session: Session, path: str | Path, *, now: datetime) -> DslReport:
     """Upsert the DSL register's CSV in one transaction; running it twice changes nothing."""
-    items = list(read_dsls(Path(path), now.date()))
+    items = list(read_dsls(Path(path), london_date(now)))
     report = DslReport(rejected=[item for item in items if isinstance(item, Rejected)])
     records = [item for item in items if not isinstance(item, Rejected)]
     known = get_known_urns(session, [r.urn for r in records])

@@ -7,7 +7,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from db.dsls import delete_dsl_phone, find_dsl, get_dsl_phones, get_dsls, get_dsls_by_number, save_dsl_phone
+from db.dsls import delete_dsl, delete_dsl_phone, find_dsl, get_dsl_phones, get_dsls, get_dsls_by_number, save_dsl_phone
 from db.schools import get_school
 from db.session import get_engine, session_scope
 from dsls import DslFormatError, import_dsls
@@ -104,3 +104,17 @@ def remove_number_command(urn: int, name: str, number: str):
     if not removed:
         raise click.ClickException(f"{e164} is not registered for {label}")
     click.echo(f"Removed {e164} from {label}")
+
+
+@dsls_group.command("remove")
+@click.argument("urn", type=int)
+@click.argument("name")
+@with_appcontext
+def remove_command(urn: int, name: str):
+    """Take a DSL off the register (they left, or moved school): their numbers stop matching at once."""
+    with session_scope(get_engine()) as session:
+        dsl = _dsl(session, urn, name)
+        label = f"{dsl.name} ({dsl.urn})"
+        gone = delete_dsl(session, dsl)
+    click.echo(f"Removed {label}" if gone else
+               f"Removed {label}'s numbers; the record stays, without numbers, for the calls put down to them")

@@ -112,7 +112,7 @@ def parse_row(cells: list[str], columns: dict[str, int], row: int, today: date) 
 
 
 def read_dsls(path: Path, today: date) -> Iterator[DslRecord | Rejected]:
-    """Stream the file's rows as records and rejections; a DSL named twice for one school is rejected the second time."""
+    """Stream the file's rows as records and rejections; a DSL named twice for one school is rejected again."""
     first_row: dict[tuple[int, str], int] = {}
     with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
         reader = csv.reader(f)
@@ -125,9 +125,10 @@ def read_dsls(path: Path, today: date) -> Iterator[DslRecord | Rejected]:
                 continue  # a blank line
             parsed = parse_row(cells, columns, row, today)
             if isinstance(parsed, DslRecord):
-                key = (parsed.urn, parsed.name.lower())
+                key = (parsed.urn, parsed.name.casefold())
                 if key in first_row:
-                    yield Rejected(row, f"URN {parsed.urn}, {parsed.name} appears again (first at row {first_row[key]})")
+                    yield Rejected(row, f"URN {parsed.urn}, {parsed.name} appears again "
+                                        f"(first at row {first_row[key]})")
                     continue
                 first_row[key] = row
             yield parsed

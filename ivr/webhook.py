@@ -71,13 +71,11 @@ def goodbye(settings: Settings, text: str) -> VoiceResponse:
     return resp
 
 
-def put_through(settings: Settings, number: str, before: str, after: str) -> VoiceResponse:
-    """Say `before` and dial `number`; if no one answers, `after` is said (never silence) and the call ends."""
+def put_through(settings: Settings, number: str, before: str, action: str) -> VoiceResponse:
+    """Say `before` and dial `number`; `action` hears how the transfer ended (Twilio's DialCallStatus)."""
     resp = VoiceResponse()
     say(resp, settings, before)
-    resp.dial(timeout=settings.dial_timeout, answer_on_bridge=True).number(number)
-    say(resp, settings, after)
-    resp.hangup()
+    resp.dial(action=action, method="POST", timeout=settings.dial_timeout, answer_on_bridge=True).number(number)
     return resp
 
 

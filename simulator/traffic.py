@@ -225,6 +225,10 @@ def run_traffic(base_url: str, auth_token: str, calls: int, concurrency: int, da
     model = model or TrafficModel()
     rng = random.Random(seed)
     summary = TrafficSummary()
+    if engine is None and model.status_update_share:
+        # Updates are recorded in the database: without it, none could be delivered, so none are planted.
+        model = replace(model, status_update_share=0.0)
+        summary.notes.append("no database access: no status updates planted (--status-updates needs the database)")
     schools = load_schools(engine) if engine is not None else []
     if not schools:
         summary.notes.append("no schools registered (or no database access): every caller is a non-school caller")

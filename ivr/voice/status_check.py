@@ -20,6 +20,10 @@ from routing.vocabulary import OPEN_STATUSES
 
 REFERENCE_DIGITS = 6
 REFERENCE_TIMEOUT_S = 10
+# The keys after a status are named in the URL: a caller who heard the older "press 1 for MASH" just before a
+# deploy (no `keys` in their URL) still gets MASH for 1 and another reference for 2.
+VERDICT_KEYS = "verdict"
+OLDER_KEYS = {"1": "2", "2": "3"}
 
 
 def ask_reference(attempt: int = 1, before: str | None = None) -> VoiceResponse:
@@ -36,7 +40,7 @@ def ask_reference(attempt: int = 1, before: str | None = None) -> VoiceResponse:
 def status_and_offer(text: str, in_hours: bool, offer: str = prompts.STATUS_THEN_URGENT) -> VoiceResponse:
     """Read a status, then ask whether it answered the question: 2 reaches MASH (EDT out of hours)."""
     resp = VoiceResponse()
-    action = url_for("voice.status_check_next")
+    action = url_for("voice.status_check_next", keys=VERDICT_KEYS)
     line = SERVICE_NAMES[urgent_route(in_hours)]
     g = twiml.gather(settings(), action)
     twiml.say(g, settings(), offer.format(status=text, urgent=line))
@@ -94,6 +98,8 @@ def status_check_next():
     reference; anything else ends kindly."""
     digits = (request.form.get("Digits") or "").strip()
     ctx = call_step("status_check_next", digits)
+    if request.args.get("keys") != VERDICT_KEYS:
+        digits = OLDER_KEYS.get(digits, "")
     if digits in ("1", "2"):
         save_verdict_answer(ctx.session, STATUS_CHECK, ctx.call.id, ANSWERED if digits == "1" else NEEDS_MORE, now())
     if digits == "2":

@@ -7,6 +7,7 @@ import pytest
 from sqlmodel import Session
 
 from db.verdicts import get_verdict_counts
+from tests.call_support import failing_queries
 from tests.callback_support import decide, only_callback, send
 from tests.conftest import IN_HOURS, OUT_OF_HOURS, TEST_ENV
 from tests.twilio_client import call_params, dialled, said
@@ -30,6 +31,16 @@ def heard(app, engine, live, contact):
     return only_callback(engine, contact)
 
 
+def dialled_result(twilio, callback, status: str):
+    """Twilio telling the transfer's action how the Dial ended."""
+    transfer = next_url_of(verdict(twilio, callback, "2"))
+    return twilio.twiml(transfer, call_params(Direction="outbound-api", DialCallStatus=status))
+
+
+def next_url_of(doc) -> str:
+    return doc.find("Dial").get("action")
+
+
 def verdict(twilio, callback, digits: str | None):
     params = call_params(Direction="outbound-api")
     if digits is not None:
@@ -47,12 +58,31 @@ def test_pressing_1_thanks_them_and_counts_the_update_as_answering_their_questio
     assert counts(engine) == {"asked": 1, "answered_yes": 1, "needs_more": 0, "rate": 1.0}
 
 
-def test_pressing_2_in_hours_puts_them_through_to_mash_and_no_answer_still_gives_the_number(twilio, engine, heard):
+def test_pressing_2_in_hours_puts_them_through_to_mash(twilio, engine, heard):
     doc = verdict(twilio, heard, "2")
     assert dialled(doc) == [TEST_ENV["MASH_NUMBER"]]
-    assert said(doc) == ("Putting you through to MASH. "
-                         "No one could answer just now. Please ring MASH on 0 2 0, 7 9 4 6, 0 1 0 0. Goodbye.")
+    assert said(doc) == "Putting you through to MASH."
     assert counts(engine)["needs_more"] == 1
+
+
+@pytest.mark.parametrize("status", ["no-answer", "busy", "failed"])
+def test_a_transfer_no_one_answers_gives_the_number_to_ring_never_silence(twilio, heard, status):
+    doc = dialled_result(twilio, heard, status)
+    assert said(doc) == ("No one could answer just now. Please ring 0 2 0, 7 9 4 6, 0 0 0 1 and choose from the menu. "
+                         "Goodbye.")
+    assert doc.find("Hangup") is not None
+
+
+def test_a_finished_conversation_ends_the_call_without_a_word(twilio, heard):
+    doc = dialled_result(twilio, heard, "completed")
+    assert said(doc) == "" and doc.find("Hangup") is not None
+
+
+def test_pressing_2_still_puts_them_through_when_the_answer_cannot_be_saved(twilio, engine, heard):
+    with failing_queries(engine, "UPDATE verdict"):
+        doc = verdict(twilio, heard, "2")
+    assert dialled(doc) == [TEST_ENV["MASH_NUMBER"]]
+    assert counts(engine)["needs_more"] == 0
 
 
 def test_pressing_2_out_of_hours_puts_them_through_to_the_emergency_duty_team(twilio, engine, clock, heard):

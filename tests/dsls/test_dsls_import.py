@@ -1,14 +1,14 @@
 """`ivr dsls import` and `ivr dsls list`: the DSL register upserted from a CSV, each bad row reported by number."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
 
 from db.dsls import get_dsls_by_number
-from db.models import Dsl, DslPhone
+from db.models import Call, Dsl, DslPhone
 from dsls import DEMO_DSLS_CSV, DslFormatError, import_dsls
 from dsls.cli import dsls_group
 from schools import DEMO_SCHOOLS_CSV, import_schools
@@ -174,3 +174,35 @@ def test_the_demo_register_imports_whole_with_enough_dsls_in_each_group_to_compa
     assert (report.added, report.rejected) == (80, [])
     trained = [d for d, (when, _) in register(engine).items() if when is not None]
     assert len(trained) >= 30 and 80 - len(trained) >= 30
+
+
+def test_a_reimport_finds_a_dsl_whose_name_has_accents_in_another_case(engine, schools, tmp_path):
+    run_import(engine, write(tmp_path, f"{ATHERSTONE},Élodie Martin,020 7946 0100,\n"))
+    report = run_import(engine, write(tmp_path, f"{ATHERSTONE},ÉLODIE MARTIN,020 7946 0100,\n"))
+    assert (report.added, report.updated) == (0, 1)
+    assert list(register(engine)) == [(ATHERSTONE, "ÉLODIE MARTIN")]
+
+
+def test_a_dsl_trained_today_in_london_is_not_in_the_future_just_after_midnight_in_summer(engine, schools, tmp_path):
+    just_after_midnight = datetime(2026, 6, 30, 23, 30, tzinfo=timezone.utc)  # 00:30 on 1 July in London
+    with Session(engine) as session:
+        report = import_dsls(session, write(tmp_path, f"{ATHERSTONE},Sam Patel,,2026-07-01\n"), now=just_after_midnight)
+    assert report.rejected == [] and report.added == 1
+
+
+def test_remove_takes_a_dsl_off_the_register_and_keeps_the_record_of_one_whose_calls_were_put_down_to_them(
+        app, engine, schools, tmp_path):
+    run_import(engine, write(tmp_path, f"{ATHERSTONE},Sam Patel,020 7946 0100,\n{OAKLEY},Jo Evans,020 7946 0101,\n"))
+    with Session(engine) as session:
+        jo = session.exec(select(Dsl).where(Dsl.name == "Jo Evans")).one()
+        session.add(Call(call_sid="CA" + "5" * 32, caller="+442079460101", started_at=IN_HOURS, dsl_id=jo.id))
+        session.commit()
+    runner = app.test_cli_runner()
+    assert runner.invoke(dsls_group, ["remove", str(ATHERSTONE), "sam patel"]).output.strip() == (
+        f"Removed Sam Patel ({ATHERSTONE})")
+    kept = runner.invoke(dsls_group, ["remove", str(OAKLEY), "Jo Evans"])
+    assert kept.output.strip() == (f"Removed Jo Evans ({OAKLEY})'s numbers; the record stays, without numbers, "
+                                   "for the calls put down to them")
+    assert register(engine) == {(OAKLEY, "Jo Evans"): (None, set())}
+    with Session(engine) as session:
+        assert get_dsls_by_number(session, "+442079460101") == []

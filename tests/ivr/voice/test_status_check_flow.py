@@ -118,3 +118,11 @@ def test_no_keys_at_all_says_the_reference_was_not_heard(twilio, contact):
 def test_garbage_keys_are_treated_as_a_wrong_reference_not_an_error(twilio, contact):
     doc = press(twilio, option_4(twilio), "12ab*#")
     assert said(doc).startswith("Sorry, that reference was not found.")
+
+
+def test_a_caller_who_heard_the_older_keys_before_a_deploy_still_gets_mash_for_1(twilio, engine, contact):
+    press(twilio, option_4(twilio), contact.reference)
+    doc = twilio.twiml("/voice/status-check/next", call_params(Digits="1"))  # the URL before the verdict
+    assert dialled(doc) == [TEST_ENV["MASH_NUMBER"]]
+    again = twilio.twiml("/voice/status-check/next", call_params(Digits="2", CallSid="CA" + "7" * 32))
+    assert "contact reference" in said(again)
