@@ -8,6 +8,10 @@ Usage: python benchmarks/dashboard_scale.py [--db sqlite|postgresql|both] [--spr
 - year: both sizes spread over the same 365 days, so the large one has 100 times more calls each day
   (about 35 times Warwickshire's volume): a stress test of density.
 
+Each MASH and EDT call has a contact (80% decided, with an outcome), 60% of school calls are put down to one of
+the school's 5 DSLs (40% trained), and a fifth of contacts have a DSL's verdict, so the report's measures
+(outcomes, referral ratios, needless contacts, DSL training, verdicts) read real rows at both sizes.
+
 For each size it times, as the median of several runs after one warm-up: the dashboard's queries for the
 default 30 days, the follow-up rate alone (part of those queries), the
 dashboard page, and GET /api/stats for 30 and for 365 days. It prints both times and the ratio
@@ -28,12 +32,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import create_engine, insert, text
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, func, select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from db.models import Call, School  # noqa: E402
+from db.models import Call, Contact, Dsl, School, Verdict  # noqa: E402
 from db.stats import get_follow_up  # noqa: E402
 from ivr import create_app  # noqa: E402
 from ivr.config import load_settings  # noqa: E402
@@ -54,6 +58,15 @@ ROUTES_IN = [("MASH", 35), ("DSL_INFOLINE", 25), ("EARLY_HELP", 15), ("STATUS_CH
 ROUTES_OUT = [("EDT", 50), ("VOICEMAIL", 30), ("ABANDONED", 15), ("STATUS_CHECK", 5)]
 TRANSFERRED = ("MASH", "DSL_INFOLINE", "EARLY_HELP", "EDT")
 TRANSFERS = [("completed", 85), ("no-answer", 8), ("busy", 4), ("failed", 3)]
+DSLS_PER_SCHOOL = 5  # 1,150 DSLs, as the report's 1,149
+OUTCOMES = [("no_further_action", 40), ("early_help", 15), ("social_care_assessment", 25), ("strategy_discussion", 10),
+            ("other", 10)]
+VERDICT_SHARE = 0.2  # contacts whose DSL was asked "did this answer your question?"
+
+
+def dsl_of(rng: random.Random, urn: int) -> int:
+    """One of the school's DSLs (ids are laid out school by school, see seed_register)."""
+    return 1 + (urn - 900001) * DSLS_PER_SCHOOL + rng.randrange(DSLS_PER_SCHOOL)
 
 
 def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
@@ -81,35 +94,76 @@ def call_rows(rng: random.Random, count: int, now: datetime, offset: int, days: 
         route = _pick(rng, ROUTES_IN if in_hours else ROUTES_OUT)
         service = rng.choice(["MASH", "DSL_INFOLINE", "EARLY_HELP"]) if route == "VOICEMAIL" else route
         routed = None if route == "ABANDONED" else started + timedelta(seconds=int(5 + rng.expovariate(1 / 15)))
+        urn = 900000 + int(rng.triangular(1, SCHOOLS, 40)) if rng.random() < 0.48 else None
         row = dict.fromkeys(columns)
         row.update(call_sid=f"CA{offset + n:032x}", caller=f"+44121496{rng.randrange(10000):04d}",
                    started_at=started, ended_at=started + timedelta(seconds=90), duration_s=90, in_hours=in_hours,
                    route=route, service=service, routed_at=routed,
                    transfer_status=_pick(rng, TRANSFERS) if route in TRANSFERRED else None,
-                   school_urn=900000 + int(rng.triangular(1, SCHOOLS, 40)) if rng.random() < 0.48 else None,
+                   school_urn=urn, dsl_id=dsl_of(rng, urn) if urn is not None and rng.random() < 0.6 else None,
                    no_input_count=int(rng.random() < 0.08), invalid_count=int(rng.random() < 0.05),
-                   recording_deleted=False, urgent_flag=False, failsafe=False, call_status="completed")
+                   recording_deleted=False, twilio_log_deleted=False, urgent_flag=False, failsafe=False,
+                   call_status="completed")
         rows.append(row)
     return rows
 
 
+def contact_rows(rng: random.Random, calls: list[dict], first_call_id: int, first_contact: int) -> tuple[list, list]:
+    """A contact for each MASH and EDT call (80% decided, with an outcome), and verdicts for a fifth of them."""
+    contacts, verdicts = [], []
+    columns = [c.name for c in Contact.__table__.c if c.name != "id"]
+    for n, call in enumerate(calls):
+        if call["route"] not in ("MASH", "EDT"):
+            continue
+        number = first_contact + len(contacts)
+        created = call["routed_at"] or call["started_at"]
+        decided = rng.random() < 0.8
+        row = dict.fromkeys(columns)
+        row.update(reference=str(100000 + number), call_id=first_call_id + n, school_urn=call["school_urn"],
+                   dsl_id=call["dsl_id"],
+                   caller=call["caller"], service=call["route"], created_at=created,
+                   status="decided" if decided else "received", outcome=_pick(rng, OUTCOMES) if decided else None,
+                   promised_by=created + timedelta(days=1), first_promised_by=created + timedelta(days=1),
+                   decided_at=created + timedelta(hours=rng.randrange(1, 48)) if decided else None)
+        contacts.append(row)
+        if rng.random() < VERDICT_SHARE:
+            verdicts.append({"source": "callback", "source_id": number + 1, "contact_id": number + 1,
+                             "asked_at": created + timedelta(days=1),
+                             "answer": rng.choice(["answered", "answered", "needs_more", None]), "answered_at": None})
+    return contacts, verdicts
+
+
+def _copy(engine, table: str, rows: list[dict]) -> None:
+    """Rows into a table fast: COPY on PostgreSQL, executemany on SQLite."""
+    if not rows:
+        return
+    if engine.dialect.name == "postgresql":
+        columns = list(rows[0])
+        raw = engine.raw_connection()
+        try:
+            with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([row[c] for c in columns])
+            raw.commit()
+        finally:
+            raw.close()
+    else:
+        with engine.begin() as conn:
+            conn.execute(insert(SQLModel.metadata.tables[table]), rows)
+
+
 def bulk_insert(engine, rng: random.Random, first: int, last: int, now: datetime, days: int | None) -> None:
-    """Insert calls first..last fast, 50,000 at a time: COPY on PostgreSQL, executemany on SQLite."""
+    """Insert calls first..last, and their contacts and verdicts, 50,000 calls at a time."""
+    with Session(engine) as session:
+        contacts = session.exec(select(func.count()).select_from(Contact)).one()
     for start in range(first, last, CHUNK):
         rows = call_rows(rng, min(CHUNK, last - start), now, start, days)
-        if engine.dialect.name == "postgresql":
-            columns = list(rows[0])
-            raw = engine.raw_connection()
-            try:
-                with raw.cursor() as cursor, cursor.copy(f"COPY call ({', '.join(columns)}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row([row[c] for c in columns])
-                raw.commit()
-            finally:
-                raw.close()
-        else:
-            with engine.begin() as conn:
-                conn.execute(insert(Call.__table__), rows)
+        _copy(engine, "call", rows)
+        # A fresh database numbers rows in the order they arrive: call `start` is id start + 1.
+        new_contacts, verdicts = contact_rows(rng, rows, start + 1, contacts)
+        _copy(engine, "contact", new_contacts)
+        _copy(engine, "verdict", verdicts)
+        contacts += len(new_contacts)
     with engine.begin() as conn:
         conn.execute(text("ANALYZE"))
 
@@ -184,6 +238,11 @@ def run(database: str, spread: str, small: int, large: int) -> dict:
             session.add_all(School(urn=900000 + n, name=f"School {n:03d}", pupils=rng.randrange(60, 1600),
                                    updated_at=now)
                             for n in range(1, SCHOOLS + 1))
+            session.flush()
+            # The DSL register, school by school (dsl_of relies on the order): 40% trained two years ago.
+            session.add_all(Dsl(urn=900000 + n, name=f"DSL {j}", updated_at=now,
+                                trained_on=(now - timedelta(days=730)).date() if rng.random() < 0.4 else None)
+                            for n in range(1, SCHOOLS + 1) for j in range(DSLS_PER_SCHOOL))
             create_user(session, "bench", "benchmark-password", "supervisor", now)
             session.execute(text("INSERT INTO apitoken (name, token_hash, created_at) VALUES ('bench', :h, :t)"),
                             {"h": token_hash(TOKEN), "t": now})

@@ -140,13 +140,14 @@ def _insert_contact(dialect: str):
 
 
 def save_contact(session: Session, *, call_id: int | None, school_urn: int | None, caller: str | None,
-                 created_at: datetime, promised_by: datetime | None, service: str = Route.MASH) -> Contact:
+                 created_at: datetime, promised_by: datetime | None, service: str = Route.MASH,
+                 dsl_id: int | None = None) -> Contact:
     """Insert a contact with a fresh random reference, retrying on the rare clash; one per call."""
     connection = session.connection()
     for _ in range(REFERENCE_TRIES):
         values = {"reference": new_reference(), "call_id": call_id, "school_urn": school_urn, "caller": caller,
                   "created_at": created_at, "promised_by": promised_by, "first_promised_by": promised_by,
-                  "status": "received", "service": service}
+                  "status": "received", "service": service, "dsl_id": dsl_id}
         row = connection.execute(_insert_contact(connection.dialect.name), values).first()
         if row is not None:
             return Contact(id=row.id, **values)
@@ -159,7 +160,7 @@ def save_contact(session: Session, *, call_id: int | None, school_urn: int | Non
 def save_contact_for_call(session: Session, call: Call, now: datetime, promised_by: datetime | None) -> Contact:
     """The contact for a routed call, for the line it was put through to (created once, even if routed twice)."""
     return save_contact(session, call_id=call.id, school_urn=call.school_urn, caller=call.caller,
-                        created_at=now, promised_by=promised_by, service=call.route)
+                        created_at=now, promised_by=promised_by, service=call.route, dsl_id=call.dsl_id)
 
 
 def _open_until(session: Session, start: datetime, end: datetime) -> dict[int, datetime]:

@@ -117,11 +117,17 @@ class CallStep(SQLModel, table=True):
 class Contact(SQLModel, table=True):
     """A contact with its 6-digit reference, for MASH or another service; references are never reused."""
 
+    # The report's measures read a period's contacts from these alone (index-only), however many there are.
+    __table_args__ = (
+        Index("ix_contact_created_measures", "created_at", "service", "school_urn", "dsl_id", "outcome"),
+        Index("ix_contact_decided_promise", "decided_at", "service", "first_promised_by", "promised_by"),
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     reference: str = Field(unique=True, index=True, max_length=6)
     call_id: Optional[int] = Field(default=None, foreign_key="call.id", unique=True)
     school_urn: Optional[int] = Field(default=None, foreign_key="school.urn", index=True)
     caller: Optional[str] = Field(default=None, index=True)  # option 4 and the live page look contacts up by it
+    dsl_id: Optional[int] = Field(default=None, foreign_key="dsl.id")  # the call's DSL, kept here for the measures
     # The line the call was put through to: MASH and EDT contacts are decided, the others note an outcome.
     service: str = Field(default=Route.MASH, sa_column_kwargs={"server_default": Route.MASH}, max_length=20)
     created_at: datetime = Field(index=True)

@@ -7,7 +7,7 @@ from sqlalchemy import case, func
 from sqlmodel import Session, select
 
 from db.daily_stats import london_hour, utc_hour
-from db.models import Call, Contact, Dsl, Route
+from db.models import Contact, Dsl, Route
 
 UNDECIDED = "undecided"  # no outcome yet: still received or being assessed
 
@@ -44,8 +44,8 @@ def get_outcomes_by_time(session: Session, start: datetime, end: datetime) -> li
 def get_outcomes_by_dsl(session: Session, start: datetime, end: datetime) -> list[tuple[int, str, int]]:
     """(DSL id, outcome or 'undecided', contacts) of the contacts made in [start, end) by a registered DSL's call."""
     key = _outcome_key()
-    rows = session.exec(select(Call.dsl_id, key, func.count()).join(Call, Call.id == Contact.call_id)
-                        .where(*_mash_contacts(start, end), Call.dsl_id.is_not(None)).group_by(Call.dsl_id, key))
+    rows = session.exec(select(Contact.dsl_id, key, func.count())
+                        .where(*_mash_contacts(start, end), Contact.dsl_id.is_not(None)).group_by(Contact.dsl_id, key))
     return [(dsl_id, outcome, int(n)) for dsl_id, outcome, n in rows]
 
 

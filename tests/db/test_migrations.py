@@ -120,3 +120,27 @@ def test_migration_0007_puts_every_message_already_left_in_its_inbox_as_new(empt
     engine.dispose()
     assert [tuple(row) for row in rows] == [("CA1", "EDT", True, "new", None, True),
                                            ("CA2", "EARLY_HELP", False, "new", None, True)]
+
+
+@BOTH
+def test_migration_0012_gives_each_existing_contact_its_call_s_dsl(empty_database):
+    upgrade(empty_database, "0011")
+    engine = make_engine(empty_database)
+    started = datetime(2026, 11, 24, 10, 0)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO school (urn, name, updated_at) VALUES (125484, 'Atherstone', :t)"), {"t": started})
+        conn.execute(text("INSERT INTO dsl (id, urn, name, updated_at) VALUES (7, 125484, 'Sam Patel', :t)"),
+                     {"t": started})
+        conn.execute(text("INSERT INTO call (id, call_sid, started_at, in_hours, route, service, dsl_id, "
+                          "twilio_log_deleted, recording_deleted, urgent_flag, no_input_count, invalid_count, failsafe) "
+                          "VALUES (:id, :sid, :t, true, 'MASH', 'MASH', :dsl, false, false, false, 0, 0, false)"),
+                     [{"id": 1, "sid": "CA1", "t": started, "dsl": 7}, {"id": 2, "sid": "CA2", "t": started, "dsl": None}])
+        conn.execute(text("INSERT INTO contact (reference, call_id, created_at, status, service) "
+                          "VALUES (:ref, :call, :t, 'received', 'MASH')"),
+                     [{"ref": "111111", "call": 1, "t": started}, {"ref": "222222", "call": 2, "t": started},
+                      {"ref": "333333", "call": None, "t": started}])
+    upgrade(empty_database)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT reference, dsl_id FROM contact ORDER BY reference")).all()
+    engine.dispose()
+    assert [tuple(row) for row in rows] == [("111111", 7), ("222222", None), ("333333", None)]

@@ -98,3 +98,8 @@ def test_a_contact_from_a_number_that_is_no_one_dsl_s_names_no_dsl(app, twilio, 
     urgent_call(twilio, OFFICE)
     doc = page(signed_in_client(app, "staff").get(f"/contacts/{recorded_contact(engine).reference}"))
     assert doc.xpath("//*[@id='contact-dsl']") == []
+
+
+def test_the_contact_a_dsl_s_call_opens_keeps_their_dsl_for_the_measures(twilio, engine, dsls):
+    urgent_call(twilio, OWN_MOBILE)
+    assert recorded_contact(engine).dsl_id == dsls["Sam Patel"]

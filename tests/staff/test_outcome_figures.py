@@ -38,7 +38,7 @@ def _add_contact(session, urn, outcome, when, dsl_id=None, service=Route.MASH):
                 route=service, service=service, school_urn=urn, dsl_id=dsl_id)
     session.add(call)
     session.flush()
-    session.add(Contact(reference=str(500000 + n), call_id=call.id, school_urn=urn, service=service,
+    session.add(Contact(reference=str(500000 + n), call_id=call.id, school_urn=urn, dsl_id=dsl_id, service=service,
                         created_at=when, status="decided" if outcome else "received", outcome=outcome,
                         decided_at=when + timedelta(hours=2) if outcome else None))
 
