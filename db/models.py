@@ -427,7 +427,9 @@ class Verdict(SQLModel, table=True):
     """A DSL's answer to "did this answer your question?" after a voice status callback or option 4's status."""
 
     # One question per callback call or per inbound call, however often Twilio repeats a webhook.
-    __table_args__ = (UniqueConstraint("source", "source_id", name="uq_verdict_source"),)
+    # The second index lets a period's answers be counted from the index alone.
+    __table_args__ = (UniqueConstraint("source", "source_id", name="uq_verdict_source"),
+                      Index("ix_verdict_asked_answer", "asked_at", "answer"))
     id: Optional[int] = Field(default=None, primary_key=True)
     source: str = Field(max_length=20)  # "callback" (source_id: Callback.id) or "status_check" (source_id: Call.id)
     source_id: int

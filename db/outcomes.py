@@ -35,9 +35,13 @@ def get_outcomes_by_time(session: Session, start: datetime, end: datetime) -> li
     key, hour = _outcome_key(), utc_hour(session.get_bind().dialect.name, Contact.created_at)
     rows = session.exec(select(hour, key, func.count()).where(*_mash_contacts(start, end)).group_by(hour, key))
     found: dict = {}
+    local_hours: dict = {}  # each UTC hour converted once: a year has 8,760 hours, however many contacts
     for hour_text, outcome, n in rows:
-        local = london_hour(hour_text)
-        found[(local.weekday(), local.hour, outcome)] = found.get((local.weekday(), local.hour, outcome), 0) + int(n)
+        if hour_text not in local_hours:
+            local = london_hour(hour_text)
+            local_hours[hour_text] = (local.weekday(), local.hour)
+        key = (*local_hours[hour_text], outcome)
+        found[key] = found.get(key, 0) + int(n)
     return [(*where, n) for where, n in found.items()]
 
 

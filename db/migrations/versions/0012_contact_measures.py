@@ -1,4 +1,4 @@
-"""contacts keep their call's DSL, and covering indexes for the report's measures at any volume
+"""contacts keep their call's DSL, and covering indexes for the report's measures and verdicts at any volume
 
 Revision ID: 0012
 Revises: 0011
@@ -27,9 +27,11 @@ def upgrade() -> None:
                     ['created_at', 'service', 'school_urn', 'dsl_id', 'outcome'], unique=False)
     op.create_index('ix_contact_decided_promise', 'contact',
                     ['decided_at', 'service', 'first_promised_by', 'promised_by'], unique=False)
+    op.create_index('ix_verdict_asked_answer', 'verdict', ['asked_at', 'answer'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_verdict_asked_answer', table_name='verdict')
     op.drop_index('ix_contact_decided_promise', table_name='contact')
     op.drop_index('ix_contact_created_measures', table_name='contact')
     if op.get_context().dialect.name != 'sqlite':
