@@ -141,6 +141,8 @@ def _copy(engine, table: str, rows: list[dict]) -> None:
         columns = list(rows[0])
         raw = engine.raw_connection()
         try:
+            with raw.cursor() as cursor:
+                cursor.execute("SET statement_timeout = 0")  # the app's live-call limit is not for a bulk load
             with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row([row[c] for c in columns])
