@@ -183,7 +183,7 @@ def callback_dialled(callback_id: int):
     told the number that reaches MASH (or EDT) through the menu, never left in silence."""
     if (request.form.get("DialCallStatus") or "").lower() == "completed":
         return webhook.hangup()
-    return webhook.goodbye(settings(), prompts.NO_ONE_ANSWERED.format(
+    return webhook.goodbye(settings(), prompts.UPDATE_NOT_PUT_THROUGH.format(
         number=messages.spoken_digits(messages.national(settings().twilio_phone_number))))
 
 

@@ -127,7 +127,7 @@ HEAR_AGAIN = "To hear this again, press 3."
 GOODBYE = "Goodbye."
 VERDICT_THANKS = "Thank you. Goodbye."
 PUTTING_YOU_THROUGH = "Putting you through to {service}."
-NO_ONE_ANSWERED = "No one could answer just now. Please ring {number} and choose from the menu. Goodbye."
+UPDATE_NOT_PUT_THROUGH = "No one could answer just now. Please ring {number} and choose from the menu. Goodbye."
 CALLBACK_TROUBLE = "This is {sender} with an update on your contact. Please ring {number}."
 
 
