@@ -29,7 +29,7 @@ CHASERS_USE_OPTION_4 = CallerBehaviour(
     mash_after_status=0.0)
 
 
-def simulate(app, engine, model: TrafficModel, calls: int = 360, seed: int = 3) -> tuple[dict, int]:
+def simulate(app, engine, model: TrafficModel, calls: int = 240, seed: int = 3) -> tuple[dict, int]:
     clock = PlannedClock(app.config["CLOCK"])
     app.config["CLOCK"] = clock
     with serve(app) as url:
