@@ -122,6 +122,11 @@ def said(doc: etree._Element) -> str:
     return " ".join(say_text(e) for e in doc.iter("Say"))
 
 
+def last_verb(doc: etree._Element) -> str:
+    """The verb a document ends with: what the caller is left with."""
+    return doc[-1].tag
+
+
 def dialled(doc: etree._Element) -> list[str]:
     """The numbers a document transfers to."""
     numbers = []

@@ -80,7 +80,8 @@ def test_the_decision_gives_a_dsl_only_when_the_number_is_exactly_one_dsl_s(urns
 
 
 def test_a_withheld_number_is_no_one_s_even_if_a_dsl_could_match():
-    assert identify_from_matches("withheld", [], [(7, MYTON)]).dsl_id is None
+    found = identify_from_matches("withheld", [], [(7, MYTON)])
+    assert (found.urn, found.method, found.dsl_id) == (None, SchoolMatch.WITHHELD, None)
 
 
 def test_staff_see_the_dsl_and_their_training_on_the_contact_their_call_opened(app, twilio, engine, dsls):

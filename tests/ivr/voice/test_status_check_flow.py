@@ -14,7 +14,7 @@ from db.verdicts import get_verdict_counts
 from tests.call_support import press, start
 from tests.callback_support import SWITCHBOARD, add_contact, add_school
 from tests.conftest import IN_HOURS, OUT_OF_HOURS, TEST_ENV
-from tests.twilio_client import call_params, dialled, said
+from tests.twilio_client import call_params, dialled, last_verb, said
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def test_after_hearing_the_status_pressing_2_connects_to_mash_and_counts_as_need
 
 def test_pressing_1_after_the_status_thanks_the_caller_and_counts_as_answered(twilio, engine, contact):
     doc = press(twilio, press(twilio, option_4(twilio), contact.reference), "1")
-    assert said(doc) == "Thank you. Goodbye." and doc.find("Hangup") is not None
+    assert said(doc) == "Thank you. Goodbye." and last_verb(doc) == "Hangup"
     assert verdicts(engine) == {"asked": 1, "answered_yes": 1, "needs_more": 0, "rate": 1.0}
 
 
@@ -90,7 +90,7 @@ def test_out_of_hours_pressing_2_after_the_status_reaches_the_emergency_duty_tea
 def test_silence_after_the_status_ends_the_call_with_a_goodbye(twilio, engine, contact):
     doc = press(twilio, press(twilio, option_4(twilio), contact.reference), None)
     assert said(doc) == "Thank you for calling. Goodbye."
-    assert doc.find("Hangup") is not None
+    assert last_verb(doc) == "Hangup"
     assert route_of(engine) == Route.STATUS_CHECK
     assert verdicts(engine) == {"asked": 1, "answered_yes": 0, "needs_more": 0, "rate": 0.0}
 
