@@ -11,15 +11,7 @@ from db.dsls import delete_dsl, delete_dsl_phone, find_dsl, get_dsl_phones, get_
 from db.schools import get_school
 from db.session import get_engine, session_scope
 from dsls import DslFormatError, import_dsls
-from routing.phone import normalise_number
-
-
-def _e164(raw: str) -> str:
-    """A UK phone number in E.164, or a usage error saying what was wrong."""
-    number = normalise_number(raw)
-    if number is None:
-        raise click.BadParameter(f"{raw!r} is not a valid UK phone number", param_hint="NUMBER")
-    return number
+from ivr.cli_params import UK_NUMBER
 
 
 def _dsl(session, urn: int, name: str):
@@ -51,12 +43,12 @@ def import_command(file: Path):
 
 @dsls_group.command("list")
 @click.option("--urn", type=int, help="Only this school's DSLs.")
-@click.option("--number", help="Only the DSLs a caller from this number would match.")
+@click.option("--number", type=UK_NUMBER, help="Only the DSLs a caller from this number would match.")
 @with_appcontext
 def list_command(urn: int | None, number: str | None):
     """Print the register: URN, school, DSL, training date and phone numbers."""
     with session_scope(get_engine()) as session:
-        dsls = get_dsls_by_number(session, _e164(number)) if number else get_dsls(session, urn)
+        dsls = get_dsls_by_number(session, number) if number else get_dsls(session, urn)
         if number and urn is not None:
             dsls = [d for d in dsls if d.urn == urn]
         phones = get_dsl_phones(session, [d.id for d in dsls])
@@ -72,18 +64,17 @@ def list_command(urn: int | None, number: str | None):
 @dsls_group.command("add-number")
 @click.argument("urn", type=int)
 @click.argument("name")
-@click.argument("number")
+@click.argument("number", type=UK_NUMBER)
 @with_appcontext
 def add_number_command(urn: int, name: str, number: str):
     """Register a phone number for a DSL by hand (a re-import keeps it; one number may belong to several DSLs)."""
-    e164 = _e164(number)
     with session_scope(get_engine()) as session:
         dsl = _dsl(session, urn, name)
-        added = save_dsl_phone(session, dsl.id, e164)
+        added = save_dsl_phone(session, dsl.id, number)
         session.flush()
-        others = [d for d in get_dsls_by_number(session, e164) if d.id != dsl.id]
+        others = [d for d in get_dsls_by_number(session, number) if d.id != dsl.id]
         label = f"{dsl.name} ({dsl.urn})"
-    click.echo(f"{'Added' if added else 'Already registered:'} {e164} for {label}")
+    click.echo(f"{'Added' if added else 'Already registered:'} {number} for {label}")
     if others:
         names = ", ".join(f"{d.name} ({d.urn})" for d in others)
         click.echo(f"Note: this number also belongs to {names}; its calls are not put down to one DSL.")
@@ -92,18 +83,17 @@ def add_number_command(urn: int, name: str, number: str):
 @dsls_group.command("remove-number")
 @click.argument("urn", type=int)
 @click.argument("name")
-@click.argument("number")
+@click.argument("number", type=UK_NUMBER)
 @with_appcontext
 def remove_number_command(urn: int, name: str, number: str):
     """Remove a phone number from a DSL."""
-    e164 = _e164(number)
     with session_scope(get_engine()) as session:
         dsl = _dsl(session, urn, name)
-        removed = delete_dsl_phone(session, dsl.id, e164)
+        removed = delete_dsl_phone(session, dsl.id, number)
         label = f"{dsl.name} ({dsl.urn})"
     if not removed:
-        raise click.ClickException(f"{e164} is not registered for {label}")
-    click.echo(f"Removed {e164} from {label}")
+        raise click.ClickException(f"{number} is not registered for {label}")
+    click.echo(f"Removed {number} from {label}")
 
 
 @dsls_group.command("remove")

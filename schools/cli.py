@@ -10,18 +10,10 @@ from flask.cli import with_appcontext
 from db.schools import delete_school_phone, get_school, get_school_phones, get_schools, get_schools_by_number
 from db.schools import save_school_phone
 from db.session import get_engine, session_scope
-from routing.phone import normalise_number
+from ivr.cli_params import UK_NUMBER
 from schools import GiasFormatError, import_schools
 
 MAX_LABEL = 40
-
-
-def _number(raw: str) -> str:
-    """A UK phone number in E.164, or a usage error saying what was wrong."""
-    number = normalise_number(raw)
-    if number is None:
-        raise click.BadParameter(f"{raw!r} is not a valid UK phone number", param_hint="NUMBER")
-    return number
 
 
 def _school(session, urn: int):
@@ -55,20 +47,19 @@ def import_command(file: Path, la_code: str | None):
 
 @schools_group.command("add-number")
 @click.argument("urn", type=int)
-@click.argument("number")
+@click.argument("number", type=UK_NUMBER)
 @click.option("--label", default="dsl", show_default=True, help="What the number is, e.g. dsl, switchboard, office.")
 @with_appcontext
 def add_number_command(urn: int, number: str, label: str):
     """Register a phone number for a school (one number may belong to several schools)."""
-    e164 = _number(number)
     label = label.strip()
     if not label or len(label) > MAX_LABEL:
         raise click.BadParameter(f"give a label of 1 to {MAX_LABEL} characters", param_hint="--label")
     with session_scope(get_engine()) as session:
         school = _school(session, urn)
-        added = save_school_phone(session, urn, e164, label)
-        others = [s for s in get_schools_by_number(session, e164) if s.urn != urn] if added else []
-    click.echo(f"{'Added' if added else 'Already registered:'} {e164} ({label}) for {urn} {school.name}")
+        added = save_school_phone(session, urn, number, label)
+        others = [s for s in get_schools_by_number(session, number) if s.urn != urn] if added else []
+    click.echo(f"{'Added' if added else 'Already registered:'} {number} ({label}) for {urn} {school.name}")
     if others:
         names = ", ".join(f"{s.urn} {s.name}" for s in others)
         click.echo(f"Note: this number also belongs to {names}; callers from it will be asked for their URN.")
@@ -76,27 +67,26 @@ def add_number_command(urn: int, number: str, label: str):
 
 @schools_group.command("remove-number")
 @click.argument("urn", type=int)
-@click.argument("number")
+@click.argument("number", type=UK_NUMBER)
 @with_appcontext
 def remove_number_command(urn: int, number: str):
     """Remove a phone number from a school."""
-    e164 = _number(number)
     with session_scope(get_engine()) as session:
         school = _school(session, urn)
-        removed = delete_school_phone(session, urn, e164)
+        removed = delete_school_phone(session, urn, number)
     if not removed:
-        raise click.ClickException(f"{e164} is not registered for {urn} {school.name}")
-    click.echo(f"Removed {e164} from {urn} {school.name}")
+        raise click.ClickException(f"{number} is not registered for {urn} {school.name}")
+    click.echo(f"Removed {number} from {urn} {school.name}")
 
 
 @schools_group.command("list")
 @click.option("--la", "la_code", metavar="CODE", help="Only this local authority.")
-@click.option("--number", help="Only the schools a caller from this number would match.")
+@click.option("--number", type=UK_NUMBER, help="Only the schools a caller from this number would match.")
 @with_appcontext
 def list_command(la_code: str | None, number: str | None):
     """Print the register: URN, name, phase, pupils and phone numbers."""
     with session_scope(get_engine()) as session:
-        schools = get_schools_by_number(session, _number(number)) if number else get_schools(session, la_code)
+        schools = get_schools_by_number(session, number) if number else get_schools(session, la_code)
         phones = get_school_phones(session, [s.urn for s in schools])
         for school in schools:
             numbers = ", ".join(f"{p.number} ({p.label})" for p in phones.get(school.urn, [])) or "no number"
