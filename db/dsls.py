@@ -27,15 +27,6 @@ class DslRecord:
     trained_on: date | None
 
 
-@dataclass
-class DslCounts:
-    """What one import did to the register."""
-
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-
 # Built once, and one statement: caller identification runs on every new call, against both registers.
 MATCHES_BY_NUMBER = union_all(
     sa_select(SchoolPhone.urn, cast(null(), Integer).label("dsl_id")).where(SchoolPhone.number == bindparam("number")),

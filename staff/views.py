@@ -88,7 +88,7 @@ def _contact_page(reference: str, error: str | None = None, form: dict | None = 
         abort(404, description=f"No contact has the reference {reference[:12]}.")
     call = db.get(Call, contact.call_id) if contact.call_id else None
     school = db.get(School, contact.school_urn) if contact.school_urn else None
-    dsl = db.get(Dsl, call.dsl_id) if call is not None and call.dsl_id else None
+    dsl = db.get(Dsl, contact.dsl_id) if contact.dsl_id else None
     later = STATUSES[STATUSES.index(contact.status) + 1:] if contact.status in STATUSES else STATUSES
     return render_template(
         "contact.html", contact=contact, call=call, school=school, dsl=dsl, error=error, form=form or {},
