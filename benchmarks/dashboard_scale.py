@@ -15,8 +15,8 @@ the school's 5 DSLs (40% trained), and a fifth of contacts have a DSL's verdict,
 For each size it times, as the median of several runs after one warm-up: the dashboard's queries for the
 default 30 days, the follow-up rate alone (part of those queries), the
 dashboard page, and GET /api/stats for 30 and for 365 days. It prints both times and the ratio
-large/small (target <= 5). The one-off build of the per-day figures after a bulk load is printed apart:
-in service those rows are built once a day as days settle.
+large/small (target <= 5). The one-off build of the per-day and per-month figures after a bulk load is printed apart:
+in service those rows are built as days and months settle.
 """
 from __future__ import annotations
 
@@ -212,7 +212,7 @@ def measure(app, client, now: datetime) -> dict[str, float]:
 
 
 def build(app, now: datetime) -> float:
-    """Build the per-day figures of the year once (as days settle in service); returns seconds."""
+    """Build the per-day and per-month figures of the year once (as they settle in service); returns seconds."""
     start = time.perf_counter()
     with Session(app.extensions["db_engine"]) as session:
         today = london_date(now)
@@ -261,7 +261,7 @@ def run(database: str, spread: str, small: int, large: int) -> dict:
             build_s = build(app, now)
             figures[label] = {"calls": size, "seed_s": seed_s, "build_s": build_s, **measure(app, client, now)}
             print(f"  {database}, {spread}: {size:>9,} calls seeded in {seed_s:.1f}s, "
-                  f"per-day figures built in {build_s:.1f}s", flush=True)
+                  f"per-day and per-month figures built in {build_s:.1f}s", flush=True)
         return figures
     finally:
         if database == "postgresql":

@@ -13,6 +13,7 @@ from callbacks import planner
 from callbacks.schedule import promised_by
 from db.contacts import get_contact_by_reference, get_contact_for_call, save_contact_for_call
 from db.models import AuditEvent, Call, Contact, ContactEvent, Route
+from db.monthly_stats import save_months_changed
 from db.reasons import get_reasons
 from db.session import statement_savepoint
 from routing.phone import mask_number
@@ -96,6 +97,8 @@ def save_status(session: Session, reference: str, status: str, *, outcome: str |
                           [r.code for r in get_reasons(session, now)], outcomes_for(contact.service))
     new, outcome, old = change.status, change.outcome, contact.status
     try:
+        # The report's months of this contact are counted again when next read (db.monthly_stats).
+        save_months_changed(session, (contact.created_at, contact.decided_at, now))
         contact.status = new
         if new == "decided":
             contact.outcome, contact.reason_code, contact.decided_at = outcome, change.reason_code, now

@@ -308,6 +308,46 @@ class StatDay(SQLModel, table=True):
     after_callback_followed: Optional[int] = None
 
 
+class StatMonth(SQLModel, table=True):
+    """A London month of the report's measures; its Monthly* rows are current while built_version equals version."""
+
+    month: date = Field(primary_key=True)  # the month's first day
+    version: int = 0  # moved in the same transaction as any change to a contact made or decided this month
+    built_version: Optional[int] = None  # the version the Monthly* rows were counted at (None: never built)
+    max_contact_id: int = 0  # contacts with a higher id were stored later: if one belongs to this month, rebuild
+    built_at: Optional[datetime] = None
+
+
+class MonthlyOutcomeStat(SQLModel, table=True):
+    """A month's MASH and EDT contacts by outcome and by one dimension: a school, a DSL, or a weekday and hour."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    month: date = Field(index=True)
+    dimension: str = Field(max_length=10)  # "school", "dsl" or "time"
+    key: Optional[int] = None  # the URN (None: school unknown), the DSL's id, or London weekday * 24 + hour
+    outcome: str = Field(max_length=40)  # or "undecided"
+    contacts: int = 0
+
+
+class MonthlyPromiseStat(SQLModel, table=True):
+    """A month's MASH and EDT decisions that had a promise, and how many came by the first promised time."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    month: date = Field(index=True)
+    service: str = Field(max_length=20)
+    decided: int = 0
+    kept: int = 0
+
+
+class MonthlyVerdictStat(SQLModel, table=True):
+    """A month's verdict questions by answer ("" when no key was pressed)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    month: date = Field(index=True)
+    answer: str = Field(max_length=20)
+    asked: int = 0
+
+
 class DailyRouteStat(SQLModel, table=True):
     """Calls of a day by hours, route, chosen service and transfer outcome ("" when none)."""
 

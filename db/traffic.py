@@ -9,6 +9,7 @@ from sqlmodel import Session, func, select
 from db.calls import get_call_by_sid, get_steps
 from db.models import Call, Callback, Contact, ContactEvent
 from db.dsls import get_dsl_phones, get_dsls
+from db.monthly_stats import save_months_changed
 from db.schools import get_school_phones, get_schools
 
 Shift = Callable[[datetime | None], datetime | None]
@@ -51,6 +52,7 @@ def save_backdated_call(session: Session, call_sid: str, shift: Shift) -> bool:
     if contact is not None:
         contact.created_at, contact.promised_by = shift(contact.created_at), shift(contact.promised_by)
         contact.decided_at = shift(contact.decided_at)
+        save_months_changed(session, (contact.created_at, contact.decided_at))
         for event in session.exec(select(ContactEvent).where(ContactEvent.contact_id == contact.id)):
             event.at = shift(event.at)
         for callback in session.exec(select(Callback).where(Callback.contact_id == contact.id)):

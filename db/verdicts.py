@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime
+from typing import Mapping
 
 from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -41,12 +42,21 @@ def save_verdict_answer(session: Session, source: str, source_id: int, answer: s
     return result.rowcount == 1
 
 
-def get_verdict_counts(session: Session, start: datetime, end: datetime) -> dict:
-    """Questions asked in [start, end), and how they were answered; rate is answered_yes / asked."""
+def get_verdict_answers(session: Session, start: datetime, end: datetime) -> dict[str, int]:
+    """Questions asked in [start, end) by answer ("" when no key was pressed)."""
     query = (select(Verdict.answer, func.count()).where(Verdict.asked_at >= start, Verdict.asked_at < end)
              .group_by(Verdict.answer))
-    counts = {answer: n for answer, n in session.exec(query)}
-    asked = sum(counts.values())
-    yes, more = counts.get(ANSWERED, 0), counts.get(NEEDS_MORE, 0)
+    return {answer or "": int(n) for answer, n in session.exec(query)}
+
+
+def verdict_counts(answers: Mapping[str, int]) -> dict:
+    """The callback_verdict figure from questions by answer; rate is answered_yes / asked."""
+    asked = sum(answers.values())
+    yes, more = answers.get(ANSWERED, 0), answers.get(NEEDS_MORE, 0)
     return {"asked": asked, "answered_yes": yes, "needs_more": more,
             "rate": round(yes / asked, 4) if asked else None}
+
+
+def get_verdict_counts(session: Session, start: datetime, end: datetime) -> dict:
+    """Questions asked in [start, end), and how they were answered."""
+    return verdict_counts(get_verdict_answers(session, start, end))

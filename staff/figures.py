@@ -6,7 +6,6 @@ from collections import Counter
 from markupsafe import Markup
 
 from db.alerts import get_alert_times
-from db.contacts import get_promise_kept
 from db.daily_stats import day_bounds
 from db.messages import get_callback_request_times, get_message_actions
 from db.models import Route
@@ -17,7 +16,7 @@ from staff.charts import Chart
 from staff.stats import (CALLBACK_LABELS, DIVERTED, ROUTE_LABELS, ROUTES, SERVICES, TOP_SCHOOLS, TRANSFER_LABELS,
                          WEEKDAYS, daily_rows, hour_grid, median_from_counts, rate, route_totals, school_table)
 from staff.outcome_figures import OUTCOME_FIGURES
-from staff.reads import Figure, Reads, follow_up, shared
+from staff.reads import Figure, Reads, follow_up, measures, shared
 from staff.tables import Table
 
 
@@ -136,7 +135,7 @@ def _kept(decided: int, kept: int) -> dict:
 
 def _promise_kept(reads: Reads) -> dict:
     # Decisions cover all hours: they are counted by when they were made, not by the call's hours.
-    counts = reads.query(get_promise_kept, *day_bounds(reads.period.start, reads.period.end))
+    counts = measures(reads).promise_kept()
     by_service = {service: _kept(*counts.get(service, (0, 0))) for service in Route.URGENT_LINES}
     return {"promise_kept": {**_kept(sum(s["decided"] for s in by_service.values()),
                                      sum(s["kept"] for s in by_service.values())),

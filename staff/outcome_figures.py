@@ -1,14 +1,13 @@
 """The report's own measures as dashboard figures: outcomes, referral ratios, needless contacts, DSL training."""
 from __future__ import annotations
 
-from db.daily_stats import day_bounds
-from db.outcomes import get_dsl_training_dates, get_outcomes_by_dsl, get_outcomes_by_school, get_outcomes_by_time
+from db.outcomes import get_dsl_training_dates
 from db.stats import get_schools
-from db.verdicts import get_verdict_counts
+from db.verdicts import verdict_counts
 from routing.vocabulary import OUTCOME_LABELS
 from staff.charts import Chart
 from staff.outcomes import UNDECIDED, dsl_training, outcome_figures, outcomes_by_time
-from staff.reads import Figure, Reads, follow_up, shared
+from staff.reads import Figure, Reads, follow_up, measures, shared
 from staff.stats import rate
 
 SECTION = "Outcomes"
@@ -17,21 +16,17 @@ TIME_COLUMNS = (("Decided", "int"), ("Referrals", "int"), ("Referral rate", "pct
                 ("Not decided yet", "int"))
 
 
-def _bounds(reads: Reads):
-    # Contacts cover all hours, counted by when they were made: an outcome belongs to the contact, not the call.
-    return day_bounds(reads.period.start, reads.period.end)
-
-
 @shared
 def _by_school(reads: Reads) -> dict:
-    rows = reads.query(get_outcomes_by_school, *_bounds(reads))
+    # Contacts cover all hours, counted by when they were made: an outcome belongs to the contact, not the call.
+    rows = measures(reads).schools
     names = reads.query(get_schools, tuple(sorted({urn for urn, _, _ in rows if urn is not None})))
     return outcome_figures(rows, names, reads.unit_cost_gbp)
 
 
 @shared
 def _times(reads: Reads) -> dict:
-    return outcomes_by_time(reads.query(get_outcomes_by_time, *_bounds(reads)))
+    return outcomes_by_time(measures(reads).times)
 
 
 def _outcome_rows(report: dict) -> list[list]:
@@ -57,7 +52,7 @@ def _time_rows(lines: list[dict], label) -> list[list]:
 
 
 def _training(reads: Reads) -> dict:
-    rows = reads.query(get_outcomes_by_dsl, *_bounds(reads))
+    rows = measures(reads).dsls
     return dsl_training(rows, reads.query(get_dsl_training_dates), reads.period.end)
 
 
@@ -130,7 +125,7 @@ OUTCOME_FIGURES: tuple[Figure, ...] = (
            lambda reads: {"follow_up": follow_up(reads)}, (("Contacts (at least 14 days old)", "text"), ("Contacts", "int"), ("Followed up", "int"),
                               ("Rate", "pct"), ("From", "pct"), ("To", "pct")), _follow_up_rows),
     Figure("callback_verdict", "Did the status answer the DSL's question? (after a status update call, or option 4)",
-           SECTION, lambda reads: {"callback_verdict": reads.query(get_verdict_counts, *_bounds(reads))},
+           SECTION, lambda reads: {"callback_verdict": verdict_counts(measures(reads).verdicts)},
            (("Asked", "int"), ("Answered: pressed 1", "int"), ("Still needed someone: pressed 2", "int"),
             ("No key", "int"), ("Answered share", "pct")), _verdict_rows),
 )

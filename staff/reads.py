@@ -8,6 +8,7 @@ from typing import Callable
 from markupsafe import Markup
 
 from ivr.config import DEFAULT_PROMISE_TARGET, DEFAULT_UNIT_COST_GBP
+from db.monthly_stats import Measures, get_measures
 from db.stats import get_follow_up
 from routing.hours import london_date
 from staff.charts import Chart
@@ -70,3 +71,8 @@ def shared(function: Callable[[Reads], object]) -> Callable[[Reads], object]:
 def follow_up(reads: Reads) -> dict:
     """The period's follow-up rate, split by whether a status update came first (read once per report)."""
     return dict(reads.query(get_follow_up, reads.period.start, reads.period.end, reads.now))
+
+
+def measures(reads: Reads) -> Measures:
+    """The period's contacts by outcome, promises kept and verdicts (settled months from their rows; read once)."""
+    return reads.query(get_measures, reads.period.start, reads.period.end, reads.now)

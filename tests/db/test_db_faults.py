@@ -3,9 +3,7 @@ with its CallSid for reconciliation, and recording resumes by itself once the fa
 from __future__ import annotations
 
 import socket
-import sqlite3
 import threading
-from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event, text
@@ -17,6 +15,7 @@ from db.session import create_all
 from ivr import create_app
 from ivr.config import load_settings
 from tests.conftest import IN_HOURS, TEST_ENV
+from tests.db_support import lock_held_on
 from tests.twilio_client import TwilioClient, call_params, dialled, next_url
 
 MASH = TEST_ENV["MASH_NUMBER"]
@@ -149,30 +148,10 @@ def test_while_the_sqlite_file_cannot_be_opened_callers_reach_mash_and_recording
     engine.dispose()
 
 
-@contextmanager
-def lock_held_on_the_call_table(engine):
-    """Another connection holds a write lock on the call table (a long migration or a stuck job)."""
-    if engine.dialect.name == "sqlite":
-        other = sqlite3.connect(engine.url.database, isolation_level=None)
-        other.execute("BEGIN EXCLUSIVE")
-        try:
-            yield
-        finally:
-            other.execute("ROLLBACK")
-            other.close()
-        return
-    with engine.connect() as other:
-        other.execute(text("LOCK TABLE call IN ACCESS EXCLUSIVE MODE"))
-        try:
-            yield
-        finally:
-            other.rollback()
-
-
 def test_while_a_lock_is_held_callers_reach_mash_and_recording_resumes(app, engine, json_log):
     twilio = _client(app)
     cause = "database is locked" if engine.dialect.name == "sqlite" else "statement timeout"
-    with lock_held_on_the_call_table(engine):
+    with lock_held_on(engine, "call"):
         assert_caller_reaches_mash_and_is_logged(twilio, json_log, cause)
     assert_the_next_call_is_recorded(twilio, engine)
 
