@@ -43,7 +43,7 @@ from ivr import create_app  # noqa: E402
 from ivr.config import load_settings  # noqa: E402
 from routing.hours import london_date  # noqa: E402
 from routing.hours import LONDON  # noqa: E402
-from staff.api import token_hash  # noqa: E402
+from staff.api_auth import token_hash  # noqa: E402
 from staff.report import gather_report  # noqa: E402
 from staff.stats import Period  # noqa: E402
 

@@ -1,16 +1,19 @@
-"""`ivr contacts ...`: list contacts, and set a contact's status."""
+"""`ivr contacts ...`: list contacts, set a contact's status, and import the case system's status events."""
 from __future__ import annotations
 
+import csv
 import getpass
+from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from contacts.case_events import FIELDS, REQUIRED, import_events
 from contacts.overdue import first_promise, overdue_by
 from contacts.states import ContactError, save_status
 from db.contacts import get_contact_listing, get_contacts_past_promise
-from db.session import session_scope
+from db.session import get_engine, session_scope
 from ivr.line_settings import line_at
 from routing.hours import LONDON
 from routing.vocabulary import OUTCOMES, SERVICE_OUTCOMES, STATUSES
@@ -79,3 +82,39 @@ def set_status_command(reference: str, status: str, outcome: str | None, reason_
     except ContactError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(summary + ".")
+
+
+def _event_rows(file: Path) -> list[dict]:
+    with file.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        columns = [(name or "").strip().lower() for name in reader.fieldnames or []]
+        expected = ("reference", *FIELDS)
+        missing = [name for name in ("reference", *REQUIRED) if name not in columns]
+        unknown = [name for name in columns if name not in expected]
+        if missing or unknown:
+            raise click.ClickException(f"{file}: the heading must name the columns {', '.join(expected)} "
+                                       f"(outcome and reason_code may be left out); "
+                                       + (f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(unknown)}"))
+        reader.fieldnames = columns
+        return list(reader)
+
+
+@contacts_group.command("import-events")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check every row and report what would happen, changing nothing.")
+@with_appcontext
+def import_events_command(file: Path, dry_run: bool):
+    """Apply the case system's status events from a CSV (reference and the API's fields), in order, row by row."""
+    app = current_app._get_current_object()
+    rows, now = _event_rows(file), app.config["CLOCK"]()
+    with session_scope(get_engine()) as session:
+        report = import_events(session, rows, line_at(app, now).settings, now, dry_run=dry_run)
+        if dry_run:
+            session.rollback()
+    for number, why in report.rejected:
+        click.echo(f"Row {number}: {why}", err=True)
+    click.echo(f"{report.applied} {'would be applied' if dry_run else 'applied'}, {report.repeats} already applied "
+               f"(unchanged), {len(report.rejected)} rejected" + (" (a dry run: nothing was changed)." if dry_run
+                                                                   else "."))
+    if report.rejected:
+        raise SystemExit(1)

@@ -30,7 +30,14 @@ OUTCOME_ALIASES = {"nfa": NO_FURTHER_ACTION}
 
 
 class ContactError(ValueError):
-    """A status change that cannot be made; the message is fit to show a member of staff."""
+    """A status change that cannot be made; the message is fit to show a member of staff.
+
+    `field` names the input at fault; `conflict` is a move the contact's current status forbids.
+    """
+
+    def __init__(self, message: str, field: str | None = None, conflict: bool = False):
+        super().__init__(message)
+        self.field, self.conflict = field, conflict
 
 
 def _key(value: str | None) -> str:
@@ -56,61 +63,77 @@ def check_change(current: str, status: str, outcome: str | None, note: str | Non
     """
     new = _key(status)
     if new not in STATUSES:
-        raise ContactError(f"Unknown status '{status}'. Use one of: {', '.join(STATUSES)}.")
+        raise ContactError(f"Unknown status '{status}'. Use one of: {', '.join(STATUSES)}.", "status")
     if STATUSES.index(new) < STATUSES.index(current):
-        raise ContactError(f"A contact cannot move back from {STATUS_LABELS[current]} to {STATUS_LABELS[new]}.")
+        raise ContactError(f"A contact cannot move back from {STATUS_LABELS[current]} to {STATUS_LABELS[new]}.",
+                           "status", conflict=True)
     if new == current:
-        raise ContactError(f"The contact is already {STATUS_LABELS[new]}.")
+        raise ContactError(f"The contact is already {STATUS_LABELS[new]}.", "status", conflict=True)
     clean_note = " ".join((note or "").split()) or None
     if clean_note and len(clean_note) > MAX_REASON:
-        raise ContactError(f"The note is too long: keep it under {MAX_REASON} characters.")
+        raise ContactError(f"The note is too long: keep it under {MAX_REASON} characters.", "note")
     code = (reason_code or "").strip() or None
     if code is not None and code not in standard_codes:
-        raise ContactError(f"Unknown standard reason '{code}'. Use one of: {', '.join(standard_codes)}.")
+        raise ContactError(f"Unknown standard reason '{code}'. Use one of: {', '.join(standard_codes)}.",
+                           "reason_code")
     if new != "decided":
         if outcome or code:
-            raise ContactError("An outcome and its reason can only be recorded with the status decided.")
+            raise ContactError("An outcome and its reason can only be recorded with the status decided.",
+                               "outcome" if outcome else "reason_code")
         return Change(new, note=clean_note)
     if not outcome:
-        raise ContactError(f"A decision needs an outcome. Use one of: {', '.join(outcomes)}.")
+        raise ContactError(f"A decision needs an outcome. Use one of: {', '.join(outcomes)}.", "outcome")
     chosen = OUTCOME_ALIASES.get(_key(outcome), _key(outcome))
     if chosen not in outcomes:
-        raise ContactError(f"Unknown outcome '{outcome}'. Use one of: {', '.join(outcomes)}.")
+        raise ContactError(f"Unknown outcome '{outcome}'. Use one of: {', '.join(outcomes)}.", "outcome")
     if chosen == NO_FURTHER_ACTION and code is None:
-        raise ContactError("No further action needs a standard reason: choose the one the DSL will be told.")
+        raise ContactError("No further action needs a standard reason: choose the one the DSL will be told.",
+                           "reason_code")
     return Change(new, chosen, code, clean_note)
+
+
+def check_status_change(session: Session, contact: Contact, status: str, *, outcome: str | None,
+                        reason_code: str | None, note: str | None, actor: str, now: datetime,
+                        occurred_at: datetime | None = None, current: str | None = None) -> Change:
+    """The checked change of `contact` from `current` (its own status by default), or ContactError; saves nothing."""
+    if not (actor or "").strip():
+        raise ContactError("Say who is making the change.", "actor")
+    if occurred_at is not None and occurred_at < contact.created_at:
+        raise ContactError("The change cannot have happened before the contact was made.", "occurred_at")
+    return check_change(current or contact.status, status, outcome, note, reason_code,
+                        [r.code for r in get_reasons(session, now)], outcomes_for(contact.service))
 
 
 def save_status(session: Session, reference: str, status: str, *, outcome: str | None = None,
                 reason_code: str | None = None, note: str | None = None, actor: str, settings,
-                now: datetime) -> Contact:
+                now: datetime, occurred_at: datetime | None = None, event_id: str | None = None) -> Contact:
     """Move a contact to a new status, keep who and when, audit it and schedule the callbacks; all or nothing.
 
     `reason_code` names the standard reason the DSL is told; `note` is staff's own and never leaves.
+    `occurred_at` is when the change was made, if not now (the case system's time); `event_id` its own id.
     """
-    contact = get_contact_by_reference(session, reference) if reference else None
-    if contact is None:
-        raise ContactError(f"No contact has the reference '{reference}'.")
-    if not (actor or "").strip():
-        raise ContactError("Say who is making the change.")
-    change = check_change(contact.status, status, outcome, note, reason_code,
-                          [r.code for r in get_reasons(session, now)], outcomes_for(contact.service))
-    new, outcome, old = change.status, change.outcome, contact.status
     try:
+        # Locked (PostgreSQL) and read afresh: a second change to this contact waits, then meets the first's status.
+        contact = get_contact_by_reference(session, reference, for_update=True) if reference else None
+        if contact is None:
+            raise ContactError(f"No contact has the reference '{reference}'.", "reference")
+        change = check_status_change(session, contact, status, outcome=outcome, reason_code=reason_code, note=note,
+                                     actor=actor, now=now, occurred_at=occurred_at)
+        new, outcome, old, at = change.status, change.outcome, contact.status, occurred_at or now
         # The report's months of this contact are counted again when next read (db.monthly_stats).
-        save_months_changed(session, (contact.created_at, contact.decided_at, now))
+        save_months_changed(session, (contact.created_at, contact.decided_at, at))
         contact.status = new
         if new == "decided":
-            contact.outcome, contact.reason_code, contact.decided_at = outcome, change.reason_code, now
+            contact.outcome, contact.reason_code, contact.decided_at = outcome, change.reason_code, at
             contact.reason = change.note
         session.add(ContactEvent(contact_id=contact.id, status=new, outcome=outcome, reason=change.note,
-                                 reason_code=change.reason_code, actor=actor.strip(), at=now))
+                                 reason_code=change.reason_code, actor=actor.strip(), at=at, event_id=event_id))
         detail = f"contact {contact.reference}: {old} -> {new}" + (f" ({outcome})" if outcome else "")
         session.add(AuditEvent(actor=actor.strip(), action="contact_status", detail=detail, at=now))
         planner.after_status_change(session, contact, settings, now)
         session.commit()
     except Exception:
-        session.rollback()
+        session.rollback()  # also lets go of the contact's row
         raise
     log.info("contact status changed", extra={"event": "contact_status", "reference": contact.reference,
                                               "status": new, "outcome": outcome})

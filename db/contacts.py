@@ -30,9 +30,24 @@ def new_reference() -> str:
     return str(100000 + secrets.randbelow(900000))
 
 
-def get_contact_by_reference(session: Session, reference: str) -> Contact | None:
-    """The contact with this reference, if any."""
-    return session.exec(select(Contact).where(Contact.reference == str(reference).strip())).first()
+def get_contact_by_reference(session: Session, reference: str, for_update: bool = False) -> Contact | None:
+    """The contact with this reference, if any; for_update locks its row (PostgreSQL) until the transaction ends,
+    read afresh, so two changes to one contact are made one after the other."""
+    query = select(Contact).where(Contact.reference == str(reference).strip())
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.exec(query).first()
+
+
+def get_event_by_event_id(session: Session, event_id: str) -> ContactEvent | None:
+    """The contact event the case system sent with this id, if any."""
+    return session.exec(select(ContactEvent).where(ContactEvent.event_id == event_id)).first()
+
+
+def get_contacts_after(session: Session, after_id: int, made_before: datetime, limit: int) -> list[Contact]:
+    """Up to `limit` contacts with an id above `after_id`, made before `made_before`, in id order (a keyset page)."""
+    return list(session.exec(select(Contact).where(Contact.id > after_id, Contact.created_at < made_before)
+                             .order_by(Contact.id).limit(limit)))
 
 
 def get_contact_for_call(session: Session, call_id: int) -> Contact | None:

@@ -144,6 +144,7 @@ class Contact(SQLModel, table=True):
 class ContactEvent(SQLModel, table=True):
     """A change of a contact's status, with who made it and when."""
 
+    __table_args__ = (UniqueConstraint("event_id", name="uq_contactevent_event_id"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     contact_id: int = Field(foreign_key="contact.id", index=True)
     status: str
@@ -151,7 +152,9 @@ class ContactEvent(SQLModel, table=True):
     reason: Optional[str] = None  # staff's own note: stays inside, never sent
     reason_code: Optional[str] = Field(default=None, max_length=40)
     actor: str
-    at: datetime
+    at: datetime  # when it happened: the case system's occurred_at for its events
+    # The case system's own id for the event (POST /api/contacts/<reference>/events): a repeat changes nothing.
+    event_id: Optional[str] = Field(default=None, max_length=100)
 
 
 class Message(SQLModel, table=True):
@@ -256,11 +259,13 @@ class LoginThrottle(SQLModel, table=True):
 
 
 class ApiToken(SQLModel, table=True):
-    """A bearer token for /api/stats, stored only as a hash."""
+    """A bearer token for the API, stored only as a hash, with what it may do."""
 
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(unique=True)
     token_hash: str = Field(unique=True, index=True)
+    # Space-separated, as OAuth writes them: "stats:read" (every token made before scopes) and "contacts:write".
+    scopes: str = Field(default="stats:read", sa_column_kwargs={"server_default": "stats:read"}, max_length=200)
     created_at: datetime
     last_used_at: Optional[datetime] = None
 

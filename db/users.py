@@ -48,9 +48,9 @@ def get_tokens(session: Session) -> list[ApiToken]:
     return list(session.exec(select(ApiToken).order_by(ApiToken.name)))
 
 
-def save_token(session: Session, name: str, token_hash: str, now: datetime) -> ApiToken:
-    """Add an API token by its hash (the caller commits)."""
-    token = ApiToken(name=name, token_hash=token_hash, created_at=now)
+def save_token(session: Session, name: str, token_hash: str, now: datetime, scopes: str = "stats:read") -> ApiToken:
+    """Add an API token by its hash, with its space-separated scopes (the caller commits)."""
+    token = ApiToken(name=name, token_hash=token_hash, created_at=now, scopes=scopes)
     session.add(token)
     return token
 

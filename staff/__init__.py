@@ -7,7 +7,7 @@ from flask import Flask, current_app, request
 from flask_wtf.csrf import CSRFProtect
 
 from ivr.twilio_auth import TWILIO_ROUTE_ATTR
-from staff import api, auth, dashboard, filters, live, messages, reasons, views
+from staff import api, auth, contacts_api, dashboard, filters, live, messages, reasons, views
 from staff.auth import current_user, has_role
 
 SESSION_HOURS = 12  # a working day; then staff sign in again
@@ -31,7 +31,8 @@ def add_nav_item(app: Flask, label: str, endpoint: str, role: str = "staff") -> 
 
 def _check_csrf():
     """Every form post needs the CSRF token, except Twilio's webhooks (signed) and the token API."""
-    if not current_app.config.get("WTF_CSRF_ENABLED", True) or request.blueprint == "api":
+    api_blueprints = (api.bp.name, contacts_api.bp.name)
+    if not current_app.config.get("WTF_CSRF_ENABLED", True) or request.blueprint in api_blueprints:
         return
     view = current_app.view_functions.get(request.endpoint or "")
     if view is None or getattr(view, TWILIO_ROUTE_ATTR, False):
@@ -61,5 +62,5 @@ def init_app(app: Flask) -> None:
     app.before_request(_check_csrf)
     app.context_processor(_template_context)
     filters.init_app(app)
-    for blueprint in (auth.bp, views.bp, live.bp, messages.bp, dashboard.bp, api.bp, reasons.bp):
+    for blueprint in (auth.bp, views.bp, live.bp, messages.bp, dashboard.bp, api.bp, contacts_api.bp, reasons.bp):
         app.register_blueprint(blueprint)

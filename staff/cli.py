@@ -15,7 +15,7 @@ from db.users import (delete_token, get_services_by_user, get_token_by_name, get
                       save_token, save_user_services)
 from ivr.clock import app_now
 from routing.hours import LONDON
-from staff.api import new_token, token_hash
+from staff.api_auth import SCOPES, STATS_READ, new_token, token_hash
 from messages.inbox import SERVICES
 from routing.phone import mask_number
 from staff.auth import MIN_PASSWORD_LENGTH, ROLES, UserError, check_phone, check_services, create_user
@@ -138,35 +138,40 @@ def set_phone(name: str, number: str):
 
 @click.group("tokens")
 def tokens_group():
-    """API tokens for GET /api/stats (Power BI, scripts)."""
+    """API tokens: stats:read for GET /api/stats (Power BI, scripts), contacts:write for the case system."""
 
 
 @tokens_group.command("create")
 @click.argument("name")
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(SCOPES),
+              help=f"What the token may do (repeat for more); default {STATS_READ}.")
 @with_appcontext
-def create_token(name: str):
+def create_token(name: str, scopes: tuple[str, ...]):
     """Make a token called NAME and print it once (only a hash is kept)."""
     name = name.strip()
     if not name or len(name) > 64:
         raise click.ClickException("the token name must be 1-64 characters")
     token = new_token()
+    granted = " ".join(s for s in SCOPES if s in (scopes or (STATS_READ,)))
     with session_scope(_engine()) as session:
         if get_token_by_name(session, name) is not None:
             raise click.ClickException(f"a token named {name!r} already exists (revoke it first)")
-        save_token(session, name, token_hash(token), app_now())
-        save_audit_event(session, _actor(), "token_created", name, at=app_now())
+        save_token(session, name, token_hash(token), app_now(), granted)
+        save_audit_event(session, _actor(), "token_created", f"{name} ({granted})", at=app_now())
     click.echo(f"Token {name}: {token}")
-    click.echo("Copy it now: it is not shown again. Use it as 'Authorization: Bearer TOKEN'.", err=True)
+    click.echo(f"Scopes: {granted}. Copy it now: it is not shown again. Use it as 'Authorization: Bearer TOKEN'.",
+               err=True)
 
 
 @tokens_group.command("list")
 @with_appcontext
 def list_tokens():
-    """One line per token: name, created, last used (never the token)."""
+    """One line per token: name, created, last used, scopes (never the token)."""
     with session_scope(_engine()) as session:
         tokens = get_tokens(session)
         for token in tokens:
-            click.echo(f"{token.name}  created {_when(token.created_at)}  last used {_when(token.last_used_at)}")
+            click.echo(f"{token.name}  created {_when(token.created_at)}  last used {_when(token.last_used_at)}"
+                       f"  scopes {token.scopes}")
     if not tokens:
         click.echo("No API tokens.", err=True)
 

@@ -144,3 +144,17 @@ def test_migration_0012_gives_each_existing_contact_its_call_s_dsl(empty_databas
         rows = conn.execute(text("SELECT reference, dsl_id FROM contact ORDER BY reference")).all()
     engine.dispose()
     assert [tuple(row) for row in rows] == [("111111", 7), ("222222", None), ("333333", None)]
+
+
+@BOTH
+def test_migration_0014_leaves_every_existing_token_reading_the_figures_and_nothing_more(empty_database):
+    upgrade(empty_database, "0013")
+    engine = make_engine(empty_database)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO apitoken (name, token_hash, created_at) VALUES ('powerbi', 'abc', :t)"),
+                     {"t": datetime(2026, 11, 24, 10, 0)})
+    upgrade(empty_database)
+    with engine.connect() as conn:
+        scopes = conn.execute(text("SELECT scopes FROM apitoken")).scalar_one()
+    engine.dispose()
+    assert scopes == "stats:read"

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from db.models import ApiToken, AuditEvent, User
 from ivr import create_app
 from ivr.config import load_settings
-from staff.api import token_hash
+from staff.api_auth import token_hash
 from staff.auth import hash_password
 from staff.cli import tokens_group, users_group
 from tests.conftest import TEST_ENV
@@ -89,9 +89,19 @@ def test_tokens_create_prints_the_token_once_and_keeps_only_its_hash(app):
         stored = session.exec(select(ApiToken)).one()
         audit = session.exec(select(AuditEvent).where(AuditEvent.action == "token_created")).one()
     assert stored.token_hash == token_hash(token) and token not in stored.token_hash
-    assert audit.detail == "powerbi"
+    assert audit.detail == "powerbi (stats:read)"
     listing = _run(app, tokens_group, ["list"]).output
     assert "powerbi" in listing and token not in listing and "last used never" in listing
+    assert listing.rstrip().endswith("scopes stats:read"), "a token made without --scope reads the figures only"
+
+
+def test_a_token_is_given_each_scope_named_and_an_unknown_scope_is_refused(app):
+    made = _run(app, tokens_group, ["create", "lcs", "--scope", "contacts:write", "--scope", "stats:read"])
+    assert made.exit_code == 0
+    with Session(app.extensions["db_engine"]) as session:
+        assert session.exec(select(ApiToken)).one().scopes == "stats:read contacts:write"
+    wrong = _run(app, tokens_group, ["create", "other", "--scope", "contacts:delete"])
+    assert wrong.exit_code == 2 and "contacts:delete" in wrong.output
 
 
 def test_token_names_are_unique_and_revoking_an_unknown_token_fails(app):
