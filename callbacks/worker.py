@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlmodel import Session
 
-from callbacks import alarm, confirm, outbox, planner, schedule, sender
+from callbacks import alarm, confirm, outbox, planner, pushes, schedule, sender
 from callbacks.allowed import why_not_sent
 from callbacks.retention import run_retention
 from db.models import Callback
@@ -237,6 +237,15 @@ class Worker:
         with Session(self.engine, expire_on_commit=False) as session:
             return planner.schedule_overdue_updates(session, self.settings, self.now())
 
+    def push_case_system(self) -> int:
+        """Queue the new contacts for the case system's webhook and send the due pushes; nothing when none is set."""
+        settings = self.base_settings
+        if not settings.case_system_webhook_url:
+            return 0
+        with Session(self.engine, expire_on_commit=False) as session:
+            pushes.queue_new_contacts(session, self.now())
+            return pushes.deliver_due(session, settings, self.worker_id, self.now())
+
     def retention(self) -> None:
         """The daily data-protection job: recordings deleted and numbers anonymised past RETENTION_DAYS."""
         run_retention(self.engine, self.settings, self.now())
@@ -260,6 +269,8 @@ class Worker:
                           next_run_time=first, **common)
         scheduler.add_job(self.guarded(self.send_alerts), "interval", seconds=min(send_interval, ALERT_INTERVAL_S),
                           id="send_alerts", next_run_time=first, **common)
+        scheduler.add_job(self.guarded(self.push_case_system), "interval", seconds=send_interval,
+                          id="push_case_system", next_run_time=first, **common)
         scheduler.add_job(self.guarded(self.heartbeat), "interval", seconds=HEARTBEAT_INTERVAL_S, id="heartbeat",
                           next_run_time=first, **common)
         scheduler.add_job(self.guarded(self.check_promises), "interval", seconds=PROMISE_CHECK_INTERVAL_S,

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from callbacks import planner
+from callbacks import planner, pushes
 from callbacks.schedule import promised_by
 from db.contacts import get_contact_by_reference, get_contact_for_call, save_contact_for_call
 from db.models import AuditEvent, Call, Contact, ContactEvent, Route
@@ -126,11 +126,13 @@ def save_status(session: Session, reference: str, status: str, *, outcome: str |
         if new == "decided":
             contact.outcome, contact.reason_code, contact.decided_at = outcome, change.reason_code, at
             contact.reason = change.note
-        session.add(ContactEvent(contact_id=contact.id, status=new, outcome=outcome, reason=change.note,
-                                 reason_code=change.reason_code, actor=actor.strip(), at=at, event_id=event_id))
+        saved = ContactEvent(contact_id=contact.id, status=new, outcome=outcome, reason=change.note,
+                             reason_code=change.reason_code, actor=actor.strip(), at=at, event_id=event_id)
+        session.add(saved)
         detail = f"contact {contact.reference}: {old} -> {new}" + (f" ({outcome})" if outcome else "")
         session.add(AuditEvent(actor=actor.strip(), action="contact_status", detail=detail, at=now))
         planner.after_status_change(session, contact, settings, now)
+        pushes.queue_status_change(session, contact, saved, settings, now)
         session.commit()
     except Exception:
         session.rollback()  # also lets go of the contact's row

@@ -157,6 +157,32 @@ class ContactEvent(SQLModel, table=True):
     event_id: Optional[str] = Field(default=None, max_length=100)
 
 
+class CasePush(SQLModel, table=True):
+    """One push to the case system's webhook (a new contact or a status change), sent until it is accepted."""
+
+    __table_args__ = (Index("ix_casepush_due", "state", "due_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    event_key: str = Field(unique=True, max_length=60)  # "contact:<id>" or "event:<ContactEvent id>": queued once
+    kind: str = Field(max_length=20)  # "contact_created" or "status_changed"
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    body: str  # the JSON sent, fixed when queued: every try carries, and signs, the same bytes
+    state: str = Field(default="pending", max_length=20)  # pending, sending, delivered or failed
+    attempts: int = 0
+    due_at: datetime
+    claimed_by: Optional[str] = Field(default=None, max_length=64)
+    claimed_at: Optional[datetime] = None
+    last_error: Optional[str] = Field(default=None, max_length=200)
+    created_at: datetime
+    delivered_at: Optional[datetime] = None
+
+
+class PushCursor(SQLModel, table=True):
+    """How far the new-contact pushes have read the contacts (one row; the first push starts from then on)."""
+
+    id: int = Field(default=1, primary_key=True)
+    contact_id: int = 0
+
+
 class Message(SQLModel, table=True):
     """A recorded message in its service's inbox; the recording itself stays on the call (retention clears it)."""
 

@@ -124,6 +124,20 @@ def _https_origin(env: dict, name: str) -> str | None:
     return raw
 
 
+def _case_system_webhook(env: dict, mode: str) -> tuple[str | None, str | None]:
+    """CASE_SYSTEM_WEBHOOK_URL and its secret: both or neither, https outside development and test."""
+    url = (env.get("CASE_SYSTEM_WEBHOOK_URL") or "").strip() or None
+    secret = (env.get("CASE_SYSTEM_WEBHOOK_SECRET") or "").strip() or None
+    if url is None:
+        return None, None
+    if not url.startswith(("https://", "http://")) or (mode == "production" and not url.startswith("https://")):
+        raise ConfigError(f"CASE_SYSTEM_WEBHOOK_URL: {url!r} must be an https:// URL")
+    if secret is None or len(secret) < 32:
+        raise ConfigError("CASE_SYSTEM_WEBHOOK_SECRET: needed with CASE_SYSTEM_WEBHOOK_URL, at least 32 characters "
+                          "(the receiver checks each push's X-Mash-Signature with it)")
+    return url, secret
+
+
 def _sender_id(env: dict) -> str | None:
     """Twilio's alphanumeric sender ID rule: 1-11 of A-Z, a-z, 0-9 and space, at least one letter."""
     raw = (env.get("SMS_SENDER_ID") or "").strip()
@@ -203,6 +217,9 @@ class Settings:
     edt_duty_numbers: tuple[str, ...] = ()
     alert_escalate_after: int = 300  # seconds an alert waits for a press before the next number is rung
     mash_closures: tuple = ()  # (from, to) of MASH's dated closures, from the line's settings (ivr/line_settings.py)
+    # Where each new contact and status change is pushed (signed with the secret); None: nothing is pushed.
+    case_system_webhook_url: str | None = None
+    case_system_webhook_secret: str | None = None
 
     def mash_open(self, now) -> bool:
         """Whether MASH answers now: within its hours and not closed (else urgent calls go to EDT)."""
@@ -268,6 +285,7 @@ def load_settings(environ: dict | None = None, instance_path: str = "instance") 
     public_base_url = _https_origin(env, "PUBLIC_BASE_URL")
     if mode == "production":
         _check_production(env, secret_key, public_base_url, api_base)
+    webhook_url, webhook_secret = _case_system_webhook(env, mode)
     return Settings(
         env=mode,
         database_url=database_url,
@@ -294,4 +312,6 @@ def load_settings(environ: dict | None = None, instance_path: str = "instance") 
         duty_numbers=_duty_numbers(env, "DUTY_NUMBERS"),
         edt_duty_numbers=_duty_numbers(env, "EDT_DUTY_NUMBERS"),
         alert_escalate_after=_int(env, "ALERT_ESCALATE_AFTER", Settings.alert_escalate_after, minimum=1),
+        case_system_webhook_url=webhook_url,
+        case_system_webhook_secret=webhook_secret,
     )

@@ -7,7 +7,7 @@ from flask import Flask, current_app, request
 from flask_wtf.csrf import CSRFProtect
 
 from ivr.twilio_auth import TWILIO_ROUTE_ATTR
-from staff import api, auth, contacts_api, dashboard, filters, live, messages, reasons, views
+from staff import api, auth, case_system, contacts_api, dashboard, filters, live, messages, reasons, views
 from staff.auth import current_user, has_role
 
 SESSION_HOURS = 12  # a working day; then staff sign in again
@@ -19,6 +19,7 @@ DEFAULT_NAV = (
     ("Messages", "messages.inbox", "staff"),
     ("Dashboard", "dashboard.dashboard", "supervisor"),
     ("Standard reasons", "reasons.index", "admin"),
+    ("Case system", "case_system.index", "admin"),
     ("Audit log", "staff.audit", "admin"),
 )
 
@@ -62,5 +63,6 @@ def init_app(app: Flask) -> None:
     app.before_request(_check_csrf)
     app.context_processor(_template_context)
     filters.init_app(app)
-    for blueprint in (auth.bp, views.bp, live.bp, messages.bp, dashboard.bp, api.bp, contacts_api.bp, reasons.bp):
+    for blueprint in (auth.bp, views.bp, live.bp, messages.bp, dashboard.bp, api.bp, contacts_api.bp, reasons.bp,
+                      case_system.bp):
         app.register_blueprint(blueprint)

@@ -172,3 +172,24 @@ def test_alert_escalate_after_is_a_whole_number_of_seconds_above_zero(value):
     assert load_settings(DEV).alert_escalate_after == 300
     with pytest.raises(ConfigError, match="^ALERT_ESCALATE_AFTER"):
         load_settings(dict(DEV, ALERT_ESCALATE_AFTER=value))
+
+
+@pytest.mark.parametrize("env, variable", [
+    ({"CASE_SYSTEM_WEBHOOK_URL": "https://lcs.example.gov.uk/mash"}, "CASE_SYSTEM_WEBHOOK_SECRET"),
+    ({"CASE_SYSTEM_WEBHOOK_URL": "https://lcs.example.gov.uk/mash", "CASE_SYSTEM_WEBHOOK_SECRET": "short"},
+     "CASE_SYSTEM_WEBHOOK_SECRET"),
+    ({"CASE_SYSTEM_WEBHOOK_URL": "http://lcs.example.gov.uk/mash", "CASE_SYSTEM_WEBHOOK_SECRET": "s" * 32},
+     "CASE_SYSTEM_WEBHOOK_URL"),  # the body names a contact: never in clear over the network
+])
+def test_production_refuses_a_case_system_webhook_without_https_and_a_long_secret(env, variable):
+    with pytest.raises(ConfigError) as err:
+        load_settings(dict(PRODUCTION, **env))
+    assert str(err.value).startswith(variable)
+
+
+def test_a_case_system_webhook_is_pushed_to_only_when_set():
+    assert load_settings(dict(PRODUCTION)).case_system_webhook_url is None
+    settings = load_settings(dict(PRODUCTION, CASE_SYSTEM_WEBHOOK_URL="https://lcs.example.gov.uk/mash",
+                                  CASE_SYSTEM_WEBHOOK_SECRET="s" * 32))
+    assert (settings.case_system_webhook_url, settings.case_system_webhook_secret) == (
+        "https://lcs.example.gov.uk/mash", "s" * 32)

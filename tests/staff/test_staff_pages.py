@@ -107,7 +107,8 @@ def test_navigation_shows_each_role_its_pages_and_features_can_add_theirs(app):
                                                                         "Dashboard", "Line", "Menu"]
     admin = page(signed_in_client(app, "admin").get("/calls"))
     links = admin.xpath("//nav[@aria-label='Main']//a/text()")
-    assert links[:7] == ["Calls", "Live calls", "Contacts", "Messages", "Dashboard", "Standard reasons", "Audit log"]
+    assert links[:8] == ["Calls", "Live calls", "Contacts", "Messages", "Dashboard", "Standard reasons",
+                         "Case system", "Audit log"]
     assert links[-1] == "Reports"
     assert admin.xpath("//nav//a[@aria-current='page']/text()") == ["Calls"]
 
