@@ -7,7 +7,7 @@ from ivr.config import load_settings
 from tests.conftest import TEST_ENV
 
 PUBLIC_URLS = {
-    ("/", "GET"), ("/api/stats", "GET"), ("/api/contacts", "GET"), ("/api/contacts/<reference>/events", "POST"), ("/audit", "GET"), ("/calls", "GET"),
+    ("/", "GET"), ("/api/stats", "GET"), ("/api/contacts", "GET"), ("/api/openapi.json", "GET"), ("/api/contacts/<reference>/events", "POST"), ("/audit", "GET"), ("/calls", "GET"),
     ("/calls/<int:call_id>/recording", "GET"), ("/contacts", "GET"), ("/contacts/<reference>", "GET"),
     ("/contacts/<reference>", "POST"), ("/messages", "GET"), ("/messages.csv", "GET"),
     ("/messages/<int:message_id>", "GET"), ("/messages/<int:message_id>", "POST"),
