@@ -3,7 +3,9 @@
 Each event is queued once (its key is unique); a push is sent until the receiver answers 2xx, with a
 growing wait between tries, and given up as failed after the last (admins see it on /case-system). A
 worker stopped between sending and recording the answer sends that push again after its lease, so the
-receiver dedupes by the event_key in the body (also in the X-Mash-Event header).
+receiver dedupes by the event_key in the body (also in the X-Mash-Event header). A few pushes are claimed
+at a time, each claim's lease (5 minutes) longer than its tries can take (5 x 15 s), so two workers never
+send one push at once.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import hmac
 import json
 import logging
 from datetime import datetime, timedelta
+from typing import Callable
 
 import requests
 from sqlmodel import Session
@@ -28,9 +31,9 @@ SIGNATURE_HEADER = "X-Mash-Signature"
 PUSHED_AFTER = timedelta(seconds=30)
 RETRY_AFTER = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(minutes=30),
                timedelta(hours=1), timedelta(hours=2), timedelta(hours=4), timedelta(hours=8))
-LEASE = timedelta(minutes=2)
 TIMEOUT_S = (5, 10)  # connect, read
-BATCH = 50
+BATCH = 5  # claimed at a time, so a slow receiver holds few; each claim's lease outlasts its sends
+LEASE = timedelta(minutes=5)
 
 
 def _iso(when: datetime | None) -> str | None:
@@ -90,17 +93,24 @@ def _send(url: str, secret: str, push) -> str | None:
     return None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
 
 
-def deliver_due(session: Session, settings, worker_id: str, now: datetime) -> int:
-    """Send every due push once; returns how many were delivered."""
+def deliver_due(session: Session, settings, worker_id: str, clock: Callable[[], datetime],
+                stopping: Callable[[], bool] = lambda: False) -> int:
+    """Send the due pushes, a few claimed at a time, until none is due or the worker stops; returns how many
+    were delivered. Each try's time is read afresh: a slow receiver does not shorten the next wait."""
     delivered = 0
-    for push in save_claimed_pushes(session, worker_id, now, LEASE, BATCH):
-        error = _send(settings.case_system_webhook_url, settings.case_system_webhook_secret, push)
-        retry_at = now + RETRY_AFTER[push.attempts - 1] if error and push.attempts <= len(RETRY_AFTER) else None
-        save_push_outcome(session, push.id, worker_id, now, error, retry_at)
-        if error is None:
-            delivered += 1
-        else:
-            log.warning("case system push not accepted", extra={"event": "case_push_failed", "push_id": push.id,
-                                                                 "attempts": push.attempts, "error": error,
-                                                                 "given_up": retry_at is None})
+    while not stopping():
+        claimed = save_claimed_pushes(session, worker_id, clock(), LEASE, BATCH)
+        if not claimed:
+            break
+        for push in claimed:
+            error = _send(settings.case_system_webhook_url, settings.case_system_webhook_secret, push)
+            now = clock()
+            retry_at = now + RETRY_AFTER[push.attempts - 1] if error and push.attempts <= len(RETRY_AFTER) else None
+            save_push_outcome(session, push.id, worker_id, now, error, retry_at)
+            if error is None:
+                delivered += 1
+            else:
+                log.warning("case system push not accepted", extra={
+                    "event": "case_push_failed", "push_id": push.id, "attempts": push.attempts, "error": error,
+                    "given_up": retry_at is None})
     return delivered

@@ -244,7 +244,7 @@ class Worker:
             return 0
         with Session(self.engine, expire_on_commit=False) as session:
             pushes.queue_new_contacts(session, self.now())
-            return pushes.deliver_due(session, settings, self.worker_id, self.now())
+            return pushes.deliver_due(session, settings, self.worker_id, self.now, self.stopping.is_set)
 
     def retention(self) -> None:
         """The daily data-protection job: recordings deleted and numbers anonymised past RETENTION_DAYS."""

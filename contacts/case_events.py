@@ -1,8 +1,9 @@
 """Events from the council's case system: a contact's new status, applied once however often it is sent."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Iterable, Mapping
 
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +16,7 @@ FIELDS = ("event_id", "status", "outcome", "reason_code", "occurred_at", "actor"
 REQUIRED = ("event_id", "status", "occurred_at", "actor")
 MAX_LENGTHS = {"event_id": 100, "status": 40, "outcome": 40, "reason_code": 40, "actor": 128}
 CLOCK_SKEW = timedelta(minutes=5)  # the case system's clock may run a little ahead of ours
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ def _occurred_at(text: str, now: datetime) -> datetime:
         raise ContactError("'occurred_at' needs its offset from UTC, such as 2026-11-24T10:00:00Z.", "occurred_at")
     if when > now + CLOCK_SKEW:
         raise ContactError("'occurred_at' is in the future.", "occurred_at")
-    return when
+    return when.astimezone(timezone.utc)
 
 
 def parse_case_event(fields: Mapping[str, object], now: datetime) -> CaseEvent:
@@ -52,6 +54,8 @@ def parse_case_event(fields: Mapping[str, object], now: datetime) -> CaseEvent:
         if value is not None and not isinstance(value, str):
             raise ContactError(f"'{name}' must be a string.", name)
         value = (value or "").strip() or None
+        if value is not None and CONTROL.search(value):
+            raise ContactError(f"'{name}' holds a control character.", name)
         if value is None and name in REQUIRED:
             raise ContactError(f"'{name}' is required.", name)
         if value is not None and len(value) > MAX_LENGTHS.get(name, len(value)):
@@ -66,7 +70,9 @@ def _seen_before(session: Session, reference: str, event_id: str) -> bool:
     if earlier is None:
         return False
     contact = get_contact_by_reference(session, reference)
-    if contact is None or earlier.contact_id != contact.id:
+    if contact is None:
+        raise ContactError(f"No contact has the reference '{reference}'.", "reference")
+    if earlier.contact_id != contact.id:
         raise ContactError("This event_id was already sent for another contact.", "event_id", conflict=True)
     return True
 
@@ -74,6 +80,7 @@ def _seen_before(session: Session, reference: str, event_id: str) -> bool:
 def save_case_event(session: Session, reference: str, event: CaseEvent, settings, now: datetime) -> bool:
     """Apply the event to the contact, as staff's form would; False when its event_id was applied before."""
     if _seen_before(session, reference, event.event_id):
+        session.rollback()  # nothing to write: let go of SQLite's write lock at once
         return False
     try:
         save_status(session, reference, event.status, outcome=event.outcome, reason_code=event.reason_code,
@@ -97,13 +104,18 @@ class ImportReport:
 
     applied: int = 0
     repeats: int = 0
-    rejected: list[tuple[int, str]] = field(default_factory=list)  # (row number, counting the heading as 1; why)
+    rejected: list[tuple[int, str]] = field(default_factory=list)  # (the row's line in the file, the heading 1; why)
 
 
 def _check_only(session: Session, reference: str, event: CaseEvent, now: datetime, statuses: dict,
-                seen: set) -> bool:
-    """What save_case_event would answer, saving nothing; `statuses` and `seen` carry a dry run's earlier rows."""
-    if event.event_id in seen or _seen_before(session, reference, event.event_id):
+                seen: dict) -> bool:
+    """What save_case_event would answer, saving nothing; `statuses` and `seen` (event_id -> reference) carry a
+    dry run's earlier rows."""
+    if event.event_id in seen:
+        if seen[event.event_id] != reference:
+            raise ContactError("This event_id was already sent for another contact.", "event_id", conflict=True)
+        return False
+    if _seen_before(session, reference, event.event_id):
         return False
     contact = get_contact_by_reference(session, reference)
     if contact is None:
@@ -112,15 +124,16 @@ def _check_only(session: Session, reference: str, event: CaseEvent, now: datetim
                                  note=None, actor=event.actor, now=now, occurred_at=event.occurred_at,
                                  current=statuses.get(reference))
     statuses[reference] = change.status
-    seen.add(event.event_id)
+    seen[event.event_id] = reference
     return True
 
 
-def import_events(session: Session, rows: Iterable[Mapping[str, str]], settings, now: datetime,
+def import_events(session: Session, rows: Iterable[tuple[int, Mapping[str, str]]], settings, now: datetime,
                   dry_run: bool = False) -> ImportReport:
-    """Apply a file's events in order, each on its own, as the API would; a dry run checks them and saves nothing."""
-    report, statuses, seen = ImportReport(), {}, set()
-    for number, row in enumerate(rows, start=2):
+    """Apply a file's events, (row number, row) in order, each on its own, as the API would; a dry run checks
+    them and saves nothing."""
+    report, statuses, seen = ImportReport(), {}, {}
+    for number, row in rows:
         reference = (row.get("reference") or "").strip()
         if None in row:  # the csv module's key for cells beyond the heading's
             report.rejected.append((number, "The row has more cells than the heading."))

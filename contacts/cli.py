@@ -84,7 +84,7 @@ def set_status_command(reference: str, status: str, outcome: str | None, reason_
     click.echo(summary + ".")
 
 
-def _event_rows(file: Path) -> list[dict]:
+def _event_rows(file: Path) -> list[tuple[int, dict]]:
     with file.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         columns = [(name or "").strip().lower() for name in reader.fieldnames or []]
@@ -96,7 +96,8 @@ def _event_rows(file: Path) -> list[dict]:
                                        f"(outcome and reason_code may be left out); "
                                        + (f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(unknown)}"))
         reader.fieldnames = columns
-        return list(reader)
+        # Each row with the file line it ends on: blank lines are skipped, a quoted cell may span lines.
+        return [(reader.line_num, row) for row in reader]
 
 
 @contacts_group.command("import-events")

@@ -15,7 +15,7 @@ from db.contacts import get_contact_by_reference, get_contact_for_call, save_con
 from db.models import AuditEvent, Call, Contact, ContactEvent, Route
 from db.monthly_stats import save_months_changed
 from db.reasons import get_reasons
-from db.session import statement_savepoint
+from db.session import lock_for_write, statement_savepoint
 from routing.phone import mask_number
 from routing.transfer import ANSWERED
 from routing.vocabulary import NO_FURTHER_ACTION, OUTCOMES, STATUS_LABELS, STATUSES, outcomes_for
@@ -113,7 +113,9 @@ def save_status(session: Session, reference: str, status: str, *, outcome: str |
     `occurred_at` is when the change was made, if not now (the case system's time); `event_id` its own id.
     """
     try:
-        # Locked (PostgreSQL) and read afresh: a second change to this contact waits, then meets the first's status.
+        # Locked (SQLite's write lock, or the row on PostgreSQL) and read afresh: a second change to this contact,
+        # from the staff form, the CLI or the case system, waits, then meets the first's status.
+        lock_for_write(session)
         contact = get_contact_by_reference(session, reference, for_update=True) if reference else None
         if contact is None:
             raise ContactError(f"No contact has the reference '{reference}'.", "reference")
@@ -162,7 +164,7 @@ def open_contact(session: Session, call: Call, settings, now: datetime) -> Conta
         return None
 
 
-def close_unanswered(session: Session, call: Call, now: datetime) -> bool:
+def close_unanswered(session: Session, call: Call, settings, now: datetime) -> bool:
     """A service's contact whose line did not answer, with no message left, is closed rather than open for ever."""
     # Only a transfer known to have gone unanswered: with no DialCallStatus at all the service may have spoken.
     if call.id is None or call.transfer_status is None or call.transfer_status in ANSWERED or call.recording_url:
@@ -171,7 +173,9 @@ def close_unanswered(session: Session, call: Call, now: datetime) -> bool:
     if contact is None or contact.service in PROMISED_ROUTES or contact.status != "received":
         return False
     contact.status = "closed"
-    session.add(ContactEvent(contact_id=contact.id, status="closed", reason=UNANSWERED_NOTE, actor="ivr", at=now))
+    closed = ContactEvent(contact_id=contact.id, status="closed", reason=UNANSWERED_NOTE, actor="ivr", at=now)
+    session.add(closed)
     session.add(AuditEvent(actor="ivr", action="contact_status", at=now,
                            detail=f"contact {contact.reference}: received -> closed (the line did not answer)"))
+    pushes.queue_status_change(session, contact, closed, settings, now)  # the case system hears of it too
     return True

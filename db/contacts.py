@@ -45,9 +45,14 @@ def get_event_by_event_id(session: Session, event_id: str) -> ContactEvent | Non
 
 
 def get_contacts_after(session: Session, after_id: int, made_before: datetime, limit: int) -> list[Contact]:
-    """Up to `limit` contacts with an id above `after_id`, made before `made_before`, in id order (a keyset page)."""
-    return list(session.exec(select(Contact).where(Contact.id > after_id, Contact.created_at < made_before)
-                             .order_by(Contact.id).limit(limit)))
+    """Up to `limit` contacts with an id above `after_id`, in id order (a keyset page), ending at the first made
+    at or after `made_before`: ids and times can disagree by a moment, and a page never skips a younger id."""
+    page = []
+    for contact in session.exec(select(Contact).where(Contact.id > after_id).order_by(Contact.id).limit(limit)):
+        if contact.created_at >= made_before:
+            break
+        page.append(contact)
+    return page
 
 
 def get_contact_for_call(session: Session, call_id: int) -> Contact | None:

@@ -37,11 +37,13 @@ def get_push_cursor(session: Session) -> int | None:
 
 def save_push_cursor(session: Session, contact_id: int) -> None:
     """Move the cursor on to this contact (never back: another worker may have gone further)."""
-    if get_push_cursor(session) is None:
-        session.add(PushCursor(id=1, contact_id=contact_id))
-    else:
-        session.execute(update(PushCursor).where(PushCursor.id == 1, PushCursor.contact_id < contact_id)
-                        .values(contact_id=contact_id))
+    connection = session.connection()
+    insert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
+    # Two workers' first looks at once: one row, the first's.
+    connection.execute(insert(PushCursor.__table__).on_conflict_do_nothing(index_elements=["id"]),
+                       {"id": 1, "contact_id": contact_id})
+    session.execute(update(PushCursor).where(PushCursor.id == 1, PushCursor.contact_id < contact_id)
+                    .values(contact_id=contact_id))
 
 
 def get_newest_contact_id(session: Session) -> int:

@@ -8,6 +8,7 @@ from typing import Iterator
 from flask import current_app, g
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 from db import models  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -17,6 +18,9 @@ from db import write_gate
 SQLITE_BUSY_MS = 2000
 PG_CONNECT_TIMEOUT_S = 3
 PG_STATEMENT_TIMEOUT_MS = 3000
+
+# A database too busy to answer in time (a lock, the write gate, a statement timeout): worth trying again.
+BUSY_ERRORS = (OperationalError,)
 
 
 def make_engine(url: str) -> Engine:
@@ -81,7 +85,12 @@ def get_write_session() -> Session:
     A SQLite transaction that reads and then writes fails at once (no busy wait) if another writer
     committed in between; BEGIN IMMEDIATE waits its turn, queued behind this process's other writers.
     """
-    session = get_session()
+    return lock_for_write(get_session())
+
+
+def lock_for_write(session: Session) -> Session:
+    """On SQLite, take the write lock now (BEGIN IMMEDIATE) unless this transaction already writes: what it
+    reads next cannot change before it writes. PostgreSQL locks rows instead (SELECT ... FOR UPDATE)."""
     connection = session.connection()
     if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
         write_gate.begin_immediate(connection)

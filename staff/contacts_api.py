@@ -1,6 +1,7 @@
 """The case system's API: statuses in (POST /api/contacts/<reference>/events), new contacts out (GET /api/contacts)."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from flask import Blueprint, current_app, jsonify, request
@@ -8,7 +9,7 @@ from flask import Blueprint, current_app, jsonify, request
 from contacts.case_events import parse_case_event, save_case_event
 from contacts.states import ContactError
 from db.contacts import get_contact_by_reference, get_contacts_after
-from db.session import get_session, get_write_session
+from db.session import BUSY_ERRORS, get_session, get_write_session
 from ivr.line_settings import current_line
 from staff.api_auth import CONTACTS_WRITE, json_error, register_json_errors, token_required
 
@@ -16,6 +17,8 @@ bp = Blueprint("contacts_api", __name__, url_prefix="/api/contacts")
 register_json_errors(bp)
 MAX_EVENT_BYTES = 16 * 1024
 DEFAULT_PAGE, MAX_PAGE = 100, 1000
+MAX_CURSOR = 2**63 - 1  # an id the database can hold
+REFERENCE = re.compile(r"[0-9]{6}")
 # A contact is listed once it is this old: a webhook's transaction that took a lower id commits well before, so
 # a reader's cursor never passes a contact that is not visible yet.
 LISTED_AFTER = timedelta(seconds=30)
@@ -35,9 +38,14 @@ def post_event(reference: str):
     if (request.content_length or 0) > MAX_EVENT_BYTES:
         return json_error("The body is over 16 KiB: send one event at a time.", 413)
     request.max_content_length = MAX_EVENT_BYTES  # a body sent without a length is refused with 413 as it is read
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes: not an event either
+        payload = None
     if not isinstance(payload, dict):
         return json_error("Send one JSON object, with Content-Type: application/json.", 422, field=None)
+    if not REFERENCE.fullmatch(reference):
+        return json_error(f"No contact has the reference '{reference[:20]}'.", 404, field="reference")
     now = current_app.config["CLOCK"]()
     try:
         event = parse_case_event(payload, now)
@@ -46,6 +54,12 @@ def post_event(reference: str):
     except ContactError as error:
         status = 404 if error.field == "reference" else 409 if error.conflict else 422
         return json_error(str(error), status, field=error.field)
+    except BUSY_ERRORS:
+        # The contact's lock or the database was busy past its timeout: nothing was applied; send it again.
+        get_session().rollback()
+        response = json_error("The database is busy: nothing was changed. Send the event again shortly.", 503)
+        response.headers["Retry-After"] = "5"
+        return response
     contact = get_contact_by_reference(get_session(), reference)
     return jsonify({"applied": applied, "event_id": event.event_id, **_contact_json(contact),
                     "outcome": contact.outcome}), 201 if applied else 200
@@ -53,9 +67,9 @@ def post_event(reference: str):
 
 def _page_args() -> tuple[int, int]:
     since, limit = request.args.get("since", "0").strip(), request.args.get("limit", str(DEFAULT_PAGE)).strip()
-    if not since.isdigit():
+    if not (since.isascii() and since.isdigit()) or int(since) > MAX_CURSOR:
         raise ValueError("'since' must be a cursor from an earlier reply's next_cursor (or left out).")
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_PAGE:
+    if not (limit.isascii() and limit.isdigit()) or not 1 <= int(limit) <= MAX_PAGE:
         raise ValueError(f"'limit' must be a whole number from 1 to {MAX_PAGE}.")
     return int(since), int(limit)
 

@@ -121,7 +121,7 @@ def call_ended(session, call) -> None:
     # A MASH call with no contact yet (the fail-safe answered it, or the webhook that routed it was lost)
     # opens one now, so its caller still gets a reference; a contact already open is kept as it is.
     open_contact(session, call, settings(), now())
-    if not close_unanswered(session, call, now()):
+    if not close_unanswered(session, call, settings(), now()):
         send_reference(session, call, settings(), now())  # no "logged under this reference" for a call no one took
 
 

@@ -12,7 +12,9 @@ import pytest
 from sqlmodel import Session, select
 
 from callbacks.worker import Worker
-from db.models import CasePush
+from contacts.states import close_unanswered
+from db.contacts import save_contact
+from db.models import Call, CasePush, Route
 from tests.callback_support import add_contact, add_school, decide
 from tests.staff_support import page, signed_in_client, table_rows
 
@@ -136,3 +138,20 @@ def test_admins_see_each_push_s_state_tries_and_last_error(pushing_app, engine, 
     [row] = table_rows(doc, "pushes")
     assert row[1:5] == ["contact created", contact.reference, "pending", "1"] and row[6] == "HTTP 500"
     assert signed_in_client(pushing_app, "supervisor").get("/case-system").status_code == 403
+
+
+def test_a_service_contact_the_ivr_closes_is_pushed_too(pushing_app, engine, clock, receiver):
+    receiver.failures = 0
+    with Session(engine) as session:
+        add_school(session)
+        call = Call(call_sid="CA" + "7" * 32, caller="+442079460555", started_at=clock.now - timedelta(minutes=2),
+                    route=Route.DSL_INFOLINE, service=Route.DSL_INFOLINE, transfer_status="no-answer")
+        session.add(call)
+        session.flush()
+        contact = save_contact(session, call_id=call.id, school_urn=None, caller=call.caller,
+                               created_at=call.started_at, promised_by=None, service=Route.DSL_INFOLINE)
+        assert close_unanswered(session, call, pushing_app.config["SETTINGS"], clock.now)
+        session.commit()
+    Worker(pushing_app).push_case_system()
+    [pushed] = receiver.accepted()
+    assert (pushed["event"], pushed["reference"], pushed["status"]) == ("status_changed", contact.reference, "closed")

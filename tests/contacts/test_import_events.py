@@ -89,3 +89,23 @@ def test_a_file_without_the_columns_is_refused_before_any_row(app, engine, two_c
     result = app.test_cli_runner().invoke(contacts_group, ["import-events", str(path)])
     assert result.exit_code == 1 and "missing reference, event_id, occurred_at, actor" in result.output
     assert _statuses(engine, two_contacts) == ["received", "received"]
+
+
+def test_a_dry_run_refuses_an_event_id_used_for_two_contacts_as_the_real_run_does(app, engine, two_contacts,
+                                                                                  tmp_path):
+    a, b = (c.reference for c in two_contacts)
+    path = tmp_path / "events.csv"
+    path.write_text(HEADING + f"{a},E1,being_assessed,,,2026-11-24T08:00:00Z,Sam\n"
+                    + f"{b},E1,being_assessed,,,2026-11-24T08:00:00Z,Sam\n")
+    dry = app.test_cli_runner().invoke(contacts_group, ["import-events", "--dry-run", str(path)])
+    real = app.test_cli_runner().invoke(contacts_group, ["import-events", str(path)])
+    assert dry.stderr == real.stderr == "Row 3: This event_id was already sent for another contact.\n"
+    assert dry.exit_code == real.exit_code == 1
+
+
+def test_a_rejected_row_is_named_by_its_line_in_the_file_past_blank_lines(app, engine, two_contacts, tmp_path):
+    a = two_contacts[0].reference
+    path = tmp_path / "events.csv"
+    path.write_text(HEADING + "\n" + f"{a},E1,decided,,,2026-11-24T08:00:00Z,Sam\n")
+    result = app.test_cli_runner().invoke(contacts_group, ["import-events", str(path)])
+    assert result.stderr.startswith("Row 3: A decision needs an outcome.")

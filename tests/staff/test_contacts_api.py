@@ -195,7 +195,39 @@ def test_new_contacts_are_read_a_page_at_a_time_oldest_first_from_the_cursor(app
     assert (first["created_at"], first["status"], first["route"]) == ("2026-11-24T09:50:00Z", "received", "MASH")
 
 
-@pytest.mark.parametrize("query", ["since=abc", "since=-1", "limit=0", "limit=1001", "limit=ten"])
+@pytest.mark.parametrize("query", ["since=abc", "since=-1", "since=99999999999999999999", "limit=0", "limit=1001",
+                                   "limit=ten", "limit=١"])
 def test_a_bad_cursor_or_limit_is_a_400_saying_what_is_allowed(app, case_system, query):
     response = app.test_client().get(f"/api/contacts?{query}", headers=case_system)
     assert response.status_code == 400 and response.get_json()["error"]
+
+
+@pytest.mark.parametrize("body, field", [
+    ("[" * 15000, None),  # nested past the parser's depth: not an event
+    (json.dumps(event(actor="Sam\x00")), "actor"),
+    (json.dumps(event(event_id="LCS-\n1")), "event_id"),
+])
+def test_a_body_no_parser_or_database_would_take_is_a_422_not_a_500(app, contact, case_system, body, field):
+    response = post(app, contact.reference, body, case_system)
+    assert (response.status_code, response.get_json()["field"]) == (422, field)
+
+
+@pytest.mark.parametrize("reference", ["12345x", "1234567", "\u0661\u0662\u0663\u0664\u0665\u0666"])
+def test_a_reference_that_is_not_six_digits_is_404(app, contact, case_system, reference):
+    response = post(app, reference, event(), case_system)
+    assert (response.status_code, response.get_json()["field"]) == (404, "reference")
+
+
+def test_a_time_with_another_offset_is_kept_in_utc(app, engine, contact, case_system):
+    assert post(app, contact.reference, event(occurred_at="2026-11-24T09:30:00+01:00"), case_system).status_code == 201
+    with Session(engine) as session:
+        assert session.get(Contact, contact.id).decided_at.isoformat() == "2026-11-24T08:30:00+00:00"
+
+
+def test_a_page_ends_at_the_first_contact_too_young_to_list_even_if_a_later_id_is_older(app, engine, case_system):
+    with Session(engine) as session:
+        add_school(session)
+        young = add_contact(session, IN_HOURS - timedelta(seconds=20))  # the lower id, made later
+        add_contact(session, IN_HOURS - timedelta(minutes=5))
+    reply = app.test_client().get("/api/contacts", headers=case_system).get_json()
+    assert (reply["contacts"], reply["next_cursor"]) == ([], "0"), f"{young.reference} would be skipped for good"
