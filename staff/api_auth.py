@@ -9,7 +9,7 @@ from datetime import timedelta
 from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from db.session import get_session
+from db.session import BUSY_ERRORS, get_session
 from db.users import get_token_by_hash
 
 TOKEN_PREFIX = "mivr_"
@@ -61,7 +61,10 @@ def token_required(scope: str):
             now = current_app.config["CLOCK"]()
             if stored.last_used_at is None or now - stored.last_used_at > LAST_USED_EVERY:
                 stored.last_used_at = now
-                db.commit()
+                try:
+                    db.commit()
+                except BUSY_ERRORS:
+                    db.rollback()  # a note of use, not worth failing the request for: the next one keeps it
             g.api_token = stored.name
             return view(*args, **kwargs)
         checked.required_scope = scope

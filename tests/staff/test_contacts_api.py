@@ -13,6 +13,7 @@ from db.models import Callback, Contact, ContactEvent
 from staff.cli import tokens_group
 from tests.callback_support import add_contact, add_school, callbacks_of
 from tests.conftest import IN_HOURS
+from tests.db_support import lock_held_on
 
 OCCURRED = "2026-11-24T09:30:00Z"
 
@@ -231,3 +232,11 @@ def test_a_page_ends_at_the_first_contact_too_young_to_list_even_if_a_later_id_i
         add_contact(session, IN_HOURS - timedelta(minutes=5))
     reply = app.test_client().get("/api/contacts", headers=case_system).get_json()
     assert (reply["contacts"], reply["next_cursor"]) == ([], "0"), f"{young.reference} would be skipped for good"
+
+
+def test_while_the_database_is_locked_an_event_is_answered_503_and_applied_when_sent_again(
+        app, engine, contact, case_system):
+    with lock_held_on(engine, "contact"):
+        busy = post(app, contact.reference, event(), case_system)
+    assert (busy.status_code, busy.headers["Retry-After"]) == (503, "5")
+    assert post(app, contact.reference, event(), case_system).status_code == 201
