@@ -19,6 +19,7 @@ from ivr import create_app
 from ivr.config import ConfigError, read_env
 from dsls.cli import dsls_group
 from ivr.demo import demo_group
+from ivr.twilio_setup import twilio_group
 from line.cli import line_group, menu_group
 from messages.cli import messages_group
 from schools.cli import schools_group
@@ -121,6 +122,6 @@ def db_revision(message: str):
 # Each feature's own command group; a feature adds its line here.
 FEATURE_COMMANDS = (worker_command, contacts_group, messages_group, reasons_group, retention_group, schools_group,
                     dsls_group, users_group, tokens_group, simulate_group, trials_group, line_group, menu_group,
-                    demo_group)
+                    demo_group, twilio_group)
 for _command in FEATURE_COMMANDS:
     main.add_command(_command)

@@ -1,4 +1,5 @@
-"""A local Twilio-compatible REST stand-in: Calls and Messages, signed TwiML fetches and status callbacks."""
+"""A local Twilio-compatible REST stand-in: Calls and Messages, signed TwiML fetches and status callbacks, and
+the account's IncomingPhoneNumbers and Messaging Services (simulator/twilio_numbers.py)."""
 from __future__ import annotations
 
 import base64
@@ -19,6 +20,7 @@ from twilio.request_validator import RequestValidator
 from callbacks.gsm import segments
 from routing.phone import mask_number
 from simulator.phone import play_call
+from simulator.twilio_numbers import PhoneNumbers
 from simulator.twilio_rest import LOG_PATH, ApiError, StandInHandler, e164, new_sid
 
 API = "/2010-04-01"
@@ -53,6 +55,7 @@ class TwilioStandIn:
         self.webhooks: list[dict] = []
         self.scripted: dict[str, deque] = defaultdict(deque)
         self.unsubscribed: set[str] = set()
+        self.phone_numbers = PhoneNumbers(account_sid)  # the account's numbers and Messaging Services
         self.deleted: list[str] = []  # SIDs deleted through the API (retention)  # numbers that texted STOP: Twilio refuses them with error 21610
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
@@ -110,10 +113,15 @@ class TwilioStandIn:
     def handle(self, method: str, path: str, form: dict, auth: str | None) -> tuple[int, dict]:
         """Answer one REST request: (HTTP status, JSON body)."""
         parts = path.removesuffix(".json").strip("/").split("/")
+        if parts[:2] == ["v1", "Services"] and len(parts) == 3 and method == "GET":  # messaging.twilio.com's
+            self._check_auth(auth, self.account_sid)
+            return self.phone_numbers.service(parts[2])
         if parts[:2] != ["2010-04-01", "Accounts"] or len(parts) < 4:
             raise ApiError(404, 20404, f"The requested resource {path} was not found")
         self._check_auth(auth, parts[2])
         kind, sid = parts[3], (parts[4] if len(parts) > 4 else None)
+        if kind == "IncomingPhoneNumbers" and len(parts) <= 5 and method in ("GET", "POST"):
+            return self.phone_numbers.handle(method, sid, form)
         if method == "DELETE":
             return self._delete(kind, sid)
         store = {"Calls": self.calls, "Messages": self.messages}.get(kind)
@@ -330,10 +338,18 @@ class TwilioStandIn:
 @click.option("--latency", default=0.0, show_default=True, type=float, help="Seconds the API takes to answer a create.")
 @click.option("--account-sid", envvar="TWILIO_ACCOUNT_SID", default="AC00000000000000000000000000000000")
 @click.option("--auth-token", envvar="TWILIO_AUTH_TOKEN", default="dev-auth-token")
-def twilio_api_command(port, host, app_url, answer, sms_outcome, delay, latency, account_sid, auth_token):
+@click.option("--number", "numbers", multiple=True, envvar="TWILIO_PHONE_NUMBER",
+              help="A number on the account, for `ivr twilio configure` and `check` (default TWILIO_PHONE_NUMBER).")
+@click.option("--messaging-service", "services", multiple=True, envvar="TWILIO_MESSAGING_SERVICE_SID",
+              help="A Messaging Service SID the account has (default TWILIO_MESSAGING_SERVICE_SID).")
+def twilio_api_command(port, host, app_url, answer, sms_outcome, delay, latency, account_sid, auth_token, numbers,
+                       services):
     """Stand in for Twilio's REST API: point TWILIO_API_BASE_URL here to send callbacks offline."""
     stand_in = TwilioStandIn(account_sid, auth_token, answer=answer, sms_outcome=sms_outcome, app_url=app_url,
                              delay=delay, latency=latency, host=host, port=port, listener=click.echo)
+    for number in numbers:
+        stand_in.phone_numbers.add(number, sms=False)  # the MASH number is a landline
+    stand_in.phone_numbers.messaging_services.update(services)
     click.echo(f"Twilio stand-in on {stand_in.url} (set TWILIO_API_BASE_URL={stand_in.url}); "
                f"log at {stand_in.url}{LOG_PATH}; Ctrl-C to stop")
     try:
