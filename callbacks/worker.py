@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlmodel import Session
 
-from callbacks import alarm, confirm, outbox, planner, pushes, schedule, sender
+from callbacks import alarm, confirm, notify, outbox, planner, pushes, schedule, sender
 from callbacks.allowed import why_not_sent
 from callbacks.retention import run_retention
 from db.models import Callback
@@ -56,6 +56,7 @@ class Worker:
         self.problem: str | None = None  # why Twilio refuses to send for us, while it does
         self._run = threading.local()  # per send run: the two jobs (texts, alerts) run at once in their own threads
         self._client = None
+        self._notify_client = None
         if not self.base_settings.public_base_url:
             raise ValueError("PUBLIC_BASE_URL is required: Twilio calls the worker's callbacks back on it")
         base = urlsplit(self.base_settings.public_base_url)
@@ -86,6 +87,20 @@ class Worker:
         if self._client is None:
             self._client = sender.make_client(self.settings, self.rest_timeout)
         return self._client
+
+    @property
+    def notify_client(self):
+        """One GOV.UK Notify client per worker, made on first use (SMS_PROVIDER=notify)."""
+        if self._notify_client is None:
+            self._notify_client = notify.make_client(self.base_settings)
+        return self._notify_client
+
+    def send_by_provider(self, callback: Callback) -> str:
+        """Send through Notify (a text, when SMS_PROVIDER=notify) or Twilio; returns the provider's id."""
+        settings = self.settings
+        if notify.uses_notify(settings, callback):
+            return notify.send_sms(self.notify_client, settings, callback)
+        return sender.send(self.client, settings, callback, self.urls(callback))
 
     def urls(self, callback: Callback) -> sender.CallbackUrls:
         """Our signed webhook URLs for this attempt at a callback, at PUBLIC_BASE_URL."""
@@ -142,10 +157,10 @@ class Worker:
                 return 0
             session.rollback()
             try:
-                sid = sender.send(self.client, self.settings, callback, self.urls(callback))
+                sid = self.send_by_provider(callback)
             except Exception as exc:
-                error, transient = sender.describe_failure(exc)
-                if confirm.outcome_unknown(exc):
+                error, transient = notify.describe_failure(exc) or sender.describe_failure(exc)
+                if confirm.outcome_unknown(notify.unwrapped(exc)):
                     log.warning("callback send in doubt; Twilio will be asked before any resend",
                                 extra=about | {"event": "callback_unconfirmed", "error": type(exc).__name__})
                     save_change(session, callback_id, confirm.unconfirmed(error, self.now()))
@@ -183,7 +198,8 @@ class Worker:
             session.commit()  # no transaction is held across the HTTP request
             about = {"callback_id": callback_id, "attempt": callback.attempts, "event": "callback_checked"}
             try:
-                sid, status = confirm.find_sent(self.client, callback, callback.claimed_at, known)
+                sid, status = (notify.find_sent(self.notify_client, callback) if notify.uses_notify(self.settings, callback)
+                               else confirm.find_sent(self.client, callback, callback.claimed_at, known))
             except Exception as exc:
                 log.error("could not ask Twilio whether a callback went: held as uncertain",
                           extra=about | {"event": "callback_uncertain", "error": type(exc).__name__})

@@ -153,4 +153,5 @@ def save_cancelled(session: Session, contact_id: int, kinds: tuple[str, ...], wh
 
 def get_callback_by_sid(session: Session, sid: str) -> Callback | None:
     """The callback Twilio knows by this SID."""
-    return session.exec(select(Callback).where(Callback.twilio_sid == sid)).first()
+    # session.scalars: this module's select is SQLAlchemy's, whose exec() rows are tuples, not Callbacks.
+    return session.scalars(select(Callback).where(Callback.twilio_sid == sid)).first()

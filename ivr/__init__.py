@@ -8,7 +8,7 @@ from flask import Flask
 import line
 import staff
 import trials
-from callbacks import webhooks
+from callbacks import notify_receipts, webhooks
 from messages import webhooks as call_back_webhooks
 from db import session
 from ivr import health, line_settings, logs, security, voice
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, environ: dict | None = None) ->
     line_settings.init_app(app)
     app.register_blueprint(voice.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(notify_receipts.bp)
     app.register_blueprint(call_back_webhooks.bp)
     app.register_blueprint(health.bp)
     staff.init_app(app)

@@ -138,6 +138,35 @@ def _case_system_webhook(env: dict, mode: str) -> tuple[str | None, str | None]:
     return url, secret
 
 
+def _notify(env: dict, mode: str) -> tuple[str, NotifySettings | None]:
+    """SMS_PROVIDER and, for notify, NOTIFY_API_KEY, NOTIFY_TEMPLATE_ID(S), NOTIFY_CALLBACK_TOKEN, NOTIFY_API_BASE_URL."""
+    provider = (env.get("SMS_PROVIDER") or "twilio").strip().lower()
+    if provider not in ("twilio", "notify"):
+        raise ConfigError(f"SMS_PROVIDER: {provider!r} must be twilio or notify")
+    if provider == "twilio":
+        return provider, None
+    key, template = (env.get("NOTIFY_API_KEY") or "").strip(), (env.get("NOTIFY_TEMPLATE_ID") or "").strip()
+    if not re.fullmatch(r".+-[0-9a-f-]{36}-[0-9a-f-]{36}", key):
+        raise ConfigError("NOTIFY_API_KEY: needed with SMS_PROVIDER=notify, as Notify gives it (name-service-secret)")
+    uuid_text = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    if not re.fullmatch(uuid_text, template):
+        raise ConfigError("NOTIFY_TEMPLATE_ID: the id of a Notify text template whose message is ((body))")
+    templates = []
+    for item in filter(None, (part.strip() for part in (env.get("NOTIFY_TEMPLATE_IDS") or "").split(","))):
+        kind, _, template_id = (piece.strip() for piece in item.partition("="))
+        if not kind or not re.fullmatch(uuid_text, template_id):
+            raise ConfigError(f"NOTIFY_TEMPLATE_IDS: {item!r} must be kind=template-id")
+        templates.append((kind, template_id))
+    token = (env.get("NOTIFY_CALLBACK_TOKEN") or "").strip() or None
+    if mode == "production" and (token is None or len(token) < 32):
+        raise ConfigError("NOTIFY_CALLBACK_TOKEN: at least 32 characters in production, the bearer token set "
+                          "for delivery receipts in Notify (else receipts cannot be told from forgeries)")
+    base = (env.get("NOTIFY_API_BASE_URL") or NotifySettings.base_url).rstrip("/")
+    if not base.startswith(("https://", "http://")) or (mode == "production" and not base.startswith("https://")):
+        raise ConfigError(f"NOTIFY_API_BASE_URL: {base!r} must be an https:// URL")
+    return provider, NotifySettings(key, template, tuple(templates), token, base)
+
+
 def _sender_id(env: dict) -> str | None:
     """Twilio's alphanumeric sender ID rule: 1-11 of A-Z, a-z, 0-9 and space, at least one letter."""
     raw = (env.get("SMS_SENDER_ID") or "").strip()
@@ -176,6 +205,20 @@ def _check_production(env: dict, secret_key: str, public_base_url: str | None, a
         # Without them an urgent message would again wait unseen on a web page: the alarm must have somewhere to ring.
         raise ConfigError("DUTY_NUMBERS: required in production, the duty phones urgent alerts ring in order "
                           "(comma-separated)")
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """GOV.UK Notify for texts: the API key, the template of each kind of text, and the receipts' bearer token."""
+
+    api_key: str
+    template_id: str  # a template whose whole message is ((body)), for any kind not named in templates
+    templates: tuple[tuple[str, str], ...] = ()  # (callback kind, template id)
+    callback_token: str | None = None  # what Notify sends as "Authorization: Bearer ..." with each receipt
+    base_url: str = "https://api.notifications.service.gov.uk"
+
+    def template_for(self, kind: str) -> str:
+        return dict(self.templates).get(kind, self.template_id)
 
 
 @dataclass(frozen=True)
@@ -220,6 +263,8 @@ class Settings:
     # Where each new contact and status change is pushed (signed with the secret); None: nothing is pushed.
     case_system_webhook_url: str | None = None
     case_system_webhook_secret: str | None = None
+    sms_provider: str = "twilio"  # or "notify": texts through GOV.UK Notify (voice stays on Twilio)
+    notify: NotifySettings | None = None  # when sms_provider is "notify"
 
     def mash_open(self, now) -> bool:
         """Whether MASH answers now: within its hours and not closed (else urgent calls go to EDT)."""
@@ -286,6 +331,7 @@ def load_settings(environ: dict | None = None, instance_path: str = "instance") 
     if mode == "production":
         _check_production(env, secret_key, public_base_url, api_base)
     webhook_url, webhook_secret = _case_system_webhook(env, mode)
+    sms_provider, notify = _notify(env, mode)
     return Settings(
         env=mode,
         database_url=database_url,
@@ -314,4 +360,6 @@ def load_settings(environ: dict | None = None, instance_path: str = "instance") 
         alert_escalate_after=_int(env, "ALERT_ESCALATE_AFTER", Settings.alert_escalate_after, minimum=1),
         case_system_webhook_url=webhook_url,
         case_system_webhook_secret=webhook_secret,
+        sms_provider=sms_provider,
+        notify=notify,
     )

@@ -6,6 +6,7 @@ from datetime import timedelta
 from flask import Flask, current_app, request
 from flask_wtf.csrf import CSRFProtect
 
+from callbacks import notify_receipts
 from ivr.twilio_auth import TWILIO_ROUTE_ATTR
 from staff import api, auth, case_system, contacts_api, dashboard, filters, live, messages, reasons, views
 from staff.auth import current_user, has_role
@@ -32,7 +33,8 @@ def add_nav_item(app: Flask, label: str, endpoint: str, role: str = "staff") -> 
 
 def _check_csrf():
     """Every form post needs the CSRF token, except Twilio's webhooks (signed) and the token API."""
-    api_blueprints = (api.bp.name, contacts_api.bp.name)
+    # The token APIs, and Notify's receipts (a bearer token too): no form, no session.
+    api_blueprints = (api.bp.name, contacts_api.bp.name, notify_receipts.bp.name)
     if not current_app.config.get("WTF_CSRF_ENABLED", True) or request.blueprint in api_blueprints:
         return
     view = current_app.view_functions.get(request.endpoint or "")

@@ -14,7 +14,7 @@ PUBLIC_URLS = {
     ("/messages/<int:message_id>/call-back", "POST"),
     ("/dashboard", "GET"), ("/dashboard/<name>.csv", "GET"), ("/exports/calls.csv", "GET"), ("/health", "GET"),
     ("/health/live", "GET"), ("/live", "GET"), ("/live/calls.json", "GET"), ("/login", "GET"), ("/login", "POST"), ("/logout", "GET"), ("/logout", "POST"),
-    ("/reasons", "GET"), ("/reasons", "POST"), ("/case-system", "GET"), ("/reasons/<code>/active", "POST"),
+    ("/reasons", "GET"), ("/reasons", "POST"), ("/case-system", "GET"), ("/notify/delivery-receipt", "POST"), ("/reasons/<code>/active", "POST"),
     ("/staff/static/<path:filename>", "GET"), ("/static/<path:filename>", "GET"), ("/trials/", "GET"),
     ("/line", "GET"), ("/line/hours", "POST"), ("/line/numbers", "POST"), ("/line/emergency", "POST"),
     ("/line/closures", "POST"), ("/line/closures/<int:closure_id>/remove", "POST"), ("/line/announcements", "POST"),

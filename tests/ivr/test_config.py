@@ -193,3 +193,33 @@ def test_a_case_system_webhook_is_pushed_to_only_when_set():
                                   CASE_SYSTEM_WEBHOOK_SECRET="s" * 32))
     assert (settings.case_system_webhook_url, settings.case_system_webhook_secret) == (
         "https://lcs.example.gov.uk/mash", "s" * 32)
+
+
+NOTIFY_KEY = "mash_ivr-26785a09-ab16-4eb0-8407-a37497a57506-3d844edf-8d35-48ac-975b-e847b4f122b0"
+NOTIFY_TEMPLATE = "f33517ff-2a88-4f6e-b855-c550268ce08a"
+
+
+@pytest.mark.parametrize("env, variable", [
+    ({"SMS_PROVIDER": "carrier-pigeon"}, "SMS_PROVIDER"),
+    ({"SMS_PROVIDER": "notify", "NOTIFY_TEMPLATE_ID": NOTIFY_TEMPLATE}, "NOTIFY_API_KEY"),
+    ({"SMS_PROVIDER": "notify", "NOTIFY_API_KEY": NOTIFY_KEY}, "NOTIFY_TEMPLATE_ID"),
+    ({"SMS_PROVIDER": "notify", "NOTIFY_API_KEY": NOTIFY_KEY, "NOTIFY_TEMPLATE_ID": NOTIFY_TEMPLATE,
+      "NOTIFY_TEMPLATE_IDS": "decision=not-an-id"}, "NOTIFY_TEMPLATE_IDS"),
+    ({"SMS_PROVIDER": "notify", "NOTIFY_API_KEY": NOTIFY_KEY, "NOTIFY_TEMPLATE_ID": NOTIFY_TEMPLATE},
+     "NOTIFY_CALLBACK_TOKEN"),  # production: receipts must be told from forgeries
+])
+def test_notify_is_refused_without_what_it_needs_naming_the_variable(env, variable):
+    with pytest.raises(ConfigError) as err:
+        load_settings(dict(PRODUCTION, **env))
+    assert str(err.value).startswith(variable)
+
+
+def test_texts_go_through_twilio_unless_notify_is_chosen_with_a_template_per_kind():
+    assert load_settings(dict(PRODUCTION)).sms_provider == "twilio"
+    decision = "a2f61f6a-5c8c-4ab6-8c1f-a9e2c31f1f53"
+    settings = load_settings(dict(PRODUCTION, SMS_PROVIDER="notify", NOTIFY_API_KEY=NOTIFY_KEY,
+                                  NOTIFY_TEMPLATE_ID=NOTIFY_TEMPLATE, NOTIFY_TEMPLATE_IDS=f"decision={decision}",
+                                  NOTIFY_CALLBACK_TOKEN="t" * 32))
+    assert settings.sms_provider == "notify"
+    assert (settings.notify.template_for("decision"), settings.notify.template_for("reference")) == (
+        decision, NOTIFY_TEMPLATE)

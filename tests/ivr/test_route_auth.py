@@ -50,7 +50,7 @@ def test_every_page_needs_a_sign_in_even_with_a_valid_form_token(app):
     token = form_token(client, "/login")
     checked = 0
     for rule, method in _rules(app):
-        if rule.rule.startswith(("/voice/", "/api/")) or rule.rule in PUBLIC:
+        if rule.rule.startswith(("/voice/", "/api/", "/notify/")) or rule.rule in PUBLIC:
             continue
         data = {"csrf_token": token} if method != "GET" else None
         response = client.open(_url(rule), method=method, data=data)
@@ -63,7 +63,7 @@ def test_every_page_needs_a_sign_in_even_with_a_valid_form_token(app):
 
 def test_every_page_view_declares_the_role_it_needs(app):
     for rule, _ in _rules(app):
-        if rule.rule.startswith(("/voice/", "/api/")) or rule.rule in PUBLIC:
+        if rule.rule.startswith(("/voice/", "/api/", "/notify/")) or rule.rule in PUBLIC:
             continue
         view = app.view_functions[rule.endpoint]
         assert getattr(view, "required_role", None) in ("staff", "supervisor", "admin"), \
@@ -85,3 +85,12 @@ def test_a_form_post_without_its_csrf_token_is_refused(app):
     response = client.post("/login", data={"username": "someone", "password": "whatever-it-is"})
     assert response.status_code == 400
     assert "did not come from this site" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer not-the-token"}])
+def test_notify_s_receipts_answer_401_without_its_bearer_token(app, headers):
+    notify_routes = [(rule, method) for rule, method in _rules(app) if rule.rule.startswith("/notify/")]
+    assert notify_routes
+    for rule, method in notify_routes:
+        response = app.test_client().open(_url(rule), method=method, headers=headers, json={"id": "x", "status": "delivered"})
+        assert response.status_code == 401, f"{method} {rule.rule} answered {response.status_code}"
