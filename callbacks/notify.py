@@ -21,8 +21,8 @@ def uses_notify(settings, callback: Callback) -> bool:
     return callback.channel == "sms" and settings.sms_provider == "notify"
 
 
-def make_client(settings) -> NotificationsAPIClient:
-    return NotificationsAPIClient(settings.notify.api_key, base_url=settings.notify.base_url, timeout=TIMEOUT_S)
+def make_client(settings, timeout: float = TIMEOUT_S) -> NotificationsAPIClient:
+    return NotificationsAPIClient(settings.notify.api_key, base_url=settings.notify.base_url, timeout=timeout)
 
 
 def reference(callback: Callback) -> str:

@@ -92,7 +92,7 @@ class Worker:
     def notify_client(self):
         """One GOV.UK Notify client per worker, made on first use (SMS_PROVIDER=notify)."""
         if self._notify_client is None:
-            self._notify_client = notify.make_client(self.base_settings)
+            self._notify_client = notify.make_client(self.base_settings, self.rest_timeout)
         return self._notify_client
 
     def send_by_provider(self, callback: Callback) -> str:

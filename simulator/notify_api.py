@@ -33,6 +33,7 @@ class NotifyStandIn:
         self.service_id, self.secret = api_key[-73:-37], api_key[-36:]
         self.callback_url, self.callback_token, self.outcome = callback_url, callback_token, outcome
         self.delay = delay  # seconds before a text's receipt is sent, as Notify's come a moment after the send
+        self.lose_answers, self.stall = 0, 0.0  # sends to accept and then answer too late (`stall` seconds)
         self.templates = set(templates)  # the service's template ids (any, when none are given)
         self.notifications: dict[str, dict] = {}
         self.receipts: list[tuple[int, dict]] = []  # (the app's HTTP status, the receipt)
@@ -134,11 +135,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _reply(self, status: int, body: dict) -> None:
         data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up waiting (a lost answer, on purpose)
 
     def _serve(self, method: str) -> None:
         stand_in, parts = self.server.stand_in, urlsplit(self.path)
@@ -146,7 +150,11 @@ class _Handler(BaseHTTPRequestHandler):
             stand_in.check_token(self.headers.get("Authorization"))
             if method == "POST" and parts.path == "/v2/notifications/sms":
                 length = int(self.headers.get("Content-Length") or 0)
-                return self._reply(201, stand_in.send_sms(json.loads(self.rfile.read(length) or b"{}")))
+                sent = stand_in.send_sms(json.loads(self.rfile.read(length) or b"{}"))
+                if stand_in.lose_answers:  # accepted, but the answer comes too late: the client has timed out
+                    stand_in.lose_answers -= 1
+                    time.sleep(stand_in.stall)
+                return self._reply(201, sent)
             if method == "GET" and parts.path == "/v2/notifications":
                 return self._reply(200, stand_in.find({k: v[-1] for k, v in parse_qs(parts.query).items()}))
             raise NotifyError(404, "NotFoundError", "Not found")

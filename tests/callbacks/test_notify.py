@@ -109,3 +109,16 @@ def test_a_twilio_status_callback_found_by_its_sid_alone_is_applied(app, engine,
     assert response.status_code == 204
     with Session(engine) as session:
         assert session.exec(select(Callback)).one().state == "delivered"
+
+
+def test_a_text_whose_answer_was_lost_is_found_by_its_reference_and_not_sent_twice(notify_app, engine, notify, live):
+    notify.lose_answers, notify.stall = 1, 2.0
+    callback_id = _scheduled(notify_app, engine, "reference", MOBILE)
+    worker = Worker(notify_app, rest_timeout=0.5)
+    assert worker.send_due() == 0
+    assert _row(engine, callback_id).state == "unconfirmed"
+    worker.check_doubtful()
+    worker.send_due()
+    notify.wait_idle()
+    [sent] = notify.notifications.values()
+    assert (_row(engine, callback_id).twilio_sid, len(notify.notifications)) == (sent["id"], 1)
