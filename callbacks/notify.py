@@ -2,23 +2,29 @@
 an answer was lost, and Notify's delivery receipts read as Twilio's status callbacks are."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Callable
 
 from notifications_python_client.errors import HTTPError
 from notifications_python_client.notifications import NotificationsAPIClient
 
+from callbacks.outbox import is_current
+from callbacks.sender import CREDENTIALS_REFUSED
+from db.alerts import ALERT
 from db.models import Callback
 
 TIMEOUT_S = 10
+REFERENCE = re.compile(r"callback-([0-9]{1,12})-([0-9]{1,6})")
 DELIVERED = ("delivered",)
 # Notify's final failures; "sending", "pending" and "created" are on the way.
 FAILED = ("permanent-failure", "temporary-failure", "technical-failure", "validation-failed")
 
 
 def uses_notify(settings, callback: Callback) -> bool:
-    """Whether this callback goes through Notify: a text, when SMS_PROVIDER is notify (calls stay on Twilio)."""
-    return callback.channel == "sms" and settings.sms_provider == "notify"
+    """Whether this callback goes through Notify: a text to a DSL, when SMS_PROVIDER is notify (calls, and the
+    urgent alerts to the duty numbers, stay on Twilio)."""
+    return callback.channel == "sms" and callback.kind != ALERT and settings.sms_provider == "notify"
 
 
 def make_client(settings, timeout: float = TIMEOUT_S) -> NotificationsAPIClient:
@@ -28,6 +34,12 @@ def make_client(settings, timeout: float = TIMEOUT_S) -> NotificationsAPIClient:
 def reference(callback: Callback) -> str:
     """Our reference for one attempt at a text: how a lost answer is looked up, and a receipt matched."""
     return f"callback-{callback.id}-{callback.attempts}"
+
+
+def attempt_of(reference_text: str | None) -> tuple[int | None, int | None]:
+    """(callback id, attempt) from our reference, or (None, None) for one that is not ours."""
+    match = REFERENCE.fullmatch(reference_text or "")
+    return (int(match[1]), int(match[2])) if match else (None, None)
 
 
 def send_sms(client: NotificationsAPIClient, settings, callback: Callback) -> str:
@@ -54,19 +66,31 @@ def unwrapped(exc: Exception) -> Exception:
 
 def describe_failure(exc: Exception) -> tuple[str, bool] | None:
     """Notify's refusal as a short error text and whether trying again may help; None if not Notify's."""
-    if not isinstance(exc, HTTPError) or exc.response is None:
+    if not isinstance(exc, HTTPError):
         return None
-    return f"Notify refused it: HTTP {exc.status_code}: {exc.message}"[:300], exc.status_code in (429, 500, 502, 503)
+    if exc.response is None:
+        return f"Notify could not be reached: {type(exc.__cause__).__name__}", True
+    return (f"Notify refused it: HTTP {exc.status_code}: {exc.message}"[:300],
+            exc.status_code == 429 or exc.status_code >= 500)
 
 
-def receipt_change(status: str, notification_id: str, now: datetime) -> Callable[[Callback], dict | None]:
-    """A delivery receipt's change to the row that holds this notification id (as a Twilio status callback's)."""
+def refusal(exc: Exception) -> str | None:
+    """A refusal of our API key (401 or 403): every text is held, as when Twilio refuses our credentials."""
+    if isinstance(exc, HTTPError) and exc.response is not None and exc.status_code in (401, 403):
+        return CREDENTIALS_REFUSED
+    return None
+
+
+def receipt_change(status: str, notification_id: str, attempt: int | None,
+                   now: datetime) -> Callable[[Callback], dict | None]:
+    """A delivery receipt's change, by the rule of Twilio's status callbacks: only for the attempt in flight (our
+    reference names it), and only while the row holds no other id (a receipt can beat the send's own answer)."""
     status = (status or "").strip().lower()
 
     def decide(row: Callback) -> dict | None:
-        if row.twilio_sid != notification_id or row.state in ("delivered", "failed"):
+        if not is_current(row, notification_id, attempt):
             return None
-        values = {"last_status": status, "updated_at": now}
+        values = {"twilio_sid": notification_id, "last_status": status, "updated_at": now}
         if status in DELIVERED:
             return values | {"state": "delivered"}
         if status in FAILED:

@@ -53,7 +53,7 @@ def held(error: str, until: datetime, now: datetime) -> Callable[[Callback], dic
     return decide
 
 
-def _is_current(row: Callback, sid: str | None, attempt: int | None) -> bool:
+def is_current(row: Callback, sid: str | None, attempt: int | None) -> bool:
     """A status callback counts only for the attempt in flight (repeats and earlier attempts are ignored)."""
     return (row.state in IN_FLIGHT and (attempt is None or attempt == row.attempts)
             and (row.twilio_sid is None or row.twilio_sid == sid))
@@ -69,7 +69,7 @@ NOT_ACCEPTED = "not accepted: another key or none"
 def heard(how: str, sid: str | None, attempt: int | None, now: datetime) -> Callable[[Callback], dict | None]:
     """The call's TwiML reached the point that makes it delivered: a person pressed, or the machine message."""
     def decide(row: Callback) -> dict | None:
-        if not _is_current(row, sid, attempt) or row.last_status in (HEARD_BY_PERSON, ACCEPTED):
+        if not is_current(row, sid, attempt) or row.last_status in (HEARD_BY_PERSON, ACCEPTED):
             return None  # a person's press is never downgraded by a later replay of the short message
         return {"last_status": how, "twilio_sid": sid or row.twilio_sid, "updated_at": now}
     return decide
@@ -82,7 +82,7 @@ def call_status(status: str, answered_by: str | None, sid: str | None, attempt: 
     answered_by = (answered_by or "").strip().lower() or None
 
     def decide(row: Callback) -> dict | None:
-        if not _is_current(row, sid, attempt):
+        if not is_current(row, sid, attempt):
             return None
         values = {"twilio_sid": sid or row.twilio_sid, "updated_at": now,
                   "last_status": f"{status} ({answered_by})" if answered_by else status}
@@ -134,7 +134,7 @@ def message_status(status: str, sid: str | None, attempt: int | None, error_code
     status = (status or "").strip().lower()
 
     def decide(row: Callback) -> dict | None:
-        if not _is_current(row, sid, attempt):
+        if not is_current(row, sid, attempt):
             return None
         values = {"twilio_sid": sid or row.twilio_sid, "last_status": status, "updated_at": now}
         if status in DELIVERED_SMS:

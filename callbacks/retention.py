@@ -42,8 +42,11 @@ def twilio_deleter(settings) -> Delete:
     return delete
 
 
-def _outbound_resource(sid: str) -> str:
-    return "calls" if sid.startswith("CA") else "messages"
+def _outbound_resource(sid: str) -> str | None:
+    """Twilio's resource for a SID of ours; None for a GOV.UK Notify id (Notify deletes under its own retention)."""
+    if sid.startswith("CA"):
+        return "calls"
+    return "messages" if sid.startswith(("SM", "MM")) else None
 
 
 def _delete_all(items: list[tuple[int, str]], delete: Delete, resource: Callable[[str], str | None],
@@ -85,7 +88,9 @@ def run_retention(engine: Engine, settings, now: datetime, delete: Delete | None
                          "twilio_call_logs_deleted": len(inbound), "kept_for_retry": 0, **cleared}
     delete = delete or twilio_deleter(settings)
     gone, kept_recordings = _delete_all(recordings, delete, _recording, "recording")
-    sent, kept_sent = _delete_all(outbound, delete, lambda sid: (_outbound_resource(sid), sid), "outbound")
+    sent, kept_sent = _delete_all(outbound, delete,
+                                  lambda sid: (_outbound_resource(sid), sid) if _outbound_resource(sid) else None,
+                                  "outbound")
     logs, kept_logs = _delete_all(inbound, delete, lambda sid: ("calls", sid), "call_log")
     with session_scope(engine) as session:
         save_recordings_deleted(session, gone)

@@ -209,13 +209,15 @@ class Worker:
                 log.info("callback in doubt had not reached Twilio: sending again", extra=about | {"found": False})
                 save_change(session, callback_id, confirm.not_found(self.now()))
             else:
-                log.info("callback in doubt had reached Twilio: recorded, not sent again",
+                log.info("callback in doubt had reached its provider: recorded, not sent again",
                          extra=about | {"found": True, "twilio_sid": sid})
                 save_change(session, callback_id, confirm.found(sid, status, self.now()))
+                if notify.uses_notify(self.settings, callback):  # Notify may have delivered it already
+                    save_change(session, callback_id, notify.receipt_change(status, sid, callback.attempts, self.now()))
 
     def refused(self, session, callback: Callback, callback_id: int, exc: Exception, error: str) -> bool:
         """Handle a refusal about our credentials (hold every row, raise one alert) or an opt-out (suppress)."""
-        kind = sender.refusal(exc)
+        kind = notify.refusal(exc) or sender.refusal(exc)
         now = self.now()
         if kind == sender.CREDENTIALS_REFUSED:
             save_change(session, callback_id, outbox.held(error, now + CREDENTIALS_HOLD, now))

@@ -67,7 +67,8 @@ def configure_command():
     number = _number(client, settings.twilio_phone_number)
     wanted = expected(settings.public_base_url)
     try:
-        client.incoming_phone_numbers(number.sid).update(**wanted)
+        # No TwiML App: with one set, Twilio ignores the number's own voice URLs.
+        client.incoming_phone_numbers(number.sid).update(**wanted, voice_application_sid="")
     except TwilioRestException as exc:
         raise click.ClickException(f"Twilio refused the change: {exc.msg}") from None
     for field, label, _path in WEBHOOKS:
@@ -83,15 +84,24 @@ def check_command():
     settings, client = _settings_and_client()
     number = _number(client, settings.twilio_phone_number)
     problems = mismatches(_as_fields(number), expected(settings.public_base_url))
+    for field, what in (("voice_application_sid", "a TwiML App"), ("trunk_sid", "a SIP trunk")):
+        if getattr(number, field, None):  # Twilio then ignores the number's own voice URLs
+            problems.append(f"The number's calls go to {what} ({getattr(number, field)}), not to these URLs: "
+                            "run ivr twilio configure")
     sms_capable = bool((number.capabilities or {}).get("sms"))
     click.echo(f"{settings.twilio_phone_number}: {'can' if sms_capable else 'cannot'} send texts itself")
     service = settings.twilio_messaging_service_sid
-    if service:
+    if settings.sms_provider == "notify":
+        click.echo("Texts: through GOV.UK Notify (SMS_PROVIDER=notify), not Twilio")
+    elif service:
         try:
             client.messaging.v1.services(service).fetch()
             click.echo(f"Messaging Service {service}: found; texts are sent through it")
-        except TwilioRestException:
-            problems.append(f"The Messaging Service {service} (TWILIO_MESSAGING_SERVICE_SID) is not on this account")
+        except TwilioRestException as exc:
+            problems.append(f"The Messaging Service {service} (TWILIO_MESSAGING_SERVICE_SID) is not on this account"
+                            if exc.status == 404 else f"Twilio would not show the Messaging Service: {exc.msg}")
+        except (TwilioException, OSError) as exc:
+            problems.append(f"Twilio did not answer about the Messaging Service ({type(exc).__name__})")
     else:
         click.echo("Messaging Service: not set (TWILIO_MESSAGING_SERVICE_SID)")
         if not sms_capable and not settings.sms_sender_id:

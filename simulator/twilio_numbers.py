@@ -10,7 +10,7 @@ API = "/2010-04-01"
 # Twilio's parameter for each field `ivr twilio configure` may update, and the field in the resource.
 UPDATABLE = {"VoiceUrl": "voice_url", "VoiceMethod": "voice_method", "VoiceFallbackUrl": "voice_fallback_url",
              "VoiceFallbackMethod": "voice_fallback_method", "StatusCallback": "status_callback",
-             "StatusCallbackMethod": "status_callback_method"}
+             "StatusCallbackMethod": "status_callback_method", "VoiceApplicationSid": "voice_application_sid"}
 
 
 class PhoneNumbers:
@@ -22,13 +22,14 @@ class PhoneNumbers:
         self.messaging_services: set[str] = set()
         self._lock = threading.Lock()
 
-    def add(self, phone_number: str, *, sms: bool = True, voice_url: str = "") -> dict:
+    def add(self, phone_number: str, *, sms: bool = True, voice_url: str = "", voice_application_sid: str = "") -> dict:
         """Put a number on the account, as buying it in the console would."""
         sid, now = new_sid("PN"), formatdate(usegmt=True)
         record = {"sid": sid, "account_sid": self.account_sid, "phone_number": e164(phone_number, "PhoneNumber", 21421),
                   "friendly_name": phone_number, "voice_url": voice_url, "voice_method": "POST",
                   "voice_fallback_url": "", "voice_fallback_method": "POST", "status_callback": "",
                   "status_callback_method": "POST", "sms_url": "", "date_created": now, "date_updated": now,
+                  "voice_application_sid": voice_application_sid or None, "trunk_sid": None,
                   "capabilities": {"voice": True, "sms": sms, "mms": False, "fax": False},
                   "uri": f"{API}/Accounts/{self.account_sid}/IncomingPhoneNumbers/{sid}.json"}
         with self._lock:
@@ -51,8 +52,8 @@ class PhoneNumbers:
                 raise ApiError(404, 20404, f"The requested resource IncomingPhoneNumbers/{sid} was not found")
             record = self.numbers[sid]
             if method == "POST":
-                record.update({field: form[name] for name, field in UPDATABLE.items() if name in form},
-                              date_updated=formatdate(usegmt=True))
+                record.update({field: form[name] or None if field == "voice_application_sid" else form[name]
+                               for name, field in UPDATABLE.items() if name in form}, date_updated=formatdate(usegmt=True))
             return 200, dict(record)
 
     def service(self, sid: str) -> tuple[int, dict]:

@@ -112,7 +112,7 @@ def test_a_twilio_status_callback_found_by_its_sid_alone_is_applied(app, engine,
 
 
 def test_a_text_whose_answer_was_lost_is_found_by_its_reference_and_not_sent_twice(notify_app, engine, notify, live):
-    notify.lose_answers, notify.stall = 1, 2.0
+    notify.lose_answers, notify.stall, notify.delay = 1, 2.0, 3.0  # the receipt comes after the look-up
     callback_id = _scheduled(notify_app, engine, "reference", MOBILE)
     worker = Worker(notify_app, rest_timeout=0.5)
     assert worker.send_due() == 0
@@ -121,4 +121,23 @@ def test_a_text_whose_answer_was_lost_is_found_by_its_reference_and_not_sent_twi
     worker.send_due()
     notify.wait_idle()
     [sent] = notify.notifications.values()
-    assert (_row(engine, callback_id).twilio_sid, len(notify.notifications)) == (sent["id"], 1)
+    row = _row(engine, callback_id)
+    assert (row.twilio_sid, len(notify.notifications), row.state) == (sent["id"], 1, "delivered")
+
+
+def test_a_receipt_that_comes_before_the_send_s_own_answer_still_counts(notify_app, engine, notify, live):
+    notify.delay = 0  # the receipt races the worker's record of the send
+    callback_id = _scheduled(notify_app, engine, "reference", MOBILE)
+    Worker(notify_app).send_due()
+    notify.wait_idle()
+    assert _row(engine, callback_id).state == "delivered"
+
+
+def test_a_key_notify_refuses_holds_the_texts_as_twilio_s_refusal_does(notify_app, engine, notify, live):
+    notify.secret = "0" * 36  # Notify no longer knows our key
+    callback_id = _scheduled(notify_app, engine, "reference", MOBILE)
+    worker = Worker(notify_app)
+    assert worker.send_due() == 0
+    row = _row(engine, callback_id)
+    assert row.state == "scheduled" and row.due_at > IN_HOURS and "HTTP 403" in row.last_error
+    assert worker.problem and "HTTP 403" in worker.problem

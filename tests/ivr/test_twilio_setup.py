@@ -71,3 +71,22 @@ def test_a_number_not_on_the_account_is_named(twilio_app, stand_in):
         assert result.exit_code == 1
         assert f"The number {TEST_ENV['TWILIO_PHONE_NUMBER']} (TWILIO_PHONE_NUMBER) is not on this Twilio account" \
             in result.output
+
+
+def test_a_twiml_app_on_the_number_is_a_problem_and_configure_clears_it(twilio_app, stand_in):
+    number = stand_in.phone_numbers.add(TEST_ENV["TWILIO_PHONE_NUMBER"], sms=False, voice_application_sid="AP" + "2" * 32)
+    assert "go to a TwiML App" in _run(twilio_app, "check").stderr
+    _run(twilio_app, "configure")
+    assert stand_in.phone_numbers.numbers[number["sid"]]["voice_application_sid"] is None
+    assert _run(twilio_app, "check").exit_code == 0
+
+
+def test_with_notify_for_texts_check_asks_nothing_of_twilio_s_texting(settings_env, stand_in, request):
+    settings_env.update(TWILIO_API_BASE_URL=stand_in.url, SMS_PROVIDER="notify",
+                        NOTIFY_API_KEY="k-26785a09-ab16-4eb0-8407-a37497a57506-3d844edf-8d35-48ac-975b-e847b4f122b0",
+                        NOTIFY_TEMPLATE_ID="f33517ff-2a88-4f6e-b855-c550268ce08a")
+    app = request.getfixturevalue("app")
+    stand_in.phone_numbers.add(TEST_ENV["TWILIO_PHONE_NUMBER"], sms=False)
+    _run(app, "configure")
+    result = _run(app, "check")
+    assert result.exit_code == 0 and "through GOV.UK Notify" in result.stdout
