@@ -183,3 +183,18 @@ def test_a_sent_callback_past_retention_loses_its_number_but_a_pending_one_keeps
     with Session(calls) as session:
         numbers = dict(session.exec(select(Callback.state, Callback.to_number)).all())
     assert numbers == {"delivered": "", "scheduled": CALLER}
+
+
+def test_an_old_text_sent_through_notify_is_not_deleted_at_twilio_and_its_id_is_forgotten(calls, settings, twilio_api):
+    notify_id, twilio_sid = "0c9c0acf-ecad-4e57-8d5b-95009e141e8c", "SM" + "d" * 32
+    with Session(calls) as session:
+        contact = session.exec(select(Contact).where(Contact.reference == "123456")).one()
+        for n, sid in enumerate((notify_id, twilio_sid)):
+            session.add(Callback(contact_id=contact.id, kind="reference", channel="sms", to_number=CALLER, body="x",
+                                 due_at=OLD, state="delivered", attempts=1, twilio_sid=sid, dedupe_key=f"old:{n}",
+                                 created_at=OLD, updated_at=OLD))
+        session.commit()
+    run_retention(calls, settings, NOW)
+    assert twilio_sid in twilio_api.deleted and notify_id not in twilio_api.deleted
+    with Session(calls) as session:
+        assert session.exec(select(Callback.twilio_sid)).all() == [None, None]
