@@ -7,12 +7,14 @@ import threading
 import time
 import uuid
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import phonenumbers
 import requests
+
+from simulator.twilio_rest import JsonReplyHandler
 
 OUTCOMES = ("delivered", "permanent-failure", "temporary-failure", "technical-failure")
 
@@ -129,21 +131,7 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-    def _reply(self, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up waiting (a lost answer, on purpose)
-
+class _Handler(JsonReplyHandler):
     def _serve(self, method: str) -> None:
         stand_in, parts = self.server.stand_in, urlsplit(self.path)
         try:

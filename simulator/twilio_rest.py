@@ -42,8 +42,8 @@ def e164(value: str | None, field: str, code: int) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-class StandInHandler(BaseHTTPRequestHandler):
-    """HTTP plumbing: parse the request, ask the stand-in, write JSON."""
+class JsonReplyHandler(BaseHTTPRequestHandler):
+    """A quiet handler that answers JSON: what every REST stand-in here (Twilio's, Notify's) shares."""
 
     def log_message(self, *args) -> None:
         pass
@@ -58,6 +58,10 @@ class StandInHandler(BaseHTTPRequestHandler):
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up waiting (a lost answer, on purpose): nothing to tell it
+
+
+class StandInHandler(JsonReplyHandler):
+    """HTTP plumbing: parse the request, ask the stand-in, write JSON."""
 
     def _serve(self, method: str) -> None:
         stand_in = self.server.stand_in

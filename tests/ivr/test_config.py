@@ -188,7 +188,8 @@ def test_production_refuses_a_case_system_webhook_without_https_and_a_long_secre
 
 
 def test_a_case_system_webhook_is_pushed_to_only_when_set():
-    assert load_settings(dict(PRODUCTION)).case_system_webhook_url is None
+    unset = load_settings(dict(PRODUCTION))
+    assert (unset.case_system_webhook_url, unset.case_system_webhook_secret) == (None, None)
     settings = load_settings(dict(PRODUCTION, CASE_SYSTEM_WEBHOOK_URL="https://lcs.example.gov.uk/mash",
                                   CASE_SYSTEM_WEBHOOK_SECRET="s" * 32))
     assert (settings.case_system_webhook_url, settings.case_system_webhook_secret) == (

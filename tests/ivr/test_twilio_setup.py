@@ -77,7 +77,8 @@ def test_a_twiml_app_on_the_number_is_a_problem_and_configure_clears_it(twilio_a
     number = stand_in.phone_numbers.add(TEST_ENV["TWILIO_PHONE_NUMBER"], sms=False, voice_application_sid="AP" + "2" * 32)
     assert "go to a TwiML App" in _run(twilio_app, "check").stderr
     _run(twilio_app, "configure")
-    assert stand_in.phone_numbers.numbers[number["sid"]]["voice_application_sid"] is None
+    stored = stand_in.phone_numbers.numbers[number["sid"]]
+    assert (stored["voice_application_sid"], stored["voice_url"]) == (None, f"{BASE}/voice/incoming")
     assert _run(twilio_app, "check").exit_code == 0
 
 
